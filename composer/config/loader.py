@@ -1,0 +1,238 @@
+"""The loader: runs the loading phases in order and returns a :class:`LoadedProject`.
+
+Phases (each its own module, each pure):
+discovery -> dotenv -> source (YAML) -> interpolation -> schema -> include ->
+extends -> paths -> merge -> profiles -> normalize -> validate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from composer.config import (
+    discovery,
+    dotenv,
+    extends,
+    include,
+    interpolation,
+    merge,
+    normalize,
+    paths,
+    profiles,
+    schema,
+    source,
+    validate,
+)
+from composer.errors import Mark
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to find and read a project. Every field mirrors a CLI flag or variable."""
+
+    files: Sequence[str] = ()
+    project_directory: str | None = None
+    project_name: str | None = None
+    env_files: Sequence[str] = ()
+    profiles: Sequence[str] = ()
+    services: Sequence[str] = ()
+    interpolate: bool = True
+    normalize: bool = True
+    environ: Mapping[str, str] | None = None
+    cwd: str | None = None
+    stdin: bytes | None = None
+    warn: Warn | None = None
+
+
+@dataclass
+class LoadedProject:
+    """A loaded project: its canonical data and where it came from."""
+
+    name: str
+    working_dir: str
+    config_files: list[str]
+    environment: dict[str, str]
+    data: dict[str, Any]
+    sources: list[source.SourceMap] = field(default_factory=list)
+    # Every service before profiles were applied (for ``config --profiles``).
+    all_services: dict[str, Any] = field(default_factory=dict)
+
+    def locate(self, path: tuple[str | int, ...]) -> Mark | None:
+        """Where ``path`` of the merged project was written (last file wins)."""
+        for src in reversed(self.sources):
+            if path in src.marks:
+                return src.marks[path]
+        for src in reversed(self.sources):
+            m = src.mark(path)
+            if m is not None:
+                return m
+        return None
+
+
+def _default_warn(message: str) -> None:
+    sys.stderr.write(f"WARN[0000] {message}\n")
+
+
+class _Session:
+    """State shared by one load: caches, the warn-once set, collected source maps."""
+
+    def __init__(self, warn: Warn, stdin: bytes | None, do_interpolate: bool) -> None:
+        self.warn_raw = warn
+        self.warned: set[str] = set()
+        self.stdin = stdin
+        self.do_interpolate = do_interpolate
+        self.sources: list[source.SourceMap] = []
+
+    def warn(self, message: str) -> None:
+        if message not in self.warned:
+            self.warned.add(message)
+            self.warn_raw(message)
+
+    def read_file(self, path: str, environment: Mapping[str, str]) -> dict[str, Any]:
+        """Parse, interpolate and validate one file; documents are merged in order."""
+        if path == discovery.STDIN:
+            data = self.stdin if self.stdin is not None else sys.stdin.buffer.read()
+            docs = source.parse_yaml(data, "-")
+        else:
+            docs = source.load_yaml_file(path)
+        result: dict[str, Any] | None = None
+        for doc in docs:
+            self.sources.append(doc.source)
+            data = doc.data
+            if self.do_interpolate:
+                data = interpolation.interpolate(
+                    data, environment.get, source=doc.source, warn=self.warn
+                )
+            schema.validate_schema(data, doc.source)
+            result = data if result is None else merge.merge_documents(result, data)
+        return result or {}
+
+    def load_layer(
+        self,
+        files: Sequence[str],
+        working_dir: str,
+        environment: Mapping[str, str],
+        chain: Sequence[str],
+    ) -> dict[str, Any]:
+        """Files -> one merged document with includes and extends resolved."""
+        merged: dict[str, Any] | None = None
+        file_cache: dict[str, dict[str, Any]] = {}
+
+        def load_other(path: str) -> dict[str, Any]:
+            if path not in file_cache:
+                file_cache[path] = self.read_file(path, environment)
+            return file_cache[path]
+
+        def load_sub(req: include.IncludeRequest, sub_chain: Sequence[str]) -> dict[str, Any]:
+            return self.load_subproject(req, environment, sub_chain)
+
+        for i, path in enumerate(files):
+            data = self.read_file(path, environment)
+            base = working_dir if path == discovery.STDIN else os.path.dirname(path)
+            if "include" in data:
+                data = include.resolve_include(
+                    data, file=path, working_dir=working_dir, load_subproject=load_sub,
+                    chain=[*chain, path],
+                )
+            data = extends.resolve_extends(data, file=path, load_file=load_other)
+            # Relative paths of every -f file are taken from the project folder
+            # (the first file's folder unless --project-directory), as Compose does.
+            del base
+            data = paths.resolve_relative_paths(data, working_dir)
+            merged = data if i == 0 or merged is None else merge.merge_documents(merged, data)
+        return merged or {}
+
+    def load_subproject(
+        self, req: include.IncludeRequest, parent_env: Mapping[str, str], chain: Sequence[str]
+    ) -> dict[str, Any]:
+        env: dict[str, str] = {}
+        for env_file in req.env_files:
+            if not os.path.exists(env_file) and not req.env_files_required:
+                continue
+            for k, v in dotenv.load_dotenv_file(env_file, parent_env.get).items():
+                if v is not None:
+                    env[k] = v
+        env.update(parent_env)
+        return self.load_layer(req.paths, req.project_directory, env, chain)
+
+
+def resolve_environment(
+    working_dir: str, env_files: Sequence[str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The interpolation environment: env files under the process environment."""
+    result: dict[str, str] = {}
+    files = list(env_files)
+    if not files:
+        default = os.path.join(working_dir, ".env")
+        if os.path.isfile(default):
+            files = [default]
+    for f in files:
+        def lookup(name: str) -> str | None:
+            return environ.get(name, result.get(name))
+
+        for k, v in dotenv.load_dotenv_file(f, lookup).items():
+            if v is not None:
+                result[k] = v
+    result.update(environ)
+    return result
+
+
+def load_project(options: LoadOptions | None = None) -> LoadedProject:
+    """Find, read, merge, normalise and validate a project. Raises ``ComposerError``."""
+    opts = options or LoadOptions()
+    environ = dict(os.environ if opts.environ is None else opts.environ)
+    cwd = os.path.abspath(opts.cwd or os.getcwd())
+    session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate)
+
+    project_dir = (
+        os.path.abspath(os.path.join(cwd, opts.project_directory))
+        if opts.project_directory
+        else None
+    )
+    env_files = [os.path.abspath(os.path.join(cwd, f)) for f in opts.env_files]
+    # COMPOSE_FILE and friends may come from the .env of the folder we start in.
+    pre_env = resolve_environment(project_dir or cwd, env_files, environ)
+    files = discovery.resolve_config_files(opts.files, pre_env, cwd, project_dir)
+    first = next((f for f in files if f != discovery.STDIN), None)
+    working_dir = project_dir or (os.path.dirname(first) if first else cwd)
+    environment = resolve_environment(working_dir, env_files, environ)
+
+    data = session.load_layer(files, working_dir, environment, chain=[])
+    data = merge.strip_markers(data)
+
+    declared = data.get("name")
+    name = discovery.choose_project_name(
+        flag=opts.project_name,
+        environ=environment,
+        declared=declared if isinstance(declared, str) else None,
+        working_dir=working_dir,
+    )
+    environment.setdefault("COMPOSE_PROJECT_NAME", name)
+
+    active_profiles = list(opts.profiles)
+    if not active_profiles and environment.get("COMPOSE_PROFILES"):
+        active_profiles = [p for p in environment["COMPOSE_PROFILES"].split(",") if p]
+    all_services = dict(data.get("services") or {})
+    data = profiles.apply_profiles(data, active_profiles, opts.services)
+
+    project = LoadedProject(
+        name=name,
+        working_dir=working_dir,
+        config_files=[f for f in files],
+        environment=environment,
+        data=data,
+        sources=session.sources,
+        all_services=all_services,
+    )
+    if opts.normalize:
+        project.data = normalize.normalize_project(
+            data, name=name, working_dir=working_dir, environment=environment
+        )
+        validate.validate_project(project.data, project.locate)
+    return project

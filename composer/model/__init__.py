@@ -1,0 +1,1 @@
+"""The typed, frozen project model and the label keys composer writes."""
