@@ -7,11 +7,12 @@ The phases run in this order (see ``loader.py``):
 3. source         -- YAML to plain values, with a source map of line/column marks
 4. interpolation  -- ``${VAR}`` substitution in values, then typed casts
 5. schema         -- the compose-spec JSON schema, per file
-6. include        -- sub-projects pulled in by ``include:``
-7. extends        -- services inheriting from other services
-8. merge          -- several ``-f`` files into one, by the merge table
+6. canonical      -- short syntaxes expanded to long ones, per file
+7. include        -- sub-projects pulled in by ``include:``
+8. extends        -- services inheriting from other services
 9. paths          -- relative paths made absolute
-10. profiles      -- services not enabled are dropped
-11. normalize     -- long syntax everywhere, defaults, resource names
-12. validate      -- semantic checks (undefined references, cycles, ...)
+10. merge         -- several ``-f`` files into one, by the merge table
+11. profiles      -- services not enabled are dropped
+12. normalize     -- defaults, implicit default network, resource names, env_file
+13. validate      -- semantic checks (undefined references, cycles, ...)
 """

@@ -1,8 +1,8 @@
 """The loader: runs the loading phases in order and returns a :class:`LoadedProject`.
 
 Phases (each its own module, each pure):
-discovery -> dotenv -> source (YAML) -> interpolation -> schema -> include ->
-extends -> paths -> merge -> profiles -> normalize -> validate.
+discovery -> dotenv -> source (YAML) -> interpolation -> schema -> canonical ->
+include -> extends -> paths -> merge -> profiles -> normalize -> validate.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.config import (
+    canonical,
     discovery,
     dotenv,
     extends,
@@ -110,6 +111,7 @@ class _Session:
                     data, environment.get, source=doc.source, warn=self.warn
                 )
             schema.validate_schema(data, doc.source)
+            data = canonical.canonicalize(data, doc.source)
             result = data if result is None else merge.merge_documents(result, data)
         return result or {}
 
