@@ -89,22 +89,46 @@ class _Session:
         self.stdin = stdin
         self.do_interpolate = do_interpolate
         self.sources: list[source.SourceMap] = []
+        self.parsed: dict[str, list[source.Document]] = {}
 
     def warn(self, message: str) -> None:
         if message not in self.warned:
             self.warned.add(message)
             self.warn_raw(message)
 
+    def parse(self, path: str) -> list[source.Document]:
+        """Parse a file once per load (stdin can only be read once anyway)."""
+        docs = self.parsed.get(path)
+        if docs is None:
+            if path == discovery.STDIN:
+                raw = self.stdin if self.stdin is not None else sys.stdin.buffer.read()
+                docs = source.parse_yaml(raw, "-")
+            else:
+                docs = source.load_yaml_file(path)
+            self.parsed[path] = docs
+            self.sources.extend(doc.source for doc in docs)
+        return docs
+
+    def declared_name(self, files: Sequence[str], environment: Mapping[str, str]) -> str | None:
+        """The top-level ``name:`` (interpolated; the last file that sets it wins)."""
+        name: str | None = None
+        for path in files:
+            for doc in self.parse(path):
+                value = doc.data.get("name")
+                if isinstance(value, str):
+                    if self.do_interpolate:
+                        value = interpolation.substitute(
+                            value, environment.get, path=("name",), source=doc.source,
+                            warn=self.warn,
+                        )
+                    name = value
+        return name
+
     def read_file(self, path: str, environment: Mapping[str, str]) -> dict[str, Any]:
         """Parse, interpolate and validate one file; documents are merged in order."""
-        if path == discovery.STDIN:
-            data = self.stdin if self.stdin is not None else sys.stdin.buffer.read()
-            docs = source.parse_yaml(data, "-")
-        else:
-            docs = source.load_yaml_file(path)
+        docs = self.parse(path)
         result: dict[str, Any] | None = None
         for doc in docs:
-            self.sources.append(doc.source)
             data = doc.data
             if self.do_interpolate:
                 data = interpolation.interpolate(
@@ -205,17 +229,20 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
     working_dir = project_dir or (os.path.dirname(first) if first else cwd)
     environment = resolve_environment(working_dir, env_files, environ)
 
-    data = session.load_layer(files, working_dir, environment, chain=[])
-    data = merge.strip_markers(data)
-
-    declared = data.get("name")
+    # The name comes first: COMPOSE_PROJECT_NAME is visible to interpolation.
     name = discovery.choose_project_name(
         flag=opts.project_name,
         environ=environment,
-        declared=declared if isinstance(declared, str) else None,
+        declared=None
+        if opts.project_name or environment.get("COMPOSE_PROJECT_NAME")
+        else session.declared_name(files, environment),
         working_dir=working_dir,
     )
-    environment.setdefault("COMPOSE_PROJECT_NAME", name)
+    environment["COMPOSE_PROJECT_NAME"] = name
+
+    data = session.load_layer(files, working_dir, environment, chain=[])
+    data = merge.strip_markers(data)
+    data = {"name": name, **{k: v for k, v in data.items() if k != "name"}}
 
     active_profiles = list(opts.profiles)
     if not active_profiles and environment.get("COMPOSE_PROFILES"):
