@@ -1,0 +1,1 @@
+"""Engines composer can drive. Only this package imports ``docker``."""

@@ -1,0 +1,1 @@
+"""Observe -> plan -> execute: the pure reconcile step and the plan it produces."""
