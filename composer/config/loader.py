@@ -28,7 +28,7 @@ from composer.config import (
     source,
     validate,
 )
-from composer.errors import Mark
+from composer.errors import EnvFileError, Mark
 
 Warn = Callable[[str], None]
 
@@ -202,6 +202,8 @@ def resolve_environment(
         def lookup(name: str) -> str | None:
             return environ.get(name, result.get(name))
 
+        if not os.path.exists(f):
+            raise EnvFileError(f"couldn't find env file: {f}")
         for k, v in dotenv.load_dotenv_file(f, lookup).items():
             if v is not None:
                 result[k] = v
