@@ -1,0 +1,201 @@
+"""The service graph: who depends on whom, in which order to start and stop.
+
+An edge ``u -> v`` means "service ``u`` depends on service ``v``" (``v`` must be
+up before ``u``). Edges come from ``depends_on`` and, as Docker Compose v2 does,
+from the attributes that imply a dependency: ``network_mode``, ``ipc`` and
+``pid`` set to ``service:NAME``, ``links`` (``NAME`` or ``NAME:ALIAS``) and
+``volumes_from`` (``NAME`` or ``NAME:MODE``; ``container:...`` names a container,
+not a service). An explicit ``depends_on`` entry keeps its own attributes.
+
+networkx is imported only here, and lazily: loading a project (which only needs
+:func:`service_dependencies` and :func:`find_cycle`) never pays for its import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from composer.errors import ValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+SERVICE_PREFIX = "service:"
+CONTAINER_PREFIX = "container:"
+
+# What Docker Compose v2 records for a dependency nobody spelled out.
+_STARTED = "service_started"
+
+
+def _explicit(depends_on: Any) -> dict[str, dict[str, Any]]:
+    """``depends_on`` as ``{name: {condition, required, restart}}`` (list or mapping form)."""
+    out: dict[str, dict[str, Any]] = {}
+    if isinstance(depends_on, dict):
+        for name, spec in depends_on.items():
+            spec = spec if isinstance(spec, dict) else {}
+            out[str(name)] = {
+                "condition": spec.get("condition") or _STARTED,
+                "required": spec.get("required", True) is not False,
+                "restart": spec.get("restart") is True,
+            }
+    elif isinstance(depends_on, list):
+        for name in depends_on:
+            if isinstance(name, str):
+                out[name] = {"condition": _STARTED, "required": True, "restart": False}
+    return out
+
+
+def implicit_dependencies(service: Mapping[str, Any]) -> dict[str, bool]:
+    """Services a service needs without saying ``depends_on``: name -> ``restart``.
+
+    ``restart`` is what v2 records: true for shared namespaces and links (the
+    dependent must follow its dependency's restarts), false for ``volumes_from``.
+    """
+    out: dict[str, bool] = {}
+    for key in ("network_mode", "ipc", "pid"):
+        value = service.get(key)
+        if isinstance(value, str) and value.startswith(SERVICE_PREFIX):
+            out.setdefault(value[len(SERVICE_PREFIX):], True)
+    for link in service.get("links") or ():
+        if isinstance(link, str):
+            out.setdefault(link.split(":", 1)[0], True)
+    for source in service.get("volumes_from") or ():
+        # v2 takes everything before the first colon as the service name, so
+        # "service:x" names a service called "service"; we keep that verdict.
+        if isinstance(source, str) and not source.startswith(CONTAINER_PREFIX):
+            out.setdefault(source.split(":", 1)[0], False)
+    return out
+
+
+def service_dependencies(service: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every dependency of one service: name -> ``{condition, required, restart}``.
+
+    Explicit ``depends_on`` entries win; implicit ones (see module docstring) are
+    ``service_started``, required.
+    """
+    deps = _explicit(service.get("depends_on"))
+    for name, restart in implicit_dependencies(service).items():
+        if name not in deps:
+            deps[name] = {"condition": _STARTED, "required": True, "restart": restart}
+    return deps
+
+
+def build_graph(services: Mapping[str, Mapping[str, Any]]) -> nx.DiGraph:
+    """The dependency graph of ``services`` (name -> service mapping).
+
+    One node per service; an edge ``u -> v`` with attributes ``condition``,
+    ``required`` and ``restart`` for each dependency of ``u``. Dependencies on
+    names that are not in ``services`` (undefined, or disabled by a profile) are
+    left out: :func:`composer.config.validate.validate_project` reports those.
+    """
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(services)
+    edges = [
+        (name, dep, attrs)
+        for name, service in services.items()
+        for dep, attrs in service_dependencies(service).items()
+        if dep in services
+    ]
+    graph.add_edges_from(edges)
+    return graph
+
+
+def find_cycle(graph: nx.DiGraph | Mapping[str, Iterable[str]]) -> list[str] | None:
+    """The first dependency cycle, hop by hop, first node repeated at the end.
+
+    ``["a", "b", "c", "a"]`` reads "a depends on b, b on c, c on a". Accepts a
+    graph from :func:`build_graph` or a plain ``{name: dependency names}``
+    mapping. Search order is by name at every step, as Docker Compose v2, so
+    both report the same cycle; returns None when there is none. Each node is
+    explored once, so long chains and large projects stay fast.
+    """
+    done: set[str] = set()  # fully explored, no cycle reachable from there
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start: 0}
+        stack = [iter(sorted(graph[start]))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                finished = path.pop()
+                del on_path[finished]
+                done.add(finished)
+                continue
+            if child in on_path:
+                return [*path[on_path[child]:], child]
+            if child in done or child not in graph:
+                continue
+            on_path[child] = len(path)
+            path.append(child)
+            stack.append(iter(sorted(graph[child])))
+    return None
+
+
+def _cycle_error(graph: nx.DiGraph) -> ValidationError:
+    cycle = find_cycle(graph) or []
+    return ValidationError("dependency cycle detected: " + " -> ".join(cycle))
+
+
+def start_order(graph: nx.DiGraph) -> list[str]:
+    """Every service, dependencies before their dependents; ties broken by name.
+
+    Raises :class:`composer.errors.ValidationError` naming the cycle if there is one.
+    """
+    import networkx as nx
+
+    try:
+        return list(nx.lexicographical_topological_sort(graph.reverse(copy=False)))
+    except nx.NetworkXUnfeasible:
+        raise _cycle_error(graph) from None
+
+
+def stop_order(graph: nx.DiGraph) -> list[str]:
+    """Every service, dependents before their dependencies; ties broken by name.
+
+    Raises :class:`composer.errors.ValidationError` naming the cycle if there is one.
+    """
+    import networkx as nx
+
+    try:
+        return list(nx.lexicographical_topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        raise _cycle_error(graph) from None
+
+
+def _reach(graph: nx.DiGraph, names: Iterable[str], forward: bool, transitive: bool) -> set[str]:
+    step = graph.successors if forward else graph.predecessors
+    seen: set[str] = set()
+    todo = list(names)
+    for name in todo:
+        if name not in graph:
+            raise KeyError(name)
+    while todo:
+        for nxt in step(todo.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                if transitive:
+                    todo.append(nxt)
+    return seen
+
+
+def dependencies_of(graph: nx.DiGraph, names: Iterable[str], transitive: bool = True) -> set[str]:
+    """The services that any of ``names`` depends on (all the way down if ``transitive``).
+
+    A name of ``names`` is in the result only if another (or, through a cycle,
+    itself) depends on it. Raises ``KeyError`` for a name not in the graph.
+    """
+    return _reach(graph, names, forward=True, transitive=transitive)
+
+
+def dependents_of(graph: nx.DiGraph, names: Iterable[str], transitive: bool = True) -> set[str]:
+    """The services that depend on any of ``names`` (all the way up if ``transitive``).
+
+    Same conventions as :func:`dependencies_of`.
+    """
+    return _reach(graph, names, forward=False, transitive=transitive)
