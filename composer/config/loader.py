@@ -265,5 +265,7 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
         project.data = normalize.normalize_project(
             data, name=name, working_dir=working_dir, environment=environment
         )
-        validate.validate_project(project.data, project.locate)
+        validate.validate_project(
+            project.data, project.locate, all_services=all_services, declared=data
+        )
     return project
