@@ -4,17 +4,690 @@ Ports, volumes, depends_on, environment/labels lists, healthcheck, ... become th
 long syntax Docker Compose v2 prints, so that merging and path resolution only
 ever see one shape (compose-go's ``transform`` stage).
 
-STUB: to be replaced. The public names are the contract.
+The shapes produced here (the contract the merge, extends and paths phases rely on):
+
+==========================================  =============================================
+``services.*.build``                        mapping; a string becomes ``{context: s}``
+``services.*.build.args``                   mapping, ``NAME`` alone maps to ``None``
+``services.*.build.labels``                 mapping, ``key`` alone maps to ``""``
+``services.*.build.additional_contexts``    mapping
+``services.*.build.extra_hosts``            list of ``"host=ip"`` (one entry per address)
+``services.*.build.ssh``                    mapping ``id -> path or None``
+``services.*.build.secrets[*]``             mapping ``{source, ...}``
+``services.*.depends_on``                   mapping ``name -> {condition, required, ...}``
+``services.*.env_file``                     list of ``{path, required, format?}``
+``services.*.label_file``                   list of paths
+``services.*.environment``                  mapping, ``NAME`` alone maps to ``None``
+``services.*.labels`` / ``annotations`` /   mapping, ``key`` alone maps to ``""``
+``sysctls``
+``services.*.extra_hosts``                  list of ``"host=ip"`` (one entry per address)
+``services.*.extends``                      mapping ``{service, file?}``
+``services.*.gpus``                         list of device requests (``all`` -> count all)
+``services.*.networks`` / ``models``        mapping ``name -> config or None``
+``services.*.volumes[*]``                   mapping (the long syntax)
+``services.*.ports``                        list of mappings; ranges expand to one entry
+                                            per port, as v2 does
+``services.*.devices[*]``                   mapping ``{source, target, permissions}``
+``services.*.secrets[*]`` / ``configs[*]``  mapping ``{source, ...}``
+``services.*.dns`` / ``dns_search`` /       list
+``tmpfs``
+``services.*.healthcheck.test``             list (a string becomes ``[CMD-SHELL, s]``)
+``networks|volumes|secrets|configs.*``      ``external: {name: x}`` becomes ``name: x`` +
+                                            ``external: true``
+==========================================  =============================================
+
+Scalars keep their YAML types here (normalisation turns them into v2's types), and
+``command`` / ``entrypoint`` strings stay strings (they are split after merging).
+``!reset`` / ``!override`` markers are kept, with the value inside an override
+canonicalised too. The input data is never changed; the source map gains entries,
+so that a list item's mark also answers for the key it became
+(``depends_on[1]`` -> ``depends_on.db``) and expanded port ranges keep theirs.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import posixpath
+import re
+from collections.abc import Callable
 from typing import Any
 
-from composer.config.source import SourceMap
+from composer.config.source import KeyPath, Override, Reset, SourceMap
+from composer.errors import ConfigError
+
+Transform = Callable[[Any, KeyPath, "SourceMap | None"], Any]
+
+_PROTOCOLS = frozenset({"tcp", "udp", "sctp"})
+_DIGITS = re.compile(r"[0-9]+")
+_PROPAGATIONS = frozenset({"rprivate", "private", "rshared", "shared", "rslave", "slave"})
 
 
-def canonicalize(data: dict[str, Any], source: SourceMap | None = None) -> dict[str, Any]:
+def canonicalize(
+    data: dict[str, Any],
+    source: SourceMap | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+    lenient: bool = False,
+) -> dict[str, Any]:
     """Return ``data`` with short syntaxes expanded; raises ``ConfigError`` (with a
-    mark from ``source``) for malformed values such as a port ``abc:80``."""
-    return data
+    mark from ``source``) for malformed values such as a port ``abc:80``.
+
+    ``warn`` receives v2's deprecation warnings (``external.name``). ``lenient`` is
+    for ``--no-interpolate``: as v2 does then, a ``ports`` list with an entry that
+    does not parse (``"${PORT}:80"``) is kept as written instead of refused."""
+    out = dict(data)
+    services = out.get("services")
+    if isinstance(services, dict):
+        transform = _lenient_service if lenient else _service
+        out["services"] = {
+            name: _lift(transform, svc, ("services", name), source)
+            for name, svc in services.items()
+        }
+    for kind in ("networks", "volumes", "secrets", "configs"):
+        top = out.get(kind)
+        if isinstance(top, dict):
+            out[kind] = {
+                key: _lift(_resource, value, (kind, key), source) for key, value in top.items()
+            }
+            if warn is not None:
+                for key, value in top.items():
+                    if isinstance(value, dict) and isinstance(value.get("external"), dict):
+                        if value["external"].get("name") is not None:
+                            warn(
+                                f"{kind}.{key}: external.name is deprecated. "
+                                "Please set name and external: true"
+                            )
+    return out
+
+
+def _error(message: str, path: KeyPath, source: SourceMap | None) -> ConfigError:
+    mark = source.mark(path) if source is not None else None
+    return ConfigError(message, mark=mark, path=path, file=source.file if source else None)
+
+
+def _alias_marks(
+    source: SourceMap | None, path: KeyPath, pairs: list[tuple[int, str | int]]
+) -> None:
+    """Give the entries a list became (``depends_on: [db]`` -> ``depends_on.db``) the
+    marks of the items they came from, so later errors still point at the file."""
+    if source is None:
+        return
+    marks, key_marks = source.marks, source.key_marks
+    for old, new in pairs:
+        mark = marks.get((*path, old))
+        if mark is not None:
+            marks.setdefault((*path, new), mark)
+            key_marks.setdefault((*path, new), mark)
+
+
+def _lift(fn: Transform, value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """Apply ``fn`` through an ``!override`` marker; leave ``!reset`` alone."""
+    if isinstance(value, Reset):
+        return value
+    if isinstance(value, Override):
+        return Override(fn(value.value, path, source))
+    return fn(value, path, source)
+
+
+# -- services ---------------------------------------------------------------------------
+
+
+def _service(svc: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return _apply(_SERVICE_TRANSFORMS, svc, path, source)
+
+
+def _lenient_service(svc: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return _apply(_LENIENT_SERVICE_TRANSFORMS, svc, path, source)
+
+
+def _apply(
+    transforms: dict[str, Transform], svc: Any, path: KeyPath, source: SourceMap | None
+) -> Any:
+    if not isinstance(svc, dict):
+        return svc
+    out = dict(svc)
+    for key, value in svc.items():
+        fn = transforms.get(key)
+        if fn is not None:
+            out[key] = _lift(fn, value, (*path, key), source)
+    return out
+
+
+def _build(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if isinstance(value, str):
+        return {"context": value}
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for key, fn in _BUILD_TRANSFORMS.items():
+        if key in out:
+            out[key] = _lift(fn, out[key], (*path, key), source)
+    return out
+
+
+def _mapping_with_equals(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """``[A=1, B]`` -> ``{A: "1", B: None}`` (environment, build args)."""
+    return _list_to_mapping(value, None, path, source)
+
+
+def _mapping_labels(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """``[a=1, b]`` -> ``{a: "1", b: ""}`` (labels, annotations, sysctls, contexts)."""
+    return _list_to_mapping(value, "", path, source)
+
+
+def _list_to_mapping(
+    value: Any, bare: str | None, path: KeyPath, source: SourceMap | None
+) -> Any:
+    if not isinstance(value, list):
+        return value
+    out: dict[str, Any] = {}
+    pairs: list[tuple[int, str | int]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, (Reset, Override)):
+            continue
+        text = item if isinstance(item, str) else _scalar_text(item)
+        key, sep, val = text.partition("=")
+        out[key] = val if sep else bare
+        pairs.append((i, key))
+    _alias_marks(source, path, pairs)
+    return out
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _string_list(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _names_to_mapping(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """``[a, b]`` -> ``{a: None, b: None}`` (service networks, models)."""
+    if isinstance(value, list):
+        _alias_marks(source, path, [(i, str(item)) for i, item in enumerate(value)])
+        return {str(item): None for item in value}
+    return value
+
+
+def _extends(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return {"service": value} if isinstance(value, str) else value
+
+
+def _depends_on(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if isinstance(value, list):
+        _alias_marks(source, path, [(i, str(name)) for i, name in enumerate(value)])
+        return {
+            str(name): {"condition": "service_started", "required": True} for name in value
+        }
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for name, dep in value.items():
+        if isinstance(dep, dict):
+            dep = dict(dep)
+            dep.setdefault("condition", "service_started")
+            dep.setdefault("required", True)
+        elif dep is None:
+            dep = {"condition": "service_started", "required": True}
+        out[name] = dep
+    return out
+
+
+def _env_file(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return value
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({"path": item, "required": True})
+        elif isinstance(item, dict):
+            entry = dict(item)
+            entry.setdefault("required", True)
+            out.append(entry)
+        else:
+            out.append(item)
+    return out
+
+
+def _gpus(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if isinstance(value, str):
+        return [{"count": "all"}]
+    return value
+
+
+def _healthcheck(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("test"), str):
+        out = dict(value)
+        out["test"] = ["CMD-SHELL", value["test"]]
+        return out
+    return value
+
+
+def _each(fn: Transform) -> Transform:
+    """Apply ``fn`` to every item of a list (``services.*.volumes.*`` style rules)."""
+
+    def apply(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [_lift(fn, item, (*path, i), source) for i, item in enumerate(value)]
+
+    return apply
+
+
+def _file_mount(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return {"source": value} if isinstance(value, str) else value
+
+
+def _device(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if not isinstance(value, str):
+        return value
+    parts = value.split(":")
+    if len(parts) == 1:
+        return {"source": parts[0], "target": parts[0], "permissions": "rwm"}
+    if len(parts) == 2:
+        return {"source": parts[0], "target": parts[1], "permissions": "rwm"}
+    if len(parts) == 3:
+        return {"source": parts[0], "target": parts[1], "permissions": parts[2]}
+    raise _error(f"confusing device mapping, please use long syntax: {value}", path, source)
+
+
+def _ssh(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return value
+    out: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        text = _scalar_text(item)
+        key, sep, key_path = text.partition("=")
+        if not sep and key != "default":
+            raise _error(f'invalid ssh key "{text}"', (*path, i), source)
+        out[key] = key_path if sep else None
+    return out
+
+
+# -- extra_hosts --------------------------------------------------------------------------
+
+
+def _extra_hosts(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """Either syntax -> ``["host=ip", ...]`` in the given order, one entry per address."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for host, ips in value.items():
+            if isinstance(ips, list):
+                pairs.extend((str(host), _scalar_text(ip)) for ip in ips)
+            else:
+                pairs.append((str(host), _scalar_text(ips)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            text = _scalar_text(item)
+            for sep in ("=", ":"):
+                host, found, ips = text.partition(sep)
+                if found:
+                    pairs.extend((host, ip) for ip in ips.split(","))
+                    break
+            else:
+                raise _error(f"invalid additional host, missing IP: {text}", (*path, i), source)
+    else:
+        return value
+    out = []
+    for host, ip in pairs:
+        if not host or ":" in host or "=" in host:
+            raise _error(f"bad host name '{host}'", path, source)
+        if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+            ip = ip[1:-1]
+        out.append(f"{host}={ip}")
+    return out
+
+
+# -- ports --------------------------------------------------------------------------------
+
+
+def _ports(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if not isinstance(value, list):
+        return value
+    out: list[Any] = []
+    origins: list[int] = []  # out[j] comes from value[origins[j]]
+    for i, entry in enumerate(value):
+        if isinstance(entry, bool):
+            raise _error(f"invalid port {entry}", (*path, i), source)
+        if isinstance(entry, int):
+            out.append({"target": entry})
+        elif isinstance(entry, float) and entry.is_integer():
+            out.append({"target": int(entry)})
+        elif isinstance(entry, str):
+            try:
+                out.extend(parse_port_spec(entry))
+            except ValueError as exc:
+                raise _error(f'invalid port "{entry}": {exc}', (*path, i), source) from None
+        else:
+            out.append(entry)
+        origins.extend([i] * (len(out) - len(origins)))
+    if len(out) != len(value) and source is not None:
+        # A range expanded: entries after it moved, so their marks move with them.
+        moved = {j: source.marks.get((*path, i)) for j, i in enumerate(origins)}
+        for j, mark in moved.items():
+            if mark is not None:
+                source.marks[(*path, j)] = mark
+    return out
+
+
+def _lenient_ports(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    try:
+        return _ports(value, path, source)
+    except ConfigError:
+        return value
+
+
+def parse_port_spec(spec: str) -> list[dict[str, Any]]:
+    """Expand a short port syntax the way Docker Compose v2 does (``nat.ParsePortSpecs``).
+
+    ``"127.0.0.1:8000-8001:80-81/udp"`` gives two entries; a host range mapped to a
+    single container port stays one entry with ``published: "8000-8001"``. Entries
+    come in v2's order (container ports sorted as ``"<port>/<proto>"`` strings).
+    Raises ``ValueError`` with v2's wording for malformed specs.
+    """
+    ip, host_port, container = _split_port_parts(spec)
+    proto, container = _split_proto(container)
+    if ip.startswith("["):
+        if not ip.endswith("]"):
+            raise ValueError(f"invalid IP address {ip}")
+        ip = ip[1:-1]
+    if ip and not _is_ip(ip):
+        raise ValueError(f"invalid IP address: {ip}")
+    if proto.lower() not in _PROTOCOLS:
+        raise ValueError(f"invalid proto: {proto}")
+    if not container:
+        raise ValueError(f"no port specified: {spec}<empty>")
+    try:
+        start, end = _port_range(container)
+    except ValueError:
+        raise ValueError(f"invalid containerPort: {container}") from None
+    host_start = host_end = 0
+    if host_port:
+        try:
+            host_start, host_end = _port_range(host_port)
+        except ValueError:
+            raise ValueError(f"invalid hostPort: {host_port}") from None
+        if end - start != host_end - host_start and end != start:
+            raise ValueError(
+                "invalid ranges specified for container and host Ports: "
+                f"{container} and {host_port}"
+            )
+    proto = proto.lower()
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for i in range(end - start + 1):
+        port = start + i
+        published = ""
+        if host_port:
+            published = str(host_start + i)
+            if start == end and host_start != host_end:
+                published = f"{published}-{host_end}"
+        entry: dict[str, Any] = {"mode": "ingress"}
+        if ip:
+            entry["host_ip"] = ip
+        entry["target"] = port
+        if published:
+            entry["published"] = published
+        entry["protocol"] = proto
+        entries.append((f"{port}/{proto}", entry))
+    # v2 walks the parsed ports as sorted "<port>/<proto>" strings: "100/tcp" < "98/tcp".
+    entries.sort(key=lambda e: e[0])
+    return [e for _, e in entries]
+
+
+def _split_port_parts(spec: str) -> tuple[str, str, str]:
+    parts = spec.split(":")
+    n = len(parts)
+    if n == 1:
+        return "", "", parts[0]
+    if n == 2:
+        return "", parts[0], parts[1]
+    if n == 3:
+        return parts[0], parts[1], parts[2]
+    return ":".join(parts[: n - 2]), parts[n - 2], parts[n - 1]
+
+
+def _split_proto(raw: str) -> tuple[str, str]:
+    parts = raw.split("/")
+    if not raw or not parts[0]:
+        return "", ""
+    if len(parts) == 1:
+        return "tcp", raw
+    if not parts[1]:
+        return "tcp", parts[0]
+    return parts[1], parts[0]
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    if not text:
+        raise ValueError("empty string specified for ports")
+    if "-" not in text:
+        port = _uint16(text)
+        return port, port
+    parts = text.split("-")
+    start, end = _uint16(parts[0]), _uint16(parts[1])
+    if end < start:
+        raise ValueError(f"invalid range specified for port: {text}")
+    return start, end
+
+
+def _uint16(text: str) -> int:
+    if not _DIGITS.fullmatch(text):
+        raise ValueError(text)
+    value = int(text)
+    if value > 0xFFFF:
+        raise ValueError(text)
+    return value
+
+
+def _is_ip(text: str) -> bool:
+    if "%" in text:  # Go's net.ParseIP refuses zones
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+# -- volumes ------------------------------------------------------------------------------
+
+
+def _volume(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_volume_spec(value)
+    except ValueError as exc:
+        raise _error(f"invalid spec: {value}: {exc}", path, source) from None
+
+
+def parse_volume_spec(spec: str) -> dict[str, Any]:
+    """Parse ``[SOURCE:]TARGET[:OPTIONS]`` into v2's long syntax (``format.ParseVolume``).
+
+    A source starting with ``.``, ``/``, ``~``, ``\\\\`` or a Windows drive is a bind
+    mount (with ``create_host_path``); anything else names a volume. Options ``ro``,
+    ``rw``, ``nocopy``, ``z``/``Z`` and the propagation modes are understood, others
+    ignored, as v2 does. Raises ``ValueError`` (``empty section between colons``,
+    ``too many colons``).
+    """
+    if not spec:
+        raise ValueError("invalid empty volume spec")
+    if len(spec) <= 2:
+        # v2 takes such short specs as an anonymous volume target without more ado.
+        return {"type": "volume", "target": spec}
+    volume: dict[str, Any] = {}
+    parts = spec.split(":")
+    if "$" not in spec and not any(len(p) == 1 and p.isalpha() for p in parts[:-1]):
+        # No ${...} and no drive letter: the colons are the separators, and the
+        # first bad section decides the error, as in the general loop below.
+        for i, part in enumerate(parts):
+            if not part:
+                raise ValueError("empty section between colons")
+            if i == 2 and len(parts) > 3:
+                raise ValueError("too many colons")
+        if len(parts) == 3:
+            _volume_options(parts[2], volume)
+        source, target = ("", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        return _volume_long_form(source, target, volume)
+    source = target = ""
+    buffer: list[str] = []
+    depth = 0
+    n = len(spec)
+    for i in range(n + 1):
+        ch = spec[i] if i < n else ""
+        if ch == "$" and i + 1 < n and spec[i + 1] == "{":
+            depth += 1
+            buffer.append(ch)
+        elif ch == "}" and depth > 0:
+            depth -= 1
+            buffer.append(ch)
+        elif ch == ":" and len(buffer) == 1 and buffer[0].isalpha():
+            buffer.append(ch)  # a Windows drive letter, not a separator
+        elif (ch == ":" or ch == "") and depth == 0:
+            if not buffer:
+                raise ValueError("empty section between colons")
+            text = "".join(buffer)
+            if not source and ch == "":
+                target = text
+            elif not source:
+                source = text
+            elif not target:
+                target = text
+            elif ch == ":":
+                raise ValueError("too many colons")
+            else:
+                _volume_options(text, volume)
+            buffer = []
+        else:
+            buffer.append(ch)
+    return _volume_long_form(source, target, volume)
+
+
+def _volume_long_form(source: str, target: str, volume: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if _is_file_path(source):
+        out["type"] = "bind"
+        bind = dict(volume.get("bind") or {})
+        bind["create_host_path"] = True
+        volume["bind"] = bind
+    else:
+        out["type"] = "volume"
+        volume.setdefault("volume", {})
+    if source:
+        out["source"] = source
+    out["target"] = _clean_target(target)
+    if volume.get("read_only"):
+        out["read_only"] = True
+    for key in ("bind", "volume"):
+        if key in volume:
+            out[key] = volume[key]
+    return out
+
+
+def _volume_options(text: str, volume: dict[str, Any]) -> None:
+    for option in text.split(","):
+        if option == "ro":
+            volume["read_only"] = True
+        elif option == "rw":
+            volume["read_only"] = False
+        elif option == "nocopy":
+            volume["volume"] = {"nocopy": True}
+        elif option in ("z", "Z"):
+            volume.setdefault("bind", {})["selinux"] = option
+        elif option in _PROPAGATIONS:
+            volume.setdefault("bind", {})["propagation"] = option
+
+
+def _is_file_path(source: str) -> bool:
+    if not source:
+        return False
+    if source[0] in "./~":
+        return True
+    if source.startswith("\\\\"):
+        return True
+    return len(source) > 1 and source[0].isalpha() and source[1] == ":"
+
+
+def _clean_target(target: str) -> str:
+    return clean_path(target) if target else target
+
+
+def clean_path(path: str) -> str:
+    """Go's ``path.Clean``: the shortest equivalent slash path (``//a/./b/`` -> ``/a/b``)."""
+    if not path:
+        return "."
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    return cleaned
+
+
+# -- top-level resources ------------------------------------------------------------------
+
+
+def _resource(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """Legacy ``external: {name: x}`` -> ``name: x`` and ``external: true``."""
+    if not isinstance(value, dict):
+        return value
+    external = value.get("external")
+    if not isinstance(external, dict):
+        return value
+    out = dict(value)
+    ext_name = external.get("name")
+    if ext_name is not None:
+        if out.get("name") not in (None, ext_name):
+            raise _error(
+                f"can't use both '{path[0]}.external.name' (deprecated) and '{path[0]}.name'",
+                path,
+                source,
+            )
+        out["name"] = ext_name
+    out["external"] = True
+    return out
+
+
+_BUILD_TRANSFORMS: dict[str, Transform] = {
+    "args": _mapping_with_equals,
+    "labels": _mapping_labels,
+    "additional_contexts": _mapping_labels,
+    "extra_hosts": _extra_hosts,
+    "secrets": _each(_file_mount),
+    "ssh": _ssh,
+    "cache_from": _string_list,
+    "cache_to": _string_list,
+    "tags": _string_list,
+    "platforms": _string_list,
+}
+
+_SERVICE_TRANSFORMS: dict[str, Transform] = {
+    "build": _build,
+    "depends_on": _depends_on,
+    "env_file": _env_file,
+    "label_file": _string_list,
+    "extends": _extends,
+    "gpus": _gpus,
+    "networks": _names_to_mapping,
+    "models": _names_to_mapping,
+    "volumes": _each(_volume),
+    "dns": _string_list,
+    "dns_search": _string_list,
+    "tmpfs": _string_list,
+    "devices": _each(_device),
+    "secrets": _each(_file_mount),
+    "configs": _each(_file_mount),
+    "ports": _ports,
+    "environment": _mapping_with_equals,
+    "labels": _mapping_labels,
+    "annotations": _mapping_labels,
+    "sysctls": _mapping_labels,
+    "extra_hosts": _extra_hosts,
+    "healthcheck": _healthcheck,
+}
+
+_LENIENT_SERVICE_TRANSFORMS = {**_SERVICE_TRANSFORMS, "ports": _lenient_ports}
