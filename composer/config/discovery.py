@@ -104,11 +104,11 @@ def choose_project_name(
         return check_project_name(flag, "-p")
     if environ.get("COMPOSE_PROJECT_NAME"):
         return check_project_name(environ["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME")
-    if declared:
-        return check_project_name(declared, "the top-level name: key")
-    name = normalize_project_name(os.path.basename(os.path.abspath(working_dir)))
+    # A declared name is cleaned up like a folder name, as v2 does ("My App" -> "myapp").
+    origin = declared if declared else os.path.basename(os.path.abspath(working_dir))
+    name = normalize_project_name(origin)
     if not name:
         raise DiscoveryError(
-            f"project name cannot be derived from the folder {working_dir!r}: use -p NAME"
+            f"project name must not be empty (derived from {origin!r}): use -p NAME"
         )
     return name

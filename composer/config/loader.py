@@ -28,7 +28,7 @@ from composer.config import (
     source,
     validate,
 )
-from composer.errors import EnvFileError, Mark
+from composer.errors import ConfigError, EnvFileError, Mark
 
 Warn = Callable[[str], None]
 
@@ -90,6 +90,7 @@ class _Session:
         self.do_interpolate = do_interpolate
         self.sources: list[source.SourceMap] = []
         self.parsed: dict[str, list[source.Document]] = {}
+        self.home: str | None = None
 
     def warn(self, message: str) -> None:
         if message not in self.warned:
@@ -135,8 +136,10 @@ class _Session:
                     data, environment.get, source=doc.source, warn=self.warn
                 )
             schema.validate_schema(data, doc.source)
-            data = canonical.canonicalize(data, doc.source)
-            result = data if result is None else merge.merge_documents(result, data)
+            data = canonical.canonicalize(
+                data, doc.source, warn=self.warn, lenient=not self.do_interpolate
+            )
+            result = merge.merge_documents(result or {}, data, file=path)
         return result or {}
 
     def load_layer(
@@ -160,18 +163,25 @@ class _Session:
 
         for i, path in enumerate(files):
             data = self.read_file(path, environment)
-            base = working_dir if path == discovery.STDIN else os.path.dirname(path)
+            docs = self.parse(path)
+            src = docs[0].source if len(docs) == 1 else None
+            # v2 resolves extends before include: included services cannot be extended.
+            data = extends.resolve_extends(
+                data, file=path, load_file=load_other, working_dir=working_dir,
+                source=src, home=self.home,
+            )
             if "include" in data:
                 data = include.resolve_include(
                     data, file=path, working_dir=working_dir, load_subproject=load_sub,
-                    chain=[*chain, path],
+                    chain=[*chain, path], source=src, home=self.home,
                 )
-            data = extends.resolve_extends(data, file=path, load_file=load_other)
             # Relative paths of every -f file are taken from the project folder
             # (the first file's folder unless --project-directory), as Compose does.
-            del base
-            data = paths.resolve_relative_paths(data, working_dir)
-            merged = data if i == 0 or merged is None else merge.merge_documents(merged, data)
+            data = paths.resolve_relative_paths(data, working_dir, home=self.home)
+            merged = (
+                data if i == 0 or merged is None
+                else merge.merge_documents(merged, data, file=path)
+            )
         return merged or {}
 
     def load_subproject(
@@ -217,6 +227,7 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
     environ = dict(os.environ if opts.environ is None else opts.environ)
     cwd = os.path.abspath(opts.cwd or os.getcwd())
     session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate)
+    session.home = environ.get("HOME")
 
     project_dir = (
         os.path.abspath(os.path.join(cwd, opts.project_directory))
@@ -251,21 +262,29 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
         active_profiles = [p for p in environment["COMPOSE_PROFILES"].split(",") if p]
     all_services = dict(data.get("services") or {})
     data = profiles.apply_profiles(data, active_profiles, opts.services)
+    data = profiles.select_services(data, opts.services)
 
     project = LoadedProject(
         name=name,
         working_dir=working_dir,
-        config_files=[f for f in files],
+        config_files=list(files),
         environment=environment,
         data=data,
         sources=session.sources,
         all_services=all_services,
     )
-    if opts.normalize:
+    try:
         project.data = normalize.normalize_project(
-            data, name=name, working_dir=working_dir, environment=environment
+            data, name=name, working_dir=working_dir, environment=environment,
+            warn=session.warn, implicit=opts.normalize,
         )
-        validate.validate_project(
-            project.data, project.locate, all_services=all_services, declared=data
-        )
+        if opts.normalize:
+            validate.validate_project(
+                project.data, project.locate, all_services=all_services, declared=data
+            )
+    except ConfigError as exc:
+        if exc.mark is None and exc.path:
+            exc.mark = project.locate(exc.path)
+            exc.file = exc.mark.file if exc.mark else exc.file
+        raise
     return project

@@ -266,22 +266,9 @@ SEMANTIC = {
 }
 
 
-# Written as lists, turned into mappings by canonical.py: the source map has no
-# mark for the mapping key yet, so the error points at the list, not the item.
-REMAPPED = {"undefined-dependency", "undefined-network", "dependency-cycle"}
-_REMAP_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="canonical.py must carry a list item's mark to the mapping key it becomes "
-    "(services.*.depends_on, services.*.networks)",
-)
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        pytest.param(*case, id=key, marks=[_REMAP_GAP] if key in REMAPPED else [])
-        for key, case in SEMANTIC.items()
-    ],
+    [pytest.param(*case, id=key) for key, case in SEMANTIC.items()],
 )
 def test_semantic_error(tmp_path: Path, text: str, expected: str) -> None:
     assert message(tmp_path, text) == expected
@@ -321,9 +308,6 @@ def test_optional_dependency_on_disabled_service_is_accepted(tmp_path: Path) -> 
     assert list(project.data["services"]) == ["web"]
 
 
-@pytest.mark.xfail(
-    strict=False, reason="loader.py must pass all_services= to validate_project"
-)
 def test_optional_dependency_on_missing_service_is_refused(tmp_path: Path) -> None:
     got = message(tmp_path, """
         services:
@@ -340,11 +324,6 @@ def test_optional_dependency_on_missing_service_is_refused(tmp_path: Path) -> No
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="loader.py must pass declared= (the project before normalisation, which "
-    "drops unused resources) to validate_project",
-)
 def test_unused_bad_declaration_is_refused(tmp_path: Path) -> None:
     got = message(tmp_path, """
         services:
