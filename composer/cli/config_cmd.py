@@ -25,15 +25,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def render(data: dict[str, Any], fmt: str) -> str:
-    """The project as JSON (v2's layout: 2-space indent) or YAML."""
+def render(data: dict[str, Any], fmt: str, *, interpolated: bool = True) -> str:
+    """The project as JSON or YAML, as v2 prints it (``$`` doubled when interpolated)."""
+    from composer.config import yamlout
+
+    if interpolated:
+        data = yamlout.escape_dollars(data)
     if fmt == "json":
-        import json
-
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    from composer.config.yamlout import dump_yaml
-
-    return dump_yaml(data)
+        return yamlout.dump_json(data)
+    return yamlout.dump_yaml(data)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if args.services:
             data = dict(data)
             data["services"] = services
-        text = render(data, args.format)
+        text = render(data, args.format, interpolated=not args.no_interpolate)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as fh:
                 fh.write(text)

@@ -1,25 +1,99 @@
-"""Rendering a project as YAML the way ``docker compose config`` prints it."""
+"""Rendering a project as text the way ``docker compose config`` prints it.
+
+v2 writes values that reload to the same project: a ``$`` in a value is printed
+as ``$$`` (unless interpolation was skipped), JSON escapes ``<``, ``>`` and ``&``
+as Go's encoder does, and YAML indents sequences under their key, double-quotes
+strings that would otherwise read as another type, and leaves out what is
+empty (``command: null``, ``ipam: {}``).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
+_TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs", "models")
+
+
+def escape_dollars(data: Any) -> Any:
+    """Every ``$`` in a string value doubled, so the output reloads to the same values."""
+    if isinstance(data, str):
+        return data.replace("$", "$$") if "$" in data else data
+    if isinstance(data, dict):
+        return {k: escape_dollars(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [escape_dollars(v) for v in data]
+    return data
+
+
+def dump_json(data: Any) -> str:
+    """JSON with v2's layout: 2-space indent, UTF-8, Go's HTML-safe escapes."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # Outside strings JSON never has these characters, so replacing is safe.
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        if ch in text:
+            text = text.replace(ch, esc)
+    return text + "\n"
+
+
+# Struct fields v2 leaves out of YAML when null or empty (Go's omitempty);
+# entries of user mappings (a service's networks, environment) are kept as null.
+_OMIT_NULL = frozenset({"command", "entrypoint"})
+_OMIT_EMPTY = frozenset({"ipam", "placement", "resources", "exec", "limits", "reservations"})
+
+
+def _prune(data: Any, top: bool = False) -> Any:
+    """Drop the null/empty struct fields v2's YAML output omits; order the top level."""
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            v = _prune(v)
+            if v is None and k in _OMIT_NULL:
+                continue
+            if isinstance(v, dict) and not v and k in _OMIT_EMPTY:
+                continue
+            out[k] = v
+        if top:
+            ordered = {k: out[k] for k in _TOP_ORDER if k in out}
+            ordered.update((k, v) for k, v in out.items() if k not in ordered)
+            return ordered
+        return out
+    if isinstance(data, list):
+        return [_prune(v) for v in data]
+    return data
+
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent block sequences under their mapping key, as Go's yaml.v3 does.
+        super().increase_indent(flow, False)
+
+
+def _needs_quotes(value: str) -> bool:
+    if value == "":
+        return True
+    resolved = yaml.safe_load(value) if len(value) < 64 else value
+    return not isinstance(resolved, str) or resolved != value
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    try:
+        quote = _needs_quotes(value)
+    except yaml.YAMLError:
+        quote = True
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quote else None)
 
 
 _Dumper.add_representer(str, _str)
 
 
 def dump_yaml(data: Any) -> str:
-    """YAML text for ``data``; keys keep their order, 2-space indents."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+    """YAML text for a project; keys keep their order, 2-space indents."""
+    pruned = _prune(data, top=True)
+    return yaml.dump(pruned, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, indent=2, width=1 << 20)
