@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
         wanted = list(services) if args.hash == "*" else [
             s for s in args.hash.split(",") if s]
-        out = [f"{s} {service_config_hash(services[s])}" for s in wanted if s in services]
+        out = [f"{s} {service_config_hash(project.hash_view(s))}" for s in wanted
+               if s in services]
     else:
         if args.services:
             data = dict(data)

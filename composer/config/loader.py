@@ -63,6 +63,21 @@ class LoadedProject:
     sources: list[source.SourceMap] = field(default_factory=list)
     # Every service before profiles were applied (for ``config --profiles``).
     all_services: dict[str, Any] = field(default_factory=dict)
+    # The merged project after profiles, before normalisation.
+    declared: dict[str, Any] = field(default_factory=dict)
+
+    def hash_view(self, service: str) -> dict[str, Any]:
+        """The service as v2 hashes it: normalised, but with ``env_file`` entries
+        kept unread. Equal to ``data["services"][service]`` without env files."""
+        declared = (self.declared.get("services") or {}).get(service)
+        if not isinstance(declared, dict) or not declared.get("env_file"):
+            return dict(self.data["services"][service])
+        mini = {"services": {service: declared}}
+        out = normalize.normalize_project(
+            mini, name=self.name, working_dir=self.working_dir,
+            environment=self.environment, resolve_env_files=False,
+        )
+        return dict(out["services"][service])
 
     def locate(self, path: tuple[str | int, ...]) -> Mark | None:
         """Where ``path`` of the merged project was written (last file wins)."""
@@ -272,6 +287,7 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
         data=data,
         sources=session.sources,
         all_services=all_services,
+        declared=data,
     )
     try:
         project.data = normalize.normalize_project(

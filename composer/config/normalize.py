@@ -55,6 +55,7 @@ def normalize_project(
     environment: Mapping[str, str],
     warn: Warn | None = None,
     implicit: bool = True,
+    resolve_env_files: bool = True,
 ) -> dict[str, Any]:
     """Return the canonical project (what ``config --format json`` prints).
 
@@ -70,6 +71,9 @@ def normalize_project(
     ``Normalize`` adds (the default network, resource names, ``pull_policy`` and build
     defaults, build args and implied ``depends_on``) but still reads env files,
     drops unused resources and renders the typed form.
+
+    ``resolve_env_files=False`` keeps ``env_file`` entries unread (the form v2
+    computes a service's config hash from).
     """
     project = dict(data)
     project["name"] = name
@@ -78,7 +82,8 @@ def normalize_project(
     if isinstance(raw_services, dict):
         for svc_name, svc in raw_services.items():
             services[svc_name] = _prepare_service(
-                svc if isinstance(svc, dict) else {}, environment, working_dir, warn, implicit
+                svc if isinstance(svc, dict) else {}, environment, working_dir, warn, implicit,
+                resolve_env_files,
             )
     project["services"] = services
     if implicit:
@@ -97,6 +102,7 @@ def _prepare_service(
     working_dir: str,
     warn: Warn | None,
     implicit: bool,
+    resolve_env_files: bool = True,
 ) -> dict[str, Any]:
     out = dict(svc)
     if implicit and out.get("pull_policy") == "if_not_present":
@@ -116,11 +122,18 @@ def _prepare_service(
             build["args"] = _resolve_args(build["args"], environment)
         out["build"] = build
 
-    if "environment" in out or out.get("env_file"):
-        out["environment"] = resolve_service_environment(
-            out, environment, working_dir=working_dir, warn=warn
-        )
-    out.pop("env_file", None)
+    if not resolve_env_files:
+        # v2 hashes a service with its env_file entries, not their contents.
+        if "environment" in out:
+            out["environment"] = resolve_service_environment(
+                {**out, "env_file": []}, environment, working_dir=working_dir, warn=warn
+            )
+    else:
+        if "environment" in out or out.get("env_file"):
+            out["environment"] = resolve_service_environment(
+                out, environment, working_dir=working_dir, warn=warn
+            )
+        out.pop("env_file", None)
     if out.get("label_file"):
         labels = resolve_service_labels(out, working_dir=working_dir)
         if labels is not None:
@@ -640,6 +653,10 @@ def _command(value: Any, path: Path) -> Any:
     return [_to_str(value)]
 
 
+def _env_files(value: Any, path: Path) -> Any:
+    return [dict(v) for v in value] if isinstance(value, list) and value else _OMIT
+
+
 def _string_list(value: Any, path: Path) -> Any:
     if value is None:
         return _OMIT
@@ -1146,6 +1163,8 @@ _SERVICE = _struct(
         ("entrypoint", _command),
         ("provider", _struct([("type", _S), ("options", _multi_options)])),
         ("environment", _mapping_with_equals),
+        # Only present when env files were left unresolved (the config-hash view).
+        ("env_file", _env_files),
         ("expose", _string_list),
         ("extends", _struct([("file", _S), ("service", _S)])),
         ("external_links", _string_list),
