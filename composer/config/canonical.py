@@ -228,9 +228,10 @@ def _depends_on(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
     out: dict[str, Any] = {}
     for name, dep in value.items():
         if isinstance(dep, dict):
+            # ``required`` defaults only after merging (normalize): an override
+            # naming just the condition keeps the base file's ``required: false``.
             dep = dict(dep)
             dep.setdefault("condition", "service_started")
-            dep.setdefault("required", True)
         elif dep is None:
             dep = {"condition": "service_started", "required": True}
         out[name] = dep

@@ -140,6 +140,12 @@ def _prepare_service(
             out["labels"] = labels
     out.pop("label_file", None)
 
+    deps = out.get("depends_on")
+    if isinstance(deps, dict):
+        out["depends_on"] = {
+            k: ({**v, "required": v.get("required", True)} if isinstance(v, dict) else v)
+            for k, v in deps.items()
+        }
     if implicit:
         _implicit_dependencies(out)
 

@@ -233,8 +233,10 @@ def test_depends_on_list_becomes_mapping_with_defaults() -> None:
     assert service(depends_on=["db"])["depends_on"] == {
         "db": {"condition": "service_started", "required": True}
     }
+    # The long form gets ``required`` only after merging (see test_loader), so an
+    # override that names just the condition keeps an earlier ``required: false``.
     assert service(depends_on={"db": {"condition": "service_healthy"}})["depends_on"] == {
-        "db": {"condition": "service_healthy", "required": True}
+        "db": {"condition": "service_healthy"}
     }
     assert service(depends_on={"db": {"required": False}})["depends_on"] == {
         "db": {"condition": "service_started", "required": False}
