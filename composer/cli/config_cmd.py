@@ -29,10 +29,10 @@ def render(data: dict[str, Any], fmt: str, *, interpolated: bool = True) -> str:
     """The project as JSON or YAML, as v2 prints it (``$`` doubled when interpolated)."""
     from composer.config import yamlout
 
+    if fmt == "json":
+        return yamlout.dump_json(data, escape=interpolated)
     if interpolated:
         data = yamlout.escape_dollars(data)
-    if fmt == "json":
-        return yamlout.dump_json(data)
     return yamlout.dump_yaml(data)
 
 
