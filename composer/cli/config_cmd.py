@@ -46,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
     )
     data = project.data
     out: list[str] = []
+    # The loader already kept only the named services and their dependencies.
     services: dict[str, Any] = data.get("services") or {}
-    if args.services:
-        services = {k: v for k, v in services.items() if k in set(args.services)}
     if args.quiet:
         return 0
     if args.list_services:
@@ -74,9 +73,6 @@ def run(args: argparse.Namespace) -> int:
         out = [f"{s} {service_config_hash(project.hash_view(s))}" for s in wanted
                if s in services]
     else:
-        if args.services:
-            data = dict(data)
-            data["services"] = services
         text = render(data, args.format, interpolated=not args.no_interpolate)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as fh:

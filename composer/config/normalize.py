@@ -779,7 +779,12 @@ def _ssh(value: Any, path: Path) -> Any:
 
 def _port(value: Any, path: Path) -> Any:
     if isinstance(value, str):
-        ports = parse_port_spec(value)
+        try:
+            ports = parse_port_spec(value)
+        except ValueError:
+            # Only reachable with --no-interpolate (canonical is lenient then):
+            # v2 prints such a port as written.
+            return value
         return ports[0] if ports else _OMIT
     if isinstance(value, int) and not isinstance(value, bool):
         value = {"target": value}
