@@ -1,0 +1,354 @@
+"""DockerBackend against a real engine: every Backend method, its states and its errors.
+
+Containers run busybox (``scripts/engine/ensure-images.sh``); each test uses its own
+project name and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import pytest
+
+from composer.backends import spec
+from composer.backends.docker import DockerBackend, connect
+from composer.backends.errors import ConflictError, NotFoundError
+from composer.errors import EngineError, EngineUnreachableError
+
+pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+
+IMAGE = "busybox:latest"
+
+
+def _project(name: str, services: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A canonical project with a default network, as the loader gives it."""
+    for service in services.values():
+        service.setdefault("image", IMAGE)
+        if "network_mode" not in service:
+            service.setdefault("networks", {"default": None})
+    return {"name": name, "networks": {"default": {"name": f"{name}_default", "ipam": {}}},
+            "services": services, **extra}
+
+
+async def _up(backend: DockerBackend, project: dict[str, Any], service: str, number: int = 1,
+              *, start: bool = True, **options: Any) -> str:
+    """Create the project's networks and volumes if missing, then one container."""
+    observed = await backend.observe(project["name"])
+    have_networks = {n.key for n in observed.networks}
+    for key, network in project.get("networks", {}).items():
+        if key not in have_networks and not network.get("external"):
+            await backend.create_network(network["name"],
+                                         spec.network_create_body(project, key))
+    have_volumes = {v.key for v in observed.volumes}
+    for key, volume in project.get("volumes", {}).items():
+        if key not in have_volumes:
+            await backend.create_volume(volume["name"], spec.volume_create_body(project, key))
+    image_id = await backend.image_id(IMAGE)
+    assert image_id is not None
+    request = spec.container_create_request(
+        project, service, project["services"][service], number, config_files=["/dev/null"],
+        working_dir="/", image_id=image_id, config_hash="hash-" + service,
+        api_version=backend.api_version, **options)
+    container = await backend.create_container(request.name, request.body,
+                                               platform=request.platform)
+    for network, endpoint in request.connects:
+        await backend.connect_network(network, container, endpoint)
+    if start:
+        await backend.start_container(container)
+    return container
+
+
+async def _eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Await ``check()`` until it returns something truthy (polling: the thing under test
+    here is the listing, not the event stream)."""
+    with anyio.fail_after(timeout):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await anyio.sleep(0.2)
+
+
+async def test_ping_negotiates_the_engine_api_version(backend: DockerBackend) -> None:
+    await backend.ping()
+    major, minor = (int(p) for p in backend.api_version.split("."))
+    assert (major, minor) >= (1, 24)
+
+
+async def test_no_engine_is_one_clear_error() -> None:
+    absent = connect("unix:///nonexistent/composer-test.sock")
+    with pytest.raises(EngineUnreachableError) as caught:
+        await absent.observe("anything")
+    message = str(caught.value)
+    assert message.startswith("cannot reach a container engine at "
+                              "unix:///nonexistent/composer-test.sock: ")
+    assert "ensure-engine.sh" in message and "DOCKER_HOST" in message
+    assert "\n" not in message
+
+
+async def test_observe_maps_containers_networks_and_volumes(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "web": {"command": ["sleep", "600"], "volumes": [
+            {"type": "volume", "source": "data", "target": "/data", "volume": {}},
+            {"type": "volume", "target": "/anon", "volume": {}},
+        ], "ports": [{"target": 80, "published": "", "host_ip": "127.0.0.1",
+                      "protocol": "tcp"}]},
+    }, volumes={"data": {"name": f"{project_name}_data"}})
+    assert await backend.observe(project_name) == type(await backend.observe(project_name))()
+    container = await _up(backend, project, "web", 2, start=False)
+
+    observed = await backend.observe(project_name)
+    (state,) = observed.containers
+    assert (state.id, state.name, state.project, state.service, state.number) == (
+        container, f"{project_name}-web-2", project_name, "web", 2)
+    assert (state.state, state.health, state.exit_code, state.oneoff) == (
+        "created", None, None, False)
+    assert state.config_hash == "hash-web"
+    assert state.image == IMAGE and state.image_id.startswith("sha256:")
+    assert state.networks == (f"{project_name}_default",)
+    assert {m["Destination"] for m in state.mounts} == {"/data", "/anon"}
+    assert [(n.name, n.key) for n in observed.networks] == [(f"{project_name}_default",
+                                                             "default")]
+    assert observed.networks[0].config_hash == spec.network_config_hash(
+        {"name": f"{project_name}_default", "ipam": {}})
+    assert [(v.name, v.key) for v in observed.volumes] == [(f"{project_name}_data", "data")]
+
+    await backend.start_container(container)
+    (running,) = (await backend.observe(project_name)).containers
+    assert running.state == "running" and running.status.startswith("Up")
+    assert running.ports and running.ports[0]["PrivatePort"] == 80
+
+    # Other projects are not ours; all_projects lists them too.
+    everything = await backend.observe(project_name, all_projects=True)
+    assert container in {c.id for c in everything.containers}
+
+
+async def test_health_and_exit_codes_come_from_the_listing(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "ok": {"command": ["sleep", "600"], "healthcheck": {
+            "test": ["CMD", "true"], "interval": "1s"}},
+        "sick": {"command": ["sleep", "600"], "healthcheck": {
+            "test": ["CMD", "false"], "interval": "1s", "retries": 1}},
+        "done": {"command": ["sh", "-c", "exit 3"]},
+    })
+    for service in project["services"]:
+        await _up(backend, project, service)
+
+    async def settled() -> dict[str, Any] | None:
+        states = {c.service: c for c in (await backend.observe(project_name)).containers}
+        if states["ok"].health == "healthy" and states["sick"].health == "unhealthy" \
+                and states["done"].state == "exited":
+            return states
+        return None
+
+    states = await _eventually(settled)
+    assert states["done"].exit_code == 3 and states["done"].health is None
+    assert states["ok"].exit_code is None
+
+
+async def test_events_stream_the_project_and_stop_when_cancelled(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"app": {"command": ["sh", "-c", "exit 0"]}})
+    since = int(time.time()) - 1
+    container = await _up(backend, project, "app")
+    seen: list[Any] = []
+    with anyio.fail_after(20):
+        async for event in backend.events(project_name, since=since):
+            seen.append(event)
+            if event.action == "die":
+                break
+    actions = [e.action for e in seen]
+    assert "start" in actions and actions[-1] == "die"
+    assert {e.container_id for e in seen} == {container}
+    assert {(e.project, e.service) for e in seen} == {(project_name, "app")}
+    assert seen[-1].attributes["exitCode"] == "0" and seen[-1].time_nano > 0
+
+    # Nothing happens in this project now: cancelling the wait returns promptly.
+    started = time.monotonic()
+    with anyio.move_on_after(0.5):
+        async for _ in backend.events(project_name):
+            pytest.fail("no event expected")
+    assert time.monotonic() - started < 5
+
+
+async def test_logs_demultiplex_stdout_and_stderr(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "plain": {"command": ["sh", "-c", "echo out; echo err >&2; echo out2"]},
+        "tty": {"command": ["sh", "-c", "echo on-a-tty"], "tty": True},
+    })
+    plain = await _up(backend, project, "plain")
+    tty = await _up(backend, project, "tty")
+    assert await backend.wait_container(plain) == 0
+    assert await backend.wait_container(tty) == 0
+
+    chunks = [c async for c in backend.logs(plain, follow=False)]
+    by_stream: dict[str, bytes] = {}
+    for stream, data in chunks:
+        by_stream[stream] = by_stream.get(stream, b"") + data
+    assert by_stream == {"stdout": b"out\nout2\n", "stderr": b"err\n"}
+
+    tail = b"".join(d for _, d in [c async for c in backend.logs(plain, follow=False,
+                                                                   tail="1")])
+    assert tail in (b"out2\n", b"err\n")
+
+    raw = [c async for c in backend.logs(tty, follow=False, timestamps=True)]
+    assert {s for s, _ in raw} == {"stdout"}
+    assert b"on-a-tty\r\n" in b"".join(d for _, d in raw)
+
+
+async def test_following_logs_can_be_cancelled(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "ticker": {"command": ["sh", "-c", "echo first; while true; do sleep 30; done"]},
+    })
+    container = await _up(backend, project, "ticker")
+    threads = threading.active_count()
+    received: list[bytes] = []
+    with anyio.fail_after(20):
+        async for _, data in backend.logs(container, follow=True):
+            received.append(data)
+            break  # the stream must close and free its thread
+    assert received == [b"first\n"]
+    with anyio.fail_after(20):
+        with anyio.move_on_after(0.5):
+            async for _ in backend.logs(container, follow=True, tail="0"):
+                pytest.fail("no new output expected")
+    await anyio.sleep(0.2)
+    assert threading.active_count() <= threads + 2  # worker threads are pooled, not stuck
+
+
+async def test_lifecycle_calls(backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "svc": {"command": ["sh", "-c", "trap 'exit 7' TERM; while true; do sleep 1; done"],
+                "stop_grace_period": "5s"},
+    })
+    container = await _up(backend, project, "svc")
+    await backend.pause_container(container)
+    assert (await backend.inspect_container(container))["State"]["Paused"] is True
+    await backend.unpause_container(container)
+    top = await backend.top_container(container)
+    assert "PID" in top["Titles"] and top["Processes"]
+
+    await backend.stop_container(container, timeout=10)
+    state = (await backend.inspect_container(container))["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 7)
+
+    await backend.start_container(container)
+    await backend.kill_container(container, "SIGKILL")
+    assert (await backend.inspect_container(container))["State"]["ExitCode"] == 137
+    with pytest.raises(ConflictError, match="is not running"):
+        await backend.kill_container(container)
+
+    await backend.rename_container(container, f"{project_name}-svc-renamed")
+    assert (await backend.inspect_container(container))["Name"] == f"/{project_name}-svc-renamed"
+    await backend.remove_container(container, volumes=True)
+    with pytest.raises(NotFoundError, match="No such container"):
+        await backend.inspect_container(container)
+
+
+async def test_errors_are_mapped_at_one_boundary(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"one": {"command": ["sleep", "600"]}})
+    await _up(backend, project, "one", start=False)
+    with pytest.raises(ConflictError, match=r"^Error response from daemon: Conflict\. The "
+                                            r"container name .* is already in use"):
+        await _up(backend, project, "one", start=False)
+    with pytest.raises(NotFoundError):
+        await backend.remove_network(f"{project_name}_missing")
+    with pytest.raises(NotFoundError):
+        await backend.remove_volume(f"{project_name}_missing")
+    await backend.start_container(f"{project_name}-one-1")
+    # 403 on Engine 20.10, 409 on later ones: an EngineError either way.
+    with pytest.raises(EngineError, match="active endpoints"):
+        await backend.remove_network(f"{project_name}_default")
+    assert await backend.image_exists(IMAGE)
+    assert not await backend.image_exists("composer-test/never-built:nope")
+    assert await backend.image_id("composer-test/never-built:nope") is None
+    with pytest.raises(EngineError):
+        await backend.create_container(f"{project_name}-bad", {"Image": IMAGE,
+                                                               "HostConfig": {"Memory": -5}})
+    # No registry (offline) or no such repository: one EngineError, quickly either way.
+    with pytest.raises(EngineError, match="^Error response from daemon: "):
+        await backend.pull_image(f"composer-test/{project_name}:never")
+
+
+async def test_images_are_inspected_and_removed(
+        backend: DockerBackend, project_name: str) -> None:
+    tag = f"composer-test/{project_name}:tag"
+    await backend.ping()
+    backend._client.tag(IMAGE, f"composer-test/{project_name}", tag="tag")
+    try:
+        info = await backend.inspect_image(tag)
+        assert info["Id"] == await backend.image_id(IMAGE)
+        assert tag in info["RepoTags"]
+    finally:
+        await backend.remove_image(tag)
+    assert not await backend.image_exists(tag)
+    assert await backend.image_exists(IMAGE)
+
+
+async def test_second_network_connected_with_aliases(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {
+        "app": {"command": ["sleep", "600"],
+                "networks": {"default": None, "back": {"aliases": ["db-alias"],
+                                                      "priority": 10}}},
+    })
+    project["networks"]["back"] = {"name": f"{project_name}_back", "ipam": {}}
+    container = await _up(backend, project, "app", start=False)
+    networks = (await backend.inspect_container(container))["NetworkSettings"]["Networks"]
+    expected_first = spec.api_at_least(backend.api_version, "1.44")
+    assert set(networks) == {f"{project_name}_back", f"{project_name}_default"}
+    assert networks[f"{project_name}_back"]["Aliases"][:3] == [
+        f"{project_name}-app-1", "app", "db-alias"]
+    assert networks[f"{project_name}_default"]["Aliases"][:2] == [f"{project_name}-app-1",
+                                                                  "app"]
+    assert (await backend.inspect_container(container))["HostConfig"]["NetworkMode"] == \
+        f"{project_name}_back" or expected_first
+    await backend.disconnect_network(f"{project_name}_default", container)
+    networks = (await backend.inspect_container(container))["NetworkSettings"]["Networks"]
+    assert set(networks) == {f"{project_name}_back"}
+
+
+async def test_volumes_created_with_labels_and_removed(
+        backend: DockerBackend, project_name: str) -> None:
+    project = {"name": project_name, "volumes": {"v": {"name": f"{project_name}_v",
+                                                       "labels": {"x": "y"}}}}
+    name = await backend.create_volume(f"{project_name}_v", spec.volume_create_body(project, "v"))
+    assert name == f"{project_name}_v"
+    (volume,) = (await backend.observe(project_name)).volumes
+    assert volume.labels["x"] == "y" and volume.labels[spec.LABEL_VOLUME] == "v"
+    await backend.remove_volume(name)
+    assert (await backend.observe(project_name)).volumes == ()
+
+
+async def test_engine_calls_share_one_capacity_limiter(
+        backend: DockerBackend, project_name: str) -> None:
+    await backend.ping()
+    in_flight = 0
+    peak = 0
+    lock = threading.Lock()
+    real = backend._client.inspect_image
+
+    def slow_inspect(image: str) -> Any:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.05)
+        with lock:
+            in_flight -= 1
+        return real(image)
+
+    backend._client.inspect_image = slow_inspect
+    async with anyio.create_task_group() as tg:
+        for _ in range(30):
+            tg.start_soon(backend.image_id, IMAGE)
+    assert peak == 8

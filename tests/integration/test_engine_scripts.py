@@ -1,0 +1,48 @@
+"""scripts/engine/: one line of report, idempotent, a clear failure without an engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "engine"
+
+
+def _run(script: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(SCRIPTS / script)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **(env or {})},
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.engine
+def test_ensure_engine_reports_the_running_engine(engine: str) -> None:
+    result = _run("ensure-engine.sh", {"DOCKER_HOST": engine})
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"engine: using {engine} (")
+
+
+@pytest.mark.engine
+def test_ensure_images_is_quick_when_everything_is_there(engine: str) -> None:
+    result = _run("ensure-images.sh", {"DOCKER_HOST": engine})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["images: all present (busybox:latest)"]
+
+
+def test_a_wrong_docker_host_is_one_line_and_non_zero(tmp_path: Path) -> None:
+    host = f"unix://{tmp_path}/absent.sock"
+    result = _run("ensure-engine.sh", {"DOCKER_HOST": host})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"engine: no engine answers at DOCKER_HOST={host}; start it there, or unset "
+        "DOCKER_HOST to use a local dockerd"
+    ]
+    images = _run("ensure-images.sh", {"DOCKER_HOST": host})
+    assert images.returncode == 1
+    assert images.stderr.splitlines() == [
+        f"images: no engine answers at {host} (run scripts/engine/ensure-engine.sh)"
+    ]
