@@ -21,7 +21,10 @@ else escaping is a bug.
     ├── DiscoveryError              no compose file found, bad project name (exit 14)
     ├── UsageError                  bad command-line usage (exit 2)
     └── EngineError                 the engine refused or failed (exit 1)
-        └── EngineUnreachableError  no engine at the address tried
+        ├── EngineUnreachableError  no engine at the address tried
+        ├── NotFoundError           no such container, network, volume or image
+        ├── ConflictError           a name or resource in use
+        └── UnsupportedError        this engine (or API version) cannot do it
 """
 
 from __future__ import annotations
@@ -150,3 +153,15 @@ class EngineError(ComposerError):
 
 class EngineUnreachableError(EngineError):
     """No engine answers at the address tried."""
+
+
+class NotFoundError(EngineError):
+    """The engine has no such container, network, volume or image."""
+
+
+class ConflictError(EngineError):
+    """The engine refused because of a conflict (a name in use, a resource in use)."""
+
+
+class UnsupportedError(EngineError):
+    """The project asks for something this engine (or its API version) cannot do."""

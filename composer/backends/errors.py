@@ -1,21 +1,8 @@
-"""Engine errors that the backends raise beyond :mod:`composer.errors`.
+"""Engine errors, re-exported where the backends have always imported them from.
 
-These belong in :mod:`composer.errors` under ``EngineError``; they live here
-until the error tree takes them in.
+They live in :mod:`composer.errors`, the one exception tree.
 """
 
-from __future__ import annotations
+from composer.errors import ConflictError, NotFoundError, UnsupportedError
 
-from composer.errors import EngineError
-
-
-class NotFoundError(EngineError):
-    """The engine has no such container, network, volume or image."""
-
-
-class ConflictError(EngineError):
-    """The engine refused because of a conflict (a name in use, a resource in use)."""
-
-
-class UnsupportedError(EngineError):
-    """The project asks for something this engine (or its API version) cannot do."""
+__all__ = ["ConflictError", "NotFoundError", "UnsupportedError"]
