@@ -6,7 +6,39 @@ on its text without any engine::
     #1 network:default CreateNetwork: not found
     #2 <- #1 service:db:1 CreateContainer: no existing container
     #3 <- #2 service:db:1 StartContainer: created
-    #4 <- #3 service:db:1 WaitCondition: service_healthy for web
+    #4 <- #3 service:db WaitCondition: service_healthy for web
+
+Each step's ``args`` hold everything its engine call needs (names, engine
+bodies, timeouts), so running a step is one call with no lookups in the project.
+The argument keys per operation:
+
+============== ==============================================================
+op             args
+============== ==============================================================
+CreateNetwork  ``name``, ``body``
+RemoveNetwork  ``name``
+CreateVolume   ``name``, ``body``
+RemoveVolume   ``name``
+PullImage      ``image``, ``platform`` (or None)
+RemoveImage    ``image``
+CreateContainer ``name``, ``body``, ``platform``, ``service``, ``number``,
+               ``inherit`` (ID of the replaced container, whose anonymous volumes
+               the body already takes over, or None)
+ConnectNetwork ``container``, ``network``, ``endpoint``
+StartContainer ``container``
+StopContainer  ``container``, ``timeout`` (seconds or None)
+KillContainer  ``container``, ``signal``
+RemoveContainer ``container``, ``force``, ``volumes``
+RenameContainer ``container``, ``name``
+PauseContainer / UnpauseContainer ``container``
+WaitCondition  ``service``, ``condition``, ``containers`` (names), ``required``,
+               ``restart``, ``healthcheck`` (the service declares one),
+               ``tcp`` (ports of the readiness extension), ``timeout`` (seconds
+               or None)
+============== ==============================================================
+
+Every step also has ``display``: what a person reads in progress lines
+(``Container proj-web-1``, ``Network proj_default``).
 """
 
 from __future__ import annotations
@@ -15,12 +47,34 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "CONNECT_NETWORK",
+    "CREATE_CONTAINER",
+    "CREATE_NETWORK",
+    "CREATE_VOLUME",
+    "KILL_CONTAINER",
+    "PAUSE_CONTAINER",
+    "PULL_IMAGE",
+    "REMOVE_CONTAINER",
+    "REMOVE_IMAGE",
+    "REMOVE_NETWORK",
+    "REMOVE_VOLUME",
+    "RENAME_CONTAINER",
+    "START_CONTAINER",
+    "STOP_CONTAINER",
+    "UNPAUSE_CONTAINER",
+    "WAIT_CONDITION",
+    "Plan",
+    "Step",
+]
+
 # Operations, one engine call each (WaitCondition waits on the event stream).
 CREATE_NETWORK = "CreateNetwork"
 REMOVE_NETWORK = "RemoveNetwork"
 CREATE_VOLUME = "CreateVolume"
 REMOVE_VOLUME = "RemoveVolume"
 PULL_IMAGE = "PullImage"
+REMOVE_IMAGE = "RemoveImage"
 CREATE_CONTAINER = "CreateContainer"
 CONNECT_NETWORK = "ConnectNetwork"
 START_CONTAINER = "StartContainer"
@@ -35,40 +89,89 @@ WAIT_CONDITION = "WaitCondition"
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node of the plan."""
+    """One node of the plan.
+
+    ``resource`` names what the step acts on: ``service:web:1`` (a replica),
+    ``service:web`` (a wait on the whole service), ``network:default``,
+    ``volume:data``, ``image:busybox`` or ``orphan:proj-old-1``. ``group`` ties
+    the steps of one recreation together (``recreate:web:1``).
+    """
 
     id: int
     op: str
-    resource: str  # "service:web:1", "network:default", "volume:data", "image:busybox"
+    resource: str
     reason: str
     depends: tuple[int, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    group: str = ""
+
+    @property
+    def service(self) -> str | None:
+        """The service this step belongs to, if any (from ``resource`` or ``args``)."""
+        kind, _, rest = self.resource.partition(":")
+        if kind == "service":
+            return rest.split(":", 1)[0]
+        value = self.args.get("service")
+        return value if isinstance(value, str) else None
 
     def __str__(self) -> str:
         deps = " <- " + ", ".join(f"#{d}" for d in self.depends) if self.depends else ""
-        return f"#{self.id}{deps} {self.resource} {self.op}: {self.reason}"
+        group = f" [{self.group}]" if self.group else ""
+        return f"#{self.id}{deps} {self.resource} {self.op}: {self.reason}{group}"
 
 
 @dataclass
 class Plan:
-    """Steps in creation order; ``depends`` only points at earlier steps."""
+    """Steps in creation order; ``depends`` only points at earlier steps.
+
+    ``warnings`` are messages for the person running the command (orphans found,
+    nothing to remove); the CLI prints them, the executor ignores them.
+    ``project`` is the project's name (the executor follows its events);
+    ``unchanged`` names what the plan leaves running as it is (``Container
+    proj-web-1``), for progress lines such as v2's ``Running``.
+    """
 
     steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    project: str = ""
+    unchanged: list[str] = field(default_factory=list)
 
     def add(
         self, op: str, resource: str, reason: str, depends: tuple[int, ...] = (),
-        **args: Any,
+        *, group: str = "", **args: Any,
     ) -> int:
-        step = Step(len(self.steps) + 1, op, resource, reason,
-                    tuple(sorted(set(depends))), args)
-        self.steps.append(step)
-        return step.id
+        """Append a step and return its id (1-based, in order of addition)."""
+        step_id = len(self.steps) + 1
+        deps = tuple(sorted(set(depends)))
+        if any(d >= step_id or d < 1 for d in deps):
+            raise ValueError(f"step #{step_id} depends on a later or unknown step: {deps}")
+        self.steps.append(Step(step_id, op, resource, reason, deps, args, group))
+        return step_id
+
+    def step(self, step_id: int) -> Step:
+        """The step with this id."""
+        return self.steps[step_id - 1]
+
+    def update(self, step_id: int, depends: tuple[int, ...] = (), *,
+               reason: str | None = None, **args: Any) -> None:
+        """Widen an existing step's prerequisites (earlier ids), or change its reason
+        or some of its args."""
+        old = self.steps[step_id - 1]
+        deps = tuple(sorted(set(old.depends) | set(depends)))
+        if any(d >= step_id or d < 1 for d in deps):
+            raise ValueError(f"step #{step_id} depends on a later or unknown step: {deps}")
+        self.steps[step_id - 1] = Step(old.id, old.op, old.resource,
+                                       old.reason if reason is None else reason, deps,
+                                       {**old.args, **args}, old.group)
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
 
     def __str__(self) -> str:
         return "\n".join(str(s) for s in self.steps)

@@ -1,0 +1,481 @@
+"""The public facade: ``Compose(backend)`` runs projects on an engine.
+
+Every verb observes the engine once (one listing of the project's containers,
+networks and volumes), plans with the pure reconcile step
+(:mod:`composer.plan.reconcile`) and executes the plan
+(:mod:`composer.runtime.executor`); ``dry_run`` stops after planning. Each verb
+takes a loaded project (:class:`composer.config.loader.LoadedProject`) and its
+``*Options``; the verbs that Docker Compose runs from labels alone (``down``,
+``ps``, ``stop``, ``start``, ``restart``, ``kill``, ``rm``, ``pause``,
+``unpause``) also take just the project's name.
+
+::
+
+    from composer import load_project
+    from composer.api import Compose, UpOptions, DownOptions
+    from composer.backends.docker import connect
+
+    compose = Compose(connect(), events=print)
+    outcome = await compose.up(load_project(), UpOptions(wait=True))
+    await compose.down("myproject", DownOptions(volumes=True))
+
+Errors: everything raised is a :class:`composer.errors.ComposerError`: a
+``ValidationError`` for a selection the project cannot have, an ``EngineError``
+(``NotFoundError``, ``EngineUnreachableError``...) when the engine refuses, and
+an :class:`~composer.runtime.errors.ExecutionError` naming each failed service
+when steps of a plan fail (its ``warnings`` keep the ones met before, such as
+orphans found).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from composer.backends import spec
+from composer.backends.base import Backend, ContainerState, Observed
+from composer.backends.errors import NotFoundError
+from composer.config.loader import LoadedProject
+from composer.errors import UsageError, ValidationError
+from composer.model.naming import service_image
+from composer.model.project import Project
+from composer.plan import reconcile
+from composer.plan.plan import Plan
+from composer.runtime.errors import ExecutionError
+from composer.runtime.executor import ExecutionResult, execute
+from composer.runtime.progress import DONE, ProgressEvent, Reporter
+
+__all__ = [
+    "Compose",
+    "CreateOptions",
+    "DownOptions",
+    "KillOptions",
+    "Outcome",
+    "PauseOptions",
+    "PsOptions",
+    "RestartOptions",
+    "RmOptions",
+    "StartOptions",
+    "StopOptions",
+    "UnpauseOptions",
+    "UpOptions",
+]
+
+
+# -- options -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateOptions:
+    """``create``: the services to converge (empty: all) and how.
+
+    ``pull`` is ``always``, ``missing``, ``never`` or ``policy`` (each service's
+    own ``pull_policy``, the default). ``timeout``: seconds to wait for a
+    replaced container to stop.
+    """
+
+    services: Sequence[str] = ()
+    scale: Mapping[str, int] = field(default_factory=dict)
+    no_deps: bool = False
+    force_recreate: bool = False
+    always_recreate_deps: bool = False
+    no_recreate: bool = False
+    renew_anon_volumes: bool = False
+    remove_orphans: bool = False
+    pull: str = "policy"
+    timeout: int | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpOptions(CreateOptions):
+    """``up``: ``create``, then start. ``no_start`` only creates; ``wait`` waits
+    for every service to be running or healthy, each wait bounded by
+    ``wait_timeout`` seconds. (Attaching to the logs is the CLI's business.)"""
+
+    no_start: bool = False
+    wait: bool = False
+    wait_timeout: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownOptions:
+    """``down``: ``volumes`` also removes named and anonymous volumes; ``rmi`` is
+    ``local`` or ``all``; ``timeout`` in seconds."""
+
+    services: Sequence[str] = ()
+    volumes: bool = False
+    remove_orphans: bool = False
+    rmi: str | None = None
+    timeout: int | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartOptions:
+    services: Sequence[str] = ()
+    wait: bool = False
+    wait_timeout: float | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopOptions:
+    services: Sequence[str] = ()
+    timeout: int | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestartOptions:
+    services: Sequence[str] = ()
+    timeout: int | None = None
+    no_deps: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class KillOptions:
+    services: Sequence[str] = ()
+    signal: str = "SIGKILL"
+    remove_orphans: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RmOptions:
+    """``rm``: ``stop`` stops running containers first (else they are kept);
+    ``volumes`` removes their anonymous volumes. Asking for confirmation
+    (``-f``) is the CLI's business."""
+
+    services: Sequence[str] = ()
+    stop: bool = False
+    volumes: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseOptions:
+    services: Sequence[str] = ()
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnpauseOptions:
+    services: Sequence[str] = ()
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PsOptions:
+    """``ps``: ``all`` includes stopped containers; ``status`` keeps only these
+    states (``running``, ``exited``...)."""
+
+    services: Sequence[str] = ()
+    all: bool = False
+    status: Sequence[str] = ()
+
+
+@dataclass
+class Outcome:
+    """What a verb did: its plans in order (``up`` may pull first), the warnings
+    for the person (orphans, optional dependencies that failed, resources still
+    in use) and whether the plans ran (``dry_run`` only plans)."""
+
+    plans: list[Plan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    executed: bool = False
+    results: list[ExecutionResult] = field(default_factory=list)
+
+    @property
+    def plan(self) -> Plan:
+        """The main plan (the last one)."""
+        return self.plans[-1] if self.plans else Plan()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+ProjectRef = LoadedProject | str
+
+
+def _name(project: ProjectRef) -> str:
+    return project if isinstance(project, str) else project.name
+
+
+def _model(project: LoadedProject) -> Project:
+    return Project.from_dict(project.data, working_dir=project.working_dir)
+
+
+def _target(project: ProjectRef) -> Project | str:
+    return project if isinstance(project, str) else _model(project)
+
+
+def _extensions(project: LoadedProject) -> dict[str, dict[str, Any]]:
+    """Each service's ``x-`` keys, which the canonical dict (as v2's JSON) leaves out."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, service in (project.all_services or {}).items():
+        if isinstance(service, Mapping):
+            keys = {k: v for k, v in service.items() if str(k).startswith("x-")}
+            if keys:
+                out[str(name)] = keys
+    return out
+
+
+def _docker_config() -> Mapping[str, Any]:
+    """``~/.docker/config.json`` (or ``$DOCKER_CONFIG/config.json``), {} if unreadable."""
+    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    try:
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, Mapping) else {}
+
+
+def _recreate(options: CreateOptions) -> tuple[str, str]:
+    if options.force_recreate and options.no_recreate:
+        raise UsageError("--force-recreate and --no-recreate are incompatible")
+    if options.no_recreate:
+        return reconcile.RECREATE_NEVER, reconcile.RECREATE_NEVER
+    targeted = reconcile.RECREATE_FORCE if options.force_recreate else reconcile.RECREATE_DIVERGED
+    deps = (reconcile.RECREATE_FORCE if options.always_recreate_deps
+            else reconcile.RECREATE_DIVERGED)
+    return targeted, deps
+
+
+class Compose:
+    """Runs compose projects on ``backend``; progress goes to ``events``."""
+
+    def __init__(self, backend: Backend, *, events: Reporter | None = None) -> None:
+        self.backend = backend
+        self.events = events
+
+    async def _run(self, outcome: Outcome, plan: Plan, dry_run: bool) -> Outcome:
+        outcome.plans.append(plan)
+        outcome.warnings += plan.warnings
+        if dry_run:
+            return outcome
+        if self.events is not None:
+            for resource in plan.unchanged:
+                self.events(ProgressEvent(resource, "Running", DONE))
+        try:
+            result = await execute(plan, self.backend, events=self.events)
+        except ExecutionError as exc:
+            exc.warnings[:0] = outcome.warnings
+            raise
+        outcome.results.append(result)
+        outcome.warnings += result.warnings
+        outcome.executed = True
+        return outcome
+
+    async def _images(self, images: Iterable[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+
+        async def look(image: str) -> None:
+            found[image] = await self.backend.image_id(image)
+
+        async with anyio.create_task_group() as tg:
+            for image in sorted(set(images)):
+                tg.start_soon(look, image)
+        return found
+
+    async def _image_volumes(self, images: Iterable[str]) -> dict[str, list[str]]:
+        volumes: dict[str, list[str]] = {}
+
+        async def look(image: str) -> None:
+            try:
+                info = await self.backend.inspect_image(image)
+            except NotFoundError:
+                return
+            declared = (info.get("Config") or {}).get("Volumes") or {}
+            volumes[image] = sorted(declared)
+
+        async with anyio.create_task_group() as tg:
+            for image in sorted(set(images)):
+                tg.start_soon(look, image)
+        return volumes
+
+    async def _external(self, model: Project) -> set[str] | None:
+        """Names of the project's external networks and volumes that exist, or None
+        when the backend cannot tell (the create call then reports what is missing)."""
+        inspect_network = getattr(self.backend, "inspect_network", None)
+        inspect_volume = getattr(self.backend, "inspect_volume", None)
+        if inspect_network is None or inspect_volume is None:
+            return None
+        wanted = [(inspect_network, cfg.name or key) for key, cfg in model.networks.items()
+                  if cfg is not None and cfg.external]
+        wanted += [(inspect_volume, cfg.name or key) for key, cfg in model.volumes.items()
+                   if cfg is not None and cfg.external]
+        existing: set[str] = set()
+
+        async def look(inspect: Any, name: str) -> None:
+            try:
+                await inspect(name)
+            except NotFoundError:
+                return
+            existing.add(name)
+
+        async with anyio.create_task_group() as tg:
+            for inspect, name in wanted:
+                tg.start_soon(look, inspect, name)
+        return existing
+
+    # -- up / create
+
+    async def up(self, project: LoadedProject, options: UpOptions | None = None) -> Outcome:
+        """Create what is missing or changed, start what is not running, wait for
+        what dependents need; with ``dry_run``, only return the plans."""
+        opts = options or UpOptions()
+        return await self._converge(project, opts, start=not opts.no_start, wait=opts.wait,
+                                    wait_timeout=opts.wait_timeout)
+
+    async def create(self, project: LoadedProject,
+                     options: CreateOptions | None = None) -> Outcome:
+        """Create (or recreate) the containers and what they need, starting nothing."""
+        return await self._converge(project, options or CreateOptions(), start=False,
+                                    wait=False, wait_timeout=None)
+
+    async def _converge(self, project: LoadedProject, opts: CreateOptions, *, start: bool,
+                        wait: bool, wait_timeout: float | None) -> Outcome:
+        model = _model(project)
+        recreate, recreate_deps = _recreate(opts)
+        observed = await self.backend.observe(project.name)
+        images = [service_image(model.name, name, dict(s.raw or {}))
+                  for name, s in model.services.items()]
+        image_ids = await self._images(images)
+        outcome = Outcome()
+        pulls = reconcile.plan_pull(model, image_ids, reconcile.PullPlanOptions(
+            services=opts.services, no_deps=opts.no_deps,
+            policy=None if opts.pull == "policy" else opts.pull))
+        if pulls:
+            await self._run(outcome, pulls, opts.dry_run)
+            if not opts.dry_run:
+                image_ids.update(await self._images(s.args["image"] for s in pulls))
+        plan = reconcile.plan_up(model, observed, reconcile.UpPlanOptions(
+            services=opts.services,
+            no_deps=opts.no_deps,
+            recreate=recreate,
+            recreate_dependencies=recreate_deps,
+            inherit=not opts.renew_anon_volumes,
+            scale=opts.scale,
+            remove_orphans=opts.remove_orphans,
+            start=start,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            timeout=opts.timeout,
+            config_files=project.config_files,
+            working_dir=project.working_dir,
+            image_ids={k: v for k, v in image_ids.items() if v},
+            image_volumes=await self._image_volumes(k for k, v in image_ids.items() if v),
+            existing_external=await self._external(model),
+            known_services=tuple(project.all_services or ()),
+            api_version=self.backend.api_version,
+            base_environment=spec.proxy_environment(_docker_config(), self.backend.address),
+            extensions=_extensions(project),
+        ))
+        return await self._run(outcome, plan, opts.dry_run)
+
+    # -- down and the lifecycle verbs
+
+    async def down(self, project: ProjectRef, options: DownOptions | None = None) -> Outcome:
+        """Stop and remove the project's containers (dependents first), then its
+        networks, and with ``volumes`` its volumes. Works from labels alone when
+        given only the project's name."""
+        opts = options or DownOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_down(_target(project), observed, reconcile.DownPlanOptions(
+            services=opts.services, volumes=opts.volumes, remove_orphans=opts.remove_orphans,
+            timeout=opts.timeout, images=opts.rmi))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def start(self, project: ProjectRef, options: StartOptions | None = None) -> Outcome:
+        """Start the stopped containers of the services (and their dependencies)."""
+        opts = options or StartOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_start(_target(project), observed, self._lifecycle(
+            project, services=opts.services, wait=opts.wait, wait_timeout=opts.wait_timeout))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def stop(self, project: ProjectRef, options: StopOptions | None = None) -> Outcome:
+        """Stop the running containers of the services, dependents first."""
+        opts = options or StopOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_stop(_target(project), observed, self._lifecycle(
+            project, services=opts.services, timeout=opts.timeout))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def restart(self, project: ProjectRef,
+                      options: RestartOptions | None = None) -> Outcome:
+        """Stop then start the containers of the services."""
+        opts = options or RestartOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_restart(_target(project), observed, self._lifecycle(
+            project, services=opts.services, timeout=opts.timeout, no_deps=opts.no_deps))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def kill(self, project: ProjectRef, options: KillOptions | None = None) -> Outcome:
+        """Send a signal (default SIGKILL) to the running containers."""
+        opts = options or KillOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_kill(_target(project), observed, self._lifecycle(
+            project, services=opts.services, signal=opts.signal,
+            remove_orphans=opts.remove_orphans))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def rm(self, project: ProjectRef, options: RmOptions | None = None) -> Outcome:
+        """Remove the stopped containers (with ``stop``, the running ones too)."""
+        opts = options or RmOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_rm(_target(project), observed, self._lifecycle(
+            project, services=opts.services, stop=opts.stop, volumes=opts.volumes))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def pause(self, project: ProjectRef, options: PauseOptions | None = None) -> Outcome:
+        """Pause the running containers."""
+        opts = options or PauseOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_pause(_target(project), observed,
+                                    self._lifecycle(project, services=opts.services))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    async def unpause(self, project: ProjectRef,
+                      options: UnpauseOptions | None = None) -> Outcome:
+        """Unpause the paused containers."""
+        opts = options or UnpauseOptions()
+        observed = await self.backend.observe(_name(project))
+        plan = reconcile.plan_unpause(_target(project), observed,
+                                      self._lifecycle(project, services=opts.services))
+        return await self._run(Outcome(), plan, opts.dry_run)
+
+    def _lifecycle(self, project: ProjectRef, **kwargs: Any) -> reconcile.LifecyclePlanOptions:
+        extensions = {} if isinstance(project, str) else _extensions(project)
+        return reconcile.LifecyclePlanOptions(extensions=extensions, **kwargs)
+
+    # -- ps
+
+    async def ps(self, project: ProjectRef,
+                 options: PsOptions | None = None) -> list[ContainerState]:
+        """The project's containers sorted by name: running ones, or all with
+        ``all``; only the given services and states when asked."""
+        opts = options or PsOptions()
+        name = _name(project)
+        observed: Observed = await self.backend.observe(name)
+        containers = [c for c in observed.containers if c.project == name]
+        if opts.services:
+            known = {c.service for c in containers}
+            if not isinstance(project, str):
+                known |= set(project.data.get("services") or ())
+            for service in opts.services:
+                if service not in known:
+                    raise ValidationError(f"no such service: {service}")
+            containers = [c for c in containers if c.service in opts.services]
+        if opts.status:
+            containers = [c for c in containers if c.state in opts.status]
+        elif not opts.all:
+            containers = [c for c in containers if c.state == "running"]
+        return sorted(containers, key=lambda c: c.name)

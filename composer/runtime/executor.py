@@ -1,0 +1,408 @@
+"""The executor: runs a :class:`~composer.plan.plan.Plan` against a backend.
+
+No decisions here: every step is one backend call with the arguments the plan
+gives it, or one wait. Scheduling is node by node: each step is a task that
+starts as soon as all the steps it depends on have finished, so a slow
+healthcheck holds back only the steps behind it. A failed step fails the steps
+that depend on it (they are skipped) and nothing else; when the plan is over,
+every failure is raised in one :class:`~composer.runtime.errors.ExecutionError`.
+
+Engine calls are not limited here: the backend holds the one capacity limiter.
+
+Waits (``WaitCondition``) follow the engine's event stream: a waiter inspects
+the containers it waits for, and inspects again each time an event about their
+service arrives (``start``, ``die``, ``health_status``...). The stream is read
+with ``since`` set to the start of the run, so an event that happens before the
+subscription is live is replayed rather than lost. Only if the stream fails do
+waiters fall back to polling (every 500 ms, as Docker Compose v2 does).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from composer.backends.base import Backend
+from composer.backends.errors import ConflictError, NotFoundError
+from composer.errors import ComposerError
+from composer.plan.plan import (
+    CONNECT_NETWORK,
+    CREATE_CONTAINER,
+    CREATE_NETWORK,
+    CREATE_VOLUME,
+    KILL_CONTAINER,
+    PAUSE_CONTAINER,
+    PULL_IMAGE,
+    REMOVE_CONTAINER,
+    REMOVE_IMAGE,
+    REMOVE_NETWORK,
+    REMOVE_VOLUME,
+    RENAME_CONTAINER,
+    START_CONTAINER,
+    STOP_CONTAINER,
+    UNPAUSE_CONTAINER,
+    WAIT_CONDITION,
+    Plan,
+    Step,
+)
+from composer.runtime.errors import ExecutionError, StepFailure, WaitError
+from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
+from composer.runtime.readiness import wait_tcp_ready
+
+__all__ = ["POLL_INTERVAL", "ExecutionResult", "evaluate_condition", "execute"]
+
+#: Seconds between two inspections when the event stream is not available.
+POLL_INTERVAL = 0.5
+_DEFAULT_READY_TIMEOUT = 60.0
+
+OK = "ok"
+FAILED = "failed"
+SKIPPED = "skipped"
+PENDING = "pending"
+
+SERVICE_STARTED = "service_started"
+SERVICE_HEALTHY = "service_healthy"
+SERVICE_COMPLETED = "service_completed_successfully"
+RUNNING_OR_HEALTHY = "running_or_healthy"
+
+# (while working, once done) per operation; "" says nothing.
+_STATUS: dict[str, tuple[str, str]] = {
+    CREATE_NETWORK: ("Creating", "Created"),
+    REMOVE_NETWORK: ("Removing", "Removed"),
+    CREATE_VOLUME: ("Creating", "Created"),
+    REMOVE_VOLUME: ("Removing", "Removed"),
+    PULL_IMAGE: ("Pulling", "Pulled"),
+    REMOVE_IMAGE: ("Removing", "Removed"),
+    CREATE_CONTAINER: ("Creating", "Created"),
+    CONNECT_NETWORK: ("", ""),
+    START_CONTAINER: ("Starting", "Started"),
+    STOP_CONTAINER: ("Stopping", "Stopped"),
+    KILL_CONTAINER: ("Killing", "Killed"),
+    REMOVE_CONTAINER: ("Removing", "Removed"),
+    RENAME_CONTAINER: ("", ""),
+    PAUSE_CONTAINER: ("Pausing", "Paused"),
+    UNPAUSE_CONTAINER: ("Unpausing", "Unpaused"),
+    WAIT_CONDITION: ("", ""),
+}
+
+_SUCCESS_WORD = {
+    SERVICE_STARTED: "Started",
+    SERVICE_HEALTHY: "Healthy",
+    SERVICE_COMPLETED: "Exited",
+    RUNNING_OR_HEALTHY: "Healthy",
+}
+
+
+@dataclass
+class ExecutionResult:
+    """What a run did: each step's outcome (``ok``, ``failed``, ``skipped``), the
+    IDs of the containers it created (by the name they were created under) and
+    the warnings it met (optional dependencies that failed, resources in use)."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def evaluate_condition(condition: str, info: Mapping[str, Any],
+                       service: str) -> tuple[str, str]:
+    """Judge one container (``info``: its inspect output) against a condition.
+
+    Returns ``("ok", "")``, ``("pending", "")`` or ``("failed", reason)``, with
+    Docker Compose v2's reasons (``container x is unhealthy``, ``service "x"
+    didn't complete successfully: exit 1``...).
+    """
+    state = info.get("State") or {}
+    status = str(state.get("Status") or "")
+    code = state.get("ExitCode", 0)
+    name = str(info.get("Name") or info.get("Id") or "?").lstrip("/")
+    health = (state.get("Health") or {}).get("Status")
+    test = list(((info.get("Config") or {}).get("Healthcheck") or {}).get("Test") or ())
+    has_check = bool(test) and test[:1] != ["NONE"]
+    exited = status in ("exited", "dead")
+    if condition == SERVICE_COMPLETED:
+        if not exited:
+            return PENDING, ""
+        if code == 0:
+            return OK, ""
+        return FAILED, f'service "{service}" didn\'t complete successfully: exit {code}'
+    if exited:
+        return FAILED, f"container {name} exited ({code})"
+    if condition == SERVICE_STARTED:
+        return (OK, "") if status == "running" else (PENDING, "")
+    if health is None:
+        if condition == RUNNING_OR_HEALTHY and not has_check:
+            return (OK, "") if status == "running" else (PENDING, "")
+        if has_check:
+            return PENDING, ""
+        return FAILED, f"container {name} has no healthcheck configured"
+    if health == "healthy":
+        return OK, ""
+    if health == "unhealthy":
+        return FAILED, f"container {name} is unhealthy"
+    return PENDING, ""
+
+
+class _EventHub:
+    """Counts the engine's events per service and wakes whoever waits on one."""
+
+    def __init__(self, backend: Backend, project: str, since: int) -> None:
+        self.backend = backend
+        self.project = project
+        self.since = since
+        self.failed = False
+        self._versions: dict[str, int] = {}
+        self._changed: dict[str, anyio.Event] = {}
+
+    async def run(self) -> None:
+        try:
+            async for event in self.backend.events(self.project, since=self.since):
+                self._bump(event.service)
+        except Exception:  # noqa: BLE001 - any stream failure means: poll instead
+            pass
+        # A stream that ends or breaks leaves the waiters polling.
+        self.failed = True
+        for service in list(self._changed):
+            self._bump(service)
+
+    def _bump(self, service: str) -> None:
+        self._versions[service] = self._versions.get(service, 0) + 1
+        event = self._changed.pop(service, None)
+        if event is not None:
+            event.set()
+
+    def version(self, service: str) -> int:
+        return self._versions.get(service, 0)
+
+    async def wait_change(self, service: str, version: int, poll: float,
+                          limit: float | None) -> None:
+        """Return after an event about ``service`` newer than ``version`` (or ``poll``
+        seconds if the stream failed), or after ``limit`` seconds."""
+        with anyio.move_on_after(limit) if limit is not None else nullcontext():
+            if self.failed:
+                await anyio.sleep(poll)
+                return
+            while self._versions.get(service, 0) == version and not self.failed:
+                event = self._changed.get(service)
+                if event is None:
+                    event = self._changed[service] = anyio.Event()
+                await event.wait()
+
+
+class _Runner:
+    def __init__(self, plan: Plan, backend: Backend, reporter: Reporter | None,
+                 poll_interval: float) -> None:
+        self.plan = plan
+        self.backend = backend
+        self.reporter = reporter
+        self.poll_interval = poll_interval
+        self.done = {step.id: anyio.Event() for step in plan}
+        self.result = ExecutionResult()
+        self.failures: list[StepFailure] = []
+        self.hub = _EventHub(backend, plan.project, int(time.time()))
+
+    def emit(self, resource: str, status: str, state: str = WORKING,
+             elapsed: float | None = None, detail: str = "") -> None:
+        if self.reporter is not None and status:
+            self.reporter(ProgressEvent(resource, status, state, elapsed, detail))
+
+    async def run(self) -> ExecutionResult:
+        async with anyio.create_task_group() as outer:
+            if any(step.op == WAIT_CONDITION for step in self.plan):
+                outer.start_soon(self.hub.run)
+            async with anyio.create_task_group() as steps:
+                for step in self.plan:
+                    steps.start_soon(self._run_step, step)
+            outer.cancel_scope.cancel()
+        if self.failures:
+            skipped = [str(step) for step in self.plan
+                       if self.result.outcomes.get(step.id) == SKIPPED]
+            raise ExecutionError(self.failures, skipped, self.result.warnings)
+        return self.result
+
+    async def _run_step(self, step: Step) -> None:
+        try:
+            for dep in step.depends:
+                await self.done[dep].wait()
+            if any(self.result.outcomes.get(dep) != OK for dep in step.depends):
+                self.result.outcomes[step.id] = SKIPPED
+                return
+            await self._attempt(step)
+        finally:
+            self.done[step.id].set()
+
+    async def _attempt(self, step: Step) -> None:
+        display = str(step.args.get("display") or step.resource)
+        working, finished = step.args.get("progress") or _STATUS.get(step.op, ("", ""))
+        began = anyio.current_time()
+        self.emit(display, working)
+        try:
+            warning = await self._dispatch(step)
+        except ComposerError as exc:
+            elapsed = anyio.current_time() - began
+            if step.op == WAIT_CONDITION and not step.args.get("required", True):
+                text = f'optional dependency "{step.args.get("service")}" failed: {exc}'
+                self.result.warnings.append(text)
+                self.emit(display, "Skipped", WARNING, elapsed, text)
+                self.result.outcomes[step.id] = OK
+                return
+            self.emit(display, "Error", ERROR, elapsed, str(exc))
+            self.failures.append(self._failure(step, exc))
+            self.result.outcomes[step.id] = FAILED
+            return
+        self.result.outcomes[step.id] = OK
+        elapsed = anyio.current_time() - began
+        if warning:
+            self.result.warnings.append(f"{display}: {warning}")
+            self.emit(display, warning, WARNING, elapsed)
+        elif finished:
+            self.emit(display, finished, DONE, elapsed)
+
+    def _failure(self, step: Step, exc: ComposerError) -> StepFailure:
+        kind, _, rest = step.resource.partition(":")
+        if step.op == WAIT_CONDITION:
+            dependents = step.args.get("dependents") or ()
+            names = ", ".join(f'"{d}"' for d in dependents)
+            subject = f"service {names}" if dependents else f'service "{step.service}"'
+            reason = f"dependency failed to start: {exc}" if dependents else str(exc)
+            return StepFailure(subject, str(step), reason)
+        if kind == "service":
+            subject = f'service "{step.service}"'
+        elif kind == "orphan":
+            subject = f'container "{rest}"'
+        else:
+            subject = f'{kind} "{step.args.get("name") or step.args.get("image") or rest}"'
+        return StepFailure(subject, str(step), str(exc))
+
+    async def _dispatch(self, step: Step) -> str:
+        """Run one step; returns a warning text when it ended without doing its job."""
+        a = step.args
+        b = self.backend
+        op = step.op
+        if op == CREATE_NETWORK:
+            await b.create_network(a["name"], a["body"])
+        elif op == REMOVE_NETWORK:
+            try:
+                await b.remove_network(a["name"])
+            except NotFoundError:
+                return "No resource found to remove"
+            except ConflictError:
+                return "Resource is still in use"
+        elif op == CREATE_VOLUME:
+            await b.create_volume(a["name"], a["body"])
+        elif op == REMOVE_VOLUME:
+            try:
+                await b.remove_volume(a["name"])
+            except NotFoundError:
+                return "No resource found to remove"
+            except ConflictError:
+                return "Resource is still in use"
+        elif op == PULL_IMAGE:
+            await b.pull_image(a["image"], platform=a.get("platform"))
+        elif op == REMOVE_IMAGE:
+            try:
+                await b.remove_image(a["image"])
+            except NotFoundError:
+                return "No resource found to remove"
+            except ConflictError:
+                return "Resource is still in use"
+        elif op == CREATE_CONTAINER:
+            self.result.created[a["name"]] = await b.create_container(
+                a["name"], a["body"], platform=a.get("platform"))
+        elif op == CONNECT_NETWORK:
+            await b.connect_network(a["network"], a["container"], a["endpoint"])
+        elif op == START_CONTAINER:
+            await b.start_container(a["container"])
+        elif op == STOP_CONTAINER:
+            await b.stop_container(a["container"], a.get("timeout"))
+        elif op == KILL_CONTAINER:
+            await b.kill_container(a["container"], a.get("signal") or "SIGKILL")
+        elif op == REMOVE_CONTAINER:
+            try:
+                await b.remove_container(a["container"], force=bool(a.get("force")),
+                                         volumes=bool(a.get("volumes")))
+            except NotFoundError:
+                pass  # already gone: the goal is reached
+        elif op == RENAME_CONTAINER:
+            await b.rename_container(a["container"], a["name"])
+        elif op == PAUSE_CONTAINER:
+            await b.pause_container(a["container"])
+        elif op == UNPAUSE_CONTAINER:
+            await b.unpause_container(a["container"])
+        elif op == WAIT_CONDITION:
+            await self._wait(step)
+        else:
+            raise ValueError(f"unknown plan operation {op!r} in {step}")
+        return ""
+
+    # -- waits
+
+    async def _wait(self, step: Step) -> None:
+        a = step.args
+        service = str(a["service"])
+        condition = str(a["condition"])
+        names = [str(n) for n in a.get("containers") or ()]
+        tcp = tuple(int(p) for p in a.get("tcp") or ())
+        timeout: float | None = a.get("timeout")
+        if tcp and timeout is None:
+            timeout = _DEFAULT_READY_TIMEOUT
+        began = anyio.current_time()
+        deadline = began + timeout if timeout is not None else None
+        for name in names:
+            self.emit(f"Container {name}", "Waiting")
+        if tcp and condition in (SERVICE_HEALTHY, RUNNING_OR_HEALTHY):
+            await self._until(service, names, SERVICE_STARTED, deadline, timeout)
+            for name in names:
+                await wait_tcp_ready(self.backend, name, tcp,
+                                     timeout=timeout or _DEFAULT_READY_TIMEOUT,
+                                     interval=self.poll_interval, began=began)
+        else:
+            await self._until(service, names, condition, deadline, timeout)
+        for name in names:
+            self.emit(f"Container {name}", _SUCCESS_WORD.get(condition, "Ready"), DONE)
+
+    async def _until(self, service: str, names: list[str], condition: str,
+                     deadline: float | None, timeout: float | None) -> None:
+        while True:
+            version = self.hub.version(service)
+            waiting_on = ""
+            for name in names:
+                info = await self.backend.inspect_container(name)
+                verdict, reason = evaluate_condition(condition, info, service)
+                if verdict == FAILED:
+                    raise WaitError(reason)
+                if verdict == PENDING and not waiting_on:
+                    waiting_on = name
+            if not waiting_on:
+                return
+            limit = None
+            if deadline is not None:
+                limit = deadline - anyio.current_time()
+                if limit <= 0:
+                    raise WaitError(f"container {waiting_on} is not "
+                                    f"{_word(condition)} after {timeout:g}s")
+            await self.hub.wait_change(service, version, self.poll_interval, limit)
+
+
+def _word(condition: str) -> str:
+    return {SERVICE_STARTED: "running", SERVICE_COMPLETED: "completed"}.get(condition, "healthy")
+
+
+async def execute(plan: Plan, backend: Backend, *, events: Reporter | None = None,
+                  poll_interval: float = POLL_INTERVAL) -> ExecutionResult:
+    """Run every step of ``plan`` on ``backend``, each as soon as its prerequisites
+    are done; report progress to ``events``.
+
+    Returns the :class:`ExecutionResult` when every step succeeded (optional
+    dependencies that failed only add warnings). Otherwise raises
+    :class:`~composer.runtime.errors.ExecutionError` once all the steps that can
+    still run have run: one line per failure naming the service (or network,
+    volume, image) and the cause. Exceptions that are not
+    :class:`~composer.errors.ComposerError` are bugs and propagate at once.
+    """
+    return await _Runner(plan, backend, events, poll_interval).run()
