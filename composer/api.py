@@ -377,6 +377,9 @@ class Compose:
             api_version=self.backend.api_version,
             base_environment=spec.proxy_environment(_docker_config(), self.backend.address),
             extensions=_extensions(project),
+            # v2 hashes a service with its env_file entries unread; so do we, so
+            # that either tool's "up" leaves the other's containers alone.
+            config_hashes=_env_file_hashes(project),
         ))
         return await self._run(outcome, plan, opts.dry_run)
 
@@ -479,3 +482,15 @@ class Compose:
         elif not opts.all:
             containers = [c for c in containers if c.state == "running"]
         return sorted(containers, key=lambda c: c.name)
+
+
+def _env_file_hashes(project: LoadedProject) -> dict[str, str]:
+    """Config hashes of the services whose hash v2 takes before reading env files."""
+    from composer.model.hash import service_config_hash
+
+    out: dict[str, str] = {}
+    for name, declared in (project.declared.get("services") or {}).items():
+        if isinstance(declared, dict) and declared.get("env_file") and \
+                name in (project.data.get("services") or {}):
+            out[name] = service_config_hash(project.hash_view(name))
+    return out

@@ -22,6 +22,8 @@ else escaping is a bug.
     ├── UsageError                  bad command-line usage (exit 2)
     └── EngineError                 the engine refused or failed (exit 1)
         ├── EngineUnreachableError  no engine at the address tried
+        ├── ExecutionError          steps of a plan failed (one line per service)
+        ├── WaitError               a dependency condition cannot be met
         ├── NotFoundError           no such container, network, volume or image
         ├── ConflictError           a name or resource in use
         └── UnsupportedError        this engine (or API version) cannot do it
@@ -165,3 +167,34 @@ class ConflictError(EngineError):
 
 class UnsupportedError(EngineError):
     """The project asks for something this engine (or its API version) cannot do."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    """One step that failed: what it acted on (``subject``: ``service "web"``,
+    ``network "p_default"``...), the plan step, and why."""
+
+    subject: str
+    step: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+class WaitError(EngineError):
+    """A dependency condition cannot be met (unhealthy, exited, timed out)."""
+
+
+class ExecutionError(EngineError):
+    """Some steps of a plan failed. One line per failure, each naming the service
+    (or network, volume, image) and the cause; the steps that depended on a
+    failed one did not run and are listed in ``skipped``."""
+
+    def __init__(self, failures: list[StepFailure], skipped: list[str],
+                 warnings: list[str] | None = None) -> None:
+        super().__init__("\n".join(str(f) for f in failures))
+        self.failures = tuple(failures)
+        self.skipped = tuple(skipped)
+        #: Warnings met on the way (the plan's, optional dependencies that failed).
+        self.warnings: list[str] = list(warnings or ())
