@@ -303,10 +303,8 @@ class Compose:
     async def _external(self, model: Project) -> set[str] | None:
         """Names of the project's external networks and volumes that exist, or None
         when the backend cannot tell (the create call then reports what is missing)."""
-        inspect_network = getattr(self.backend, "inspect_network", None)
-        inspect_volume = getattr(self.backend, "inspect_volume", None)
-        if inspect_network is None or inspect_volume is None:
-            return None
+        inspect_network = self.backend.inspect_network
+        inspect_volume = self.backend.inspect_volume
         wanted = [(inspect_network, cfg.name or key) for key, cfg in model.networks.items()
                   if cfg is not None and cfg.external]
         wanted += [(inspect_volume, cfg.name or key) for key, cfg in model.volumes.items()

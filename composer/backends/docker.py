@@ -394,6 +394,16 @@ class DockerBackend:
             return None
         return str(info.get("Id") or "") or None
 
+    async def inspect_network(self, name: str) -> Mapping[str, Any]:
+        """The engine's view of a network; :class:`NotFoundError` when there is none."""
+        result: Mapping[str, Any] = await self._call(self._client.inspect_network, name)
+        return result
+
+    async def inspect_volume(self, name: str) -> Mapping[str, Any]:
+        """The engine's view of a volume; :class:`NotFoundError` when there is none."""
+        result: Mapping[str, Any] = await self._call(self._client.inspect_volume, name)
+        return result
+
     async def inspect_image(self, image: str) -> Mapping[str, Any]:
         result: Mapping[str, Any] = await self._call(self._client.inspect_image, image)
         return result

@@ -272,6 +272,16 @@ class FakeBackend:
                                 "has active endpoints")
         del self.networks[name_or_id]
 
+    async def inspect_network(self, name: str) -> Mapping[str, Any]:
+        if name not in self.networks:
+            raise NotFoundError(f"network {name} not found")
+        return self.networks[name]
+
+    async def inspect_volume(self, name: str) -> Mapping[str, Any]:
+        if name not in self.volumes:
+            raise NotFoundError(f"get {name}: no such volume")
+        return self.volumes[name]
+
     async def create_volume(self, name: str, body: Mapping[str, Any]) -> str:
         await self._call("create_volume", name)
         self.volumes.setdefault(name, {"Labels": dict(body.get("Labels") or {})})
