@@ -26,24 +26,38 @@ def register(sub: Any) -> None:
 
 
 def render(data: dict[str, Any], fmt: str, *, interpolated: bool = True) -> str:
-    """The project as JSON or YAML, as v2 prints it (``$`` doubled when interpolated)."""
+    """The project as JSON or YAML, as v2 prints it (``$`` doubled when interpolated).
+
+    Not interpolated, ``data`` is the untyped model (``LoadOptions(model=True)``),
+    printed as v2 prints a Go map: every key sorted, nothing left out."""
     from composer.config import yamlout
 
     if fmt == "json":
         return yamlout.dump_json(data, escape=interpolated)
     if interpolated:
-        data = yamlout.escape_dollars(data)
-    return yamlout.dump_yaml(data)
+        return yamlout.dump_yaml(yamlout.escape_dollars(data))
+    return yamlout.dump_yaml(data, model=True)
+
+
+def _prints_model(args: argparse.Namespace) -> bool:
+    """v2 loads the untyped model for ``--no-interpolate`` output (and ``-q``), not for
+    the listings."""
+    listing = (args.list_services or args.list_volumes or args.list_networks
+               or args.list_profiles or args.list_images or args.hash is not None)
+    return bool(args.no_interpolate) and not listing
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from composer.cli.options import load_options
     from composer.config.loader import load_project
 
-    project = load_project(
-        load_options(args, services=args.services, interpolate=not args.no_interpolate,
-                     normalize=not args.no_normalize)
-    )
+    options = load_options(args, services=args.services, interpolate=not args.no_interpolate,
+                           normalize=not args.no_normalize)
+    if _prints_model(args):
+        options = dataclasses.replace(options, model=True)
+    project = load_project(options)
     data = project.data
     out: list[str] = []
     # The loader already kept only the named services and their dependencies.
@@ -73,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         out = [f"{s} {service_config_hash(project.hash_view(s))}" for s in wanted
                if s in services]
     else:
+        if args.format == "yaml":
+            data = _with_service_extensions(data, project.declared)
         text = render(data, args.format, interpolated=not args.no_interpolate)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -82,3 +98,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write("".join(line + "\n" for line in out))
     return 0
+
+
+def _with_service_extensions(data: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """v2's YAML keeps a service's ``x-`` keys (its JSON leaves them out)."""
+    services = data.get("services")
+    source = declared.get("services")
+    if not isinstance(services, dict) or not isinstance(source, dict):
+        return data
+    out_services = {}
+    for name, svc in services.items():
+        ext = {k: v for k, v in (source.get(name) or {}).items()
+               if isinstance(k, str) and k.startswith("x-")}
+        out_services[name] = {**svc, **ext} if ext else svc
+    return {**data, "services": out_services}
