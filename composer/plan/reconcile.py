@@ -645,7 +645,14 @@ class _UpPlanner:
             st.create_end.append(self.plan.add(
                 REMOVE_CONTAINER, resource, "scale down", (last,) if last else (),
                 container=c.id, force=False, volumes=False, display=_display(c.name)))
-        st.final_names = [c.name for c in kept]
+        # A recreated container ends under the canonical name (a 1.29.2 project's
+        # "p_web_1" comes back as "p-web-1"), so waits must look for that one.
+        st.final_names = [
+            c.name if why[c.id] is None
+            else spec.container_name(self.project.name, name, self.data["services"][name],
+                                     c.number)
+            for c in kept
+        ]
         next_number = max((c.number for c in found), default=0) + 1
         new_numbers = list(range(next_number, next_number + max(0, expected - len(found))))
         st.final_names += [spec.container_name(self.project.name, name, self.data["services"][name],
