@@ -9,7 +9,29 @@ from collections.abc import Sequence
 
 from composer._version import __version__
 
-COMMANDS = ("config", "version")
+COMMANDS = ("config", "version", "up", "down", "ps", "create", "start", "stop", "restart",
+            "kill", "rm", "pause", "unpause", "top", "port", "images", "ls")
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: options and SERVICE arguments may come in any order.
+
+    Plain argparse takes a ``nargs="*"`` positional in one run, so
+    ``up -d web --no-deps db`` would leave ``db`` unrecognised; Compose accepts it.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def _global_parser() -> argparse.ArgumentParser:
@@ -29,11 +51,14 @@ def _global_parser() -> argparse.ArgumentParser:
     p.add_argument("--ansi", choices=("never", "always", "auto"), default="auto")
     p.add_argument("--progress", choices=("auto", "tty", "plain", "json", "quiet"),
                    default="auto")
+    p.add_argument("--dry-run", action="store_true",
+                   help="show what the command would do (its plan) and change nothing")
     p.add_argument("-v", "--version", action="store_true", help="print version and exit")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    from composer.cli import config_cmd
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    from composer.cli import config_cmd, engine_cmds
 
     config_cmd.register(sub)
+    engine_cmds.register(sub)
     v = sub.add_parser("version", help="show the composer version")
     v.add_argument("--short", action="store_true")
     v.add_argument("--format", choices=("pretty", "json"), default="pretty")
@@ -65,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc: int = args.func(args)
         return rc
     except ComposerError as exc:
-        sys.stderr.write(f"composer: {exc}\n")
+        # One line per failure (a plan may fail for several services at once).
+        sys.stderr.write("".join(f"composer: {line}\n" for line in str(exc).splitlines()
+                                 or [""]))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
