@@ -31,6 +31,7 @@ class ContainerState:
     created: int = 0
     ports: tuple[Mapping[str, Any], ...] = ()
     networks: tuple[str, ...] = ()
+    command: str = ""  # as the engine's listing shows it ("sh -c 'sleep 1'")
     # The listing's mounts (Type, Name, Source, Destination, RW...): a replacement
     # container takes over the anonymous volumes among them.
     mounts: tuple[Mapping[str, Any], ...] = ()

@@ -111,7 +111,8 @@ def map_engine_error(exc: BaseException, address: str) -> ComposerError:
         status = exc.status_code
         if status == 404:
             return NotFoundError(message)
-        if status == 409:
+        # Engines before API 1.42 answer 403, not 409, for a network still in use.
+        if status == 409 or (status == 403 and "active endpoints" in message):
             return ConflictError(message)
         return EngineError(message)
     if isinstance(exc, requests.exceptions.Timeout):
@@ -176,6 +177,7 @@ def container_state(entry: Mapping[str, Any]) -> ContainerState:
         networks=tuple(sorted(networks)),
         mounts=tuple(entry.get("Mounts") or ()),
         image_id=str(entry.get("ImageID") or ""),
+        command=str(entry.get("Command") or ""),
     )
 
 

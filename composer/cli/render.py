@@ -274,7 +274,9 @@ def ps_json_lines(rows: Sequence[PsRow], *, now: float, trunc: bool = True) -> s
             "Project": r.project,
             "Publishers": [
                 {"URL": ip, "TargetPort": private, "PublishedPort": public, "Protocol": proto}
-                for ip, private, public, proto in (_port_entry(p) for p in r.ports)
+                # v2 orders them by container port.
+                for ip, private, public, proto in sorted(
+                    (_port_entry(p) for p in r.ports), key=lambda e: e[1])
             ],
             "RunningFor": _running_for(r.created, now),
             "Service": r.service,
