@@ -1,0 +1,119 @@
+"""``cp``: files between a container and the local filesystem, through tar archives.
+
+The rules are ``docker cp``'s: copying to an existing folder puts the source
+inside it under its own name; copying to a path that does not exist creates it
+with the source's content (so ``cp web:/etc/hosts ./h`` writes the file ``h``).
+``-`` stands for a tar stream (the caller's reader or writer). ``follow_link`` (``-L``) copies
+what a symbolic link in the source points at instead of the link.
+
+Files copied out of a container belong to the local user; with ``archive``
+(``-a``), files copied in keep their uid/gid.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import tarfile
+from collections.abc import Callable
+
+import anyio.to_thread
+
+from composer.backends.docker_io import DockerIO
+from composer.errors import EngineError, UsageError
+
+__all__ = ["from_container", "to_container"]
+
+
+def _rename(member: tarfile.TarInfo, old: str, new: str) -> tarfile.TarInfo | None:
+    name = member.name
+    if name == old or name.startswith(old + "/"):
+        member.name = new + name[len(old):]
+        return member
+    return None
+
+
+def _extract(data: bytes, dest_dir: str, old_root: str, new_root: str) -> None:
+    uid, gid = os.getuid(), os.getgid()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = []
+        for member in tar.getmembers():
+            renamed = _rename(member, old_root, new_root)
+            if renamed is None:
+                continue
+            renamed.uid, renamed.gid = uid, gid
+            members.append(renamed)
+        tar.extractall(dest_dir, members=members, numeric_owner=True, filter="tar")
+
+
+async def from_container(io_: DockerIO, container: str, src: str, dest: str, *,
+                         follow_link: bool = False,
+                         write: Callable[[bytes], None] | None = None) -> None:
+    """Copy ``src`` from the container to ``dest`` here (``-``: the tar goes to ``write``)."""
+    stat = await io_.stat_path(container, src)
+    if stat is None:
+        raise EngineError(f"Error response from daemon: Could not find the file {src} in "
+                          f"container {container}")
+    source = src
+    link = str(stat.get("linkTarget") or "")
+    if follow_link and link:
+        source = link if link.startswith("/") else posixpath.join(posixpath.dirname(src), link)
+    data = await io_.get_archive(container, source)
+    if dest == "-":
+        if write is None:
+            raise UsageError("copying to a stream needs a writer")
+        write(data)
+        return
+    root = posixpath.basename(posixpath.normpath(source)) or "/"
+    if os.path.isdir(dest):
+        dest_dir, new_root = dest, posixpath.basename(posixpath.normpath(src)) or root
+    else:
+        if dest.endswith(os.sep):
+            raise UsageError(f'destination directory "{dest}" must exist')
+        parent = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(parent):
+            raise UsageError(f'destination directory "{parent}" must exist')
+        dest_dir, new_root = parent, os.path.basename(os.path.abspath(dest))
+    await anyio.to_thread.run_sync(_extract, data, dest_dir, root, new_root)
+
+
+def _archive(src: str, arcname: str, *, archive: bool, follow_link: bool) -> bytes:
+    buffer = io.BytesIO()
+    keep: Callable[[tarfile.TarInfo], tarfile.TarInfo] | None = None
+    if not archive:
+        def keep(info: tarfile.TarInfo) -> tarfile.TarInfo:
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            return info
+    path = os.path.realpath(src) if follow_link else src
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(path, arcname=arcname, recursive=True, filter=keep)
+    return buffer.getvalue()
+
+
+async def to_container(io_: DockerIO, container: str, src: str, dest: str, *,
+                       archive: bool = False, follow_link: bool = False,
+                       read: Callable[[], bytes] | None = None) -> None:
+    """Copy ``src`` here (``-``: the tar ``read`` returns) to ``dest`` in the container."""
+    if src == "-":
+        if read is None:
+            raise UsageError("copying from a stream needs a reader")
+        await io_.put_archive(container, dest, read(), copy_uid_gid=archive)
+        return
+    if not os.path.lexists(src):
+        raise UsageError(f"could not find the file {src} in the local filesystem")
+    stat = await io_.stat_path(container, dest)
+    is_dir = stat is not None and bool(int(stat.get("mode") or 0) & (1 << 31))
+    if is_dir:
+        folder = dest
+        arcname = os.path.basename(os.path.normpath(src))
+    else:
+        if dest.endswith("/"):
+            raise EngineError(f'Error response from daemon: destination directory "{dest}" '
+                              "must exist")
+        folder = posixpath.dirname(dest) or "/"
+        arcname = posixpath.basename(dest)
+    data = await anyio.to_thread.run_sync(
+        lambda: _archive(src, arcname, archive=archive, follow_link=follow_link))
+    await io_.put_archive(container, folder, data, copy_uid_gid=archive)
