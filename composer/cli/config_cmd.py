@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         out = [f"{s} {service_config_hash(project.hash_view(s))}" for s in wanted
                if s in services]
     else:
-        if args.format == "yaml":
+        if args.format == "yaml" and not options.model:  # the model has them already
             data = _with_service_extensions(data, project.declared)
         text = render(data, args.format, interpolated=not args.no_interpolate)
         if args.output:

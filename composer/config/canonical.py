@@ -68,17 +68,29 @@ def canonicalize(
     *,
     warn: Callable[[str], None] | None = None,
     lenient: bool = False,
+    model: bool = False,
 ) -> dict[str, Any]:
     """Return ``data`` with short syntaxes expanded; raises ``ConfigError`` (with a
     mark from ``source``) for malformed values such as a port ``abc:80``.
 
     ``warn`` receives v2's deprecation warnings (``external.name``). ``lenient`` is
     for ``--no-interpolate``: as v2 does then, a ``ports`` list with an entry that
-    does not parse (``"${PORT}:80"``) is kept as written instead of refused."""
+    does not parse (``"${PORT}:80"``) is kept as written instead of refused.
+
+    ``model=True`` expands only what compose-go's own ``transform`` stage expands
+    (the untyped model ``config --no-interpolate`` prints): ``environment``,
+    ``labels``, ``annotations``, ``sysctls``, ``extra_hosts``, ``healthcheck.test``,
+    ``dns_search``, ``tmpfs`` and build ``args``/``labels``/``extra_hosts`` stay as
+    written."""
     out = dict(data)
     services = out.get("services")
     if isinstance(services, dict):
-        transform = _lenient_service if lenient else _service
+        tables = _MODEL_TABLES if model else _TYPED_TABLES
+        table = tables[1] if lenient else tables[0]
+
+        def transform(svc: Any, path: KeyPath, src: SourceMap | None) -> Any:
+            return _apply(table, svc, path, src)
+
         out["services"] = {
             name: _lift(transform, svc, ("services", name), source)
             for name, svc in services.items()
@@ -132,14 +144,6 @@ def _lift(fn: Transform, value: Any, path: KeyPath, source: SourceMap | None) ->
 # -- services ---------------------------------------------------------------------------
 
 
-def _service(svc: Any, path: KeyPath, source: SourceMap | None) -> Any:
-    return _apply(_SERVICE_TRANSFORMS, svc, path, source)
-
-
-def _lenient_service(svc: Any, path: KeyPath, source: SourceMap | None) -> Any:
-    return _apply(_LENIENT_SERVICE_TRANSFORMS, svc, path, source)
-
-
 def _apply(
     transforms: dict[str, Transform], svc: Any, path: KeyPath, source: SourceMap | None
 ) -> Any:
@@ -154,12 +158,22 @@ def _apply(
 
 
 def _build(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return _build_with(_BUILD_TRANSFORMS, value, path, source)
+
+
+def _model_build(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    return _build_with(_MODEL_BUILD_TRANSFORMS, value, path, source)
+
+
+def _build_with(
+    transforms: dict[str, Transform], value: Any, path: KeyPath, source: SourceMap | None
+) -> Any:
     if isinstance(value, str):
         return {"context": value}
     if not isinstance(value, dict):
         return value
     out = dict(value)
-    for key, fn in _BUILD_TRANSFORMS.items():
+    for key, fn in transforms.items():
         if key in out:
             out[key] = _lift(fn, out[key], (*path, key), source)
     return out
@@ -228,10 +242,9 @@ def _depends_on(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
     out: dict[str, Any] = {}
     for name, dep in value.items():
         if isinstance(dep, dict):
-            # ``required`` defaults only after merging (normalize): an override
-            # naming just the condition keeps the base file's ``required: false``.
+            # ``condition`` and ``required`` default only after merging (normalize):
+            # an override naming just one keeps the base file's other one.
             dep = dict(dep)
-            dep.setdefault("condition", "service_started")
         elif dep is None:
             dep = {"condition": "service_started", "required": True}
         out[name] = dep
@@ -691,4 +704,33 @@ _SERVICE_TRANSFORMS: dict[str, Transform] = {
     "healthcheck": _healthcheck,
 }
 
-_LENIENT_SERVICE_TRANSFORMS = {**_SERVICE_TRANSFORMS, "ports": _lenient_ports}
+def _develop(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
+    """A watch rule's ``include``/``ignore`` written as one pattern becomes a list."""
+    watch = value.get("watch") if isinstance(value, dict) else None
+    if not isinstance(watch, list):
+        return value
+    rules = []
+    for rule in watch:
+        if isinstance(rule, dict):
+            rule = {k: [v] if k in ("include", "ignore") and isinstance(v, str) else v
+                    for k, v in rule.items()}
+        rules.append(rule)
+    return {**value, "watch": rules}
+
+
+# compose-go's transform stage: what the untyped model (``--no-interpolate``) expands.
+_MODEL_BUILD_TRANSFORMS: dict[str, Transform] = {
+    key: _BUILD_TRANSFORMS[key] for key in ("additional_contexts", "secrets", "ssh")
+}
+_MODEL_SERVICE_TRANSFORMS: dict[str, Transform] = {
+    **{key: _SERVICE_TRANSFORMS[key] for key in (
+        "depends_on", "env_file", "label_file", "extends", "gpus", "networks", "models",
+        "volumes", "dns", "devices", "secrets", "configs", "ports",
+    )},
+    "build": _model_build,
+    "develop": _develop,
+}
+
+# (strict, lenient) service tables for the typed and the untyped model.
+_TYPED_TABLES = (_SERVICE_TRANSFORMS, {**_SERVICE_TRANSFORMS, "ports": _lenient_ports})
+_MODEL_TABLES = (_MODEL_SERVICE_TRANSFORMS, {**_MODEL_SERVICE_TRANSFORMS, "ports": _lenient_ports})

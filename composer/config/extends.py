@@ -42,6 +42,7 @@ def resolve_extends(
     working_dir: str | None = None,
     source: SourceMap | None = None,
     home: str | None = None,
+    model: bool = False,
 ) -> dict[str, Any]:
     """Return ``data`` with every ``services.*.extends`` resolved and removed.
 
@@ -51,13 +52,14 @@ def resolve_extends(
     the base service's relative paths (``~`` is ``home``, default ``$HOME``).
     ``source`` (the file's source map) gives errors a line and column. Cycles,
     missing services and missing files raise :class:`composer.errors.ExtendsError`.
+    ``model=True`` merges with the untyped model's rules (``merge_service(model=True)``).
     """
     services = data.get("services")
     if not isinstance(services, dict) or not any(
         isinstance(_body(s), dict) and "extends" in _body(s) for s in services.values()
     ):
         return data
-    resolver = _Resolver(load_file, file, source, home)
+    resolver = _Resolver(load_file, file, source, home, model)
     base_dir = working_dir if working_dir is not None else os.path.dirname(file)
     out = {
         name: resolver.resolve(name, services, file, base_dir, ()) for name in services
@@ -73,8 +75,14 @@ def _body(svc: Any) -> Any:
 
 class _Resolver:
     def __init__(
-        self, load_file: FileLoader, top_file: str, source: SourceMap | None, home: str | None
+        self,
+        load_file: FileLoader,
+        top_file: str,
+        source: SourceMap | None,
+        home: str | None,
+        model: bool,
     ) -> None:
+        self.model = model
         self.load_file = load_file
         self.home = home
         self.top_file = top_file
@@ -129,7 +137,7 @@ class _Resolver:
             merged: Any = own
         else:
             base = {k: v for k, v in base.items() if k != "extends"}
-            merged = merge.merge_service(base, own, name, file=file)
+            merged = merge.merge_service(base, own, name, file=file, model=self.model)
         result = Override(merged) if isinstance(raw, Override) else merged
         self.done[hop] = result
         return result

@@ -26,6 +26,7 @@ from composer.config import (
     profiles,
     schema,
     source,
+    untyped,
     validate,
 )
 from composer.errors import ConfigError, EnvFileError, Mark
@@ -49,6 +50,9 @@ class LoadOptions:
     cwd: str | None = None
     stdin: bytes | None = None
     warn: Warn | None = None
+    # The untyped model (what ``config --no-interpolate`` prints) instead of the
+    # typed project: no profiles, no service selection, no consistency checks.
+    model: bool = False
 
 
 @dataclass
@@ -67,8 +71,8 @@ class LoadedProject:
     declared: dict[str, Any] = field(default_factory=dict)
 
     def hash_view(self, service: str) -> dict[str, Any]:
-        """The service as v2 hashes it: normalised, but with ``env_file`` entries
-        kept unread. Equal to ``data["services"][service]`` without env files."""
+        """The service as v2's ``config --hash`` hashes it: normalised, with
+        ``env_file`` entries kept unread (``up`` hashes them read, as v2.40.3 does)."""
         declared = (self.declared.get("services") or {}).get(service)
         if not isinstance(declared, dict) or not declared.get("env_file"):
             return dict(self.data["services"][service])
@@ -98,7 +102,10 @@ def _default_warn(message: str) -> None:
 class _Session:
     """State shared by one load: caches, the warn-once set, collected source maps."""
 
-    def __init__(self, warn: Warn, stdin: bytes | None, do_interpolate: bool) -> None:
+    def __init__(
+        self, warn: Warn, stdin: bytes | None, do_interpolate: bool, model: bool = False
+    ) -> None:
+        self.model = model
         self.warn_raw = warn
         self.warned: set[str] = set()
         self.stdin = stdin
@@ -140,9 +147,15 @@ class _Session:
                     name = value
         return name
 
-    def read_file(self, path: str, environment: Mapping[str, str]) -> dict[str, Any]:
-        """Parse, interpolate and validate one file; documents are merged in order."""
+    def read_file(
+        self, path: str, environment: Mapping[str, str], base: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Parse, interpolate and validate one file; documents are merged in order.
+
+        ``base`` is what earlier files of the layer merged to: as in v2, the schema
+        is checked on each document merged onto what came before it."""
         docs = self.parse(path)
+        earlier = list(self.sources)
         result: dict[str, Any] | None = None
         for doc in docs:
             data = doc.data
@@ -150,11 +163,25 @@ class _Session:
                 data = interpolation.interpolate(
                     data, environment.get, source=doc.source, warn=self.warn
                 )
-            schema.validate_schema(data, doc.source)
+            if not schema.is_valid(data):
+                # v2 checks the document with its extends resolved and merged onto
+                # the earlier ones: what only that result satisfies is accepted.
+                before = base if not result else merge.merge_documents(base or {}, result)
+                candidate = schema.merge_shapes(data)
+                try:
+                    candidate = extends.resolve_extends(
+                        candidate, file=path, source=doc.source, home=self.home,
+                        load_file=lambda other: self.read_file(other, environment),
+                    )
+                except ConfigError:
+                    pass  # reported where extends is resolved, if the schema allows
+                schema.validate_merged_schema(candidate, doc.source, before or {}, earlier)
+            earlier.append(doc.source)
             data = canonical.canonicalize(
-                data, doc.source, warn=self.warn, lenient=not self.do_interpolate
+                data, doc.source, warn=self.warn, lenient=not self.do_interpolate,
+                model=self.model,
             )
-            result = merge.merge_documents(result or {}, data, file=path)
+            result = merge.merge_documents(result or {}, data, file=path, model=self.model)
         return result or {}
 
     def load_layer(
@@ -163,8 +190,12 @@ class _Session:
         working_dir: str,
         environment: Mapping[str, str],
         chain: Sequence[str],
+        model_env: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Files -> one merged document with includes and extends resolved."""
+        """Files -> one merged document with includes and extends resolved.
+
+        In model mode ``model_env`` holds the variables v2 resolves the layer's
+        ``environment: [FOO]`` entries with (none for the project itself)."""
         merged: dict[str, Any] | None = None
         file_cache: dict[str, dict[str, Any]] = {}
 
@@ -177,13 +208,13 @@ class _Session:
             return self.load_subproject(req, environment, sub_chain)
 
         for i, path in enumerate(files):
-            data = self.read_file(path, environment)
+            data = self.read_file(path, environment, merged)
             docs = self.parse(path)
             src = docs[0].source if len(docs) == 1 else None
             # v2 resolves extends before include: included services cannot be extended.
             data = extends.resolve_extends(
                 data, file=path, load_file=load_other, working_dir=working_dir,
-                source=src, home=self.home,
+                source=src, home=self.home, model=self.model,
             )
             if "include" in data:
                 data = include.resolve_include(
@@ -195,8 +226,11 @@ class _Session:
             data = paths.resolve_relative_paths(data, working_dir, home=self.home)
             merged = (
                 data if i == 0 or merged is None
-                else merge.merge_documents(merged, data, file=path)
+                else merge.merge_documents(merged, data, file=path, model=self.model)
             )
+        if self.model and merged:
+            merged = untyped.set_model_defaults(merge.strip_markers(merged), working_dir)
+            merged = untyped.resolve_model_environment(merged, model_env or {})
         return merged or {}
 
     def load_subproject(
@@ -209,8 +243,23 @@ class _Session:
             for k, v in dotenv.load_dotenv_file(env_file, parent_env.get).items():
                 if v is not None:
                     env[k] = v
+        own = dict(env)
         env.update(parent_env)
-        return self.load_layer(req.paths, req.project_directory, env, chain)
+        return self.load_layer(req.paths, req.project_directory, env, chain, model_env=own)
+
+
+def getwd() -> str:
+    """The current folder as v2 (Go's ``os.Getwd``) sees it: ``$PWD`` when it names
+    this folder, so a path through a symbolic link stays as the user typed it (and
+    so do the paths printed from it); otherwise the resolved path."""
+    pwd = os.environ.get("PWD")
+    if pwd and pwd.startswith("/"):
+        try:
+            if os.path.samestat(os.stat(pwd), os.stat(".")):
+                return pwd
+        except OSError:
+            pass
+    return os.getcwd()
 
 
 def resolve_environment(
@@ -240,8 +289,8 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
     """Find, read, merge, normalise and validate a project. Raises ``ComposerError``."""
     opts = options or LoadOptions()
     environ = dict(os.environ if opts.environ is None else opts.environ)
-    cwd = os.path.abspath(opts.cwd or os.getcwd())
-    session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate)
+    cwd = os.path.abspath(opts.cwd or getwd())
+    session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate, opts.model)
     session.home = environ.get("HOME")
 
     project_dir = (
@@ -250,12 +299,19 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
         else None
     )
     env_files = [os.path.abspath(os.path.join(cwd, f)) for f in opts.env_files]
-    # COMPOSE_FILE and friends may come from the .env of the folder we start in.
-    pre_env = resolve_environment(project_dir or cwd, env_files, environ)
+    # As v2, the .env is read twice: first from the folder known before discovery (the
+    # project directory, the first -f file's, else the current one), where COMPOSE_FILE,
+    # COMPOSE_PROFILES and friends may be set; then from the project's folder, for the
+    # variables still unset (the process environment always wins).
+    named = next((f for f in opts.files if f != discovery.STDIN), None)
+    first_dir = project_dir or (
+        os.path.dirname(os.path.abspath(os.path.join(cwd, named))) if named else cwd
+    )
+    pre_env = resolve_environment(first_dir, env_files, environ)
     files = discovery.resolve_config_files(opts.files, pre_env, cwd, project_dir)
     first = next((f for f in files if f != discovery.STDIN), None)
     working_dir = project_dir or (os.path.dirname(first) if first else cwd)
-    environment = resolve_environment(working_dir, env_files, environ)
+    environment = resolve_environment(working_dir, env_files, pre_env)
 
     # The name comes first: COMPOSE_PROJECT_NAME is visible to interpolation.
     name = discovery.choose_project_name(
@@ -270,8 +326,19 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
 
     data = session.load_layer(files, working_dir, environment, chain=[])
     data = merge.strip_markers(data)
-    data = {"name": name, **{k: v for k, v in data.items() if k != "name"}}
+    if opts.model:
+        return LoadedProject(
+            name=name,
+            working_dir=working_dir,
+            config_files=list(files),
+            environment=environment,
+            data=untyped.normalize_model(data, name=name, implicit=opts.normalize),
+            sources=session.sources,
+            all_services=dict(data.get("services") or {}),
+            declared=data,
+        )
 
+    data = {"name": name, **{k: v for k, v in data.items() if k != "name"}}
     active_profiles = list(opts.profiles)
     if not active_profiles and environment.get("COMPOSE_PROFILES"):
         active_profiles = [p for p in environment["COMPOSE_PROFILES"].split(",") if p]
@@ -294,10 +361,10 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
             data, name=name, working_dir=working_dir, environment=environment,
             warn=session.warn, implicit=opts.normalize,
         )
-        if opts.normalize:
-            validate.validate_project(
-                project.data, project.locate, all_services=all_services, declared=data
-            )
+        # v2 checks consistency with --no-normalize too (on what it did not add).
+        validate.validate_project(
+            project.data, project.locate, all_services=all_services, declared=data
+        )
     except ConfigError as exc:
         if exc.mark is None and exc.path:
             exc.mark = project.locate(exc.path)

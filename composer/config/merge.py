@@ -28,7 +28,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from composer.config.source import KeyPath, Override, Reset
+from composer.config.source import KeyPath, Override, Reset, go_text
 from composer.errors import MergeError
 
 Rule = Callable[[Any, Any, KeyPath], Any]
@@ -36,16 +36,26 @@ Indexer = Callable[[Any, KeyPath], object]
 
 
 def merge_documents(
-    base: dict[str, Any], override: dict[str, Any], *, file: str | None = None
+    base: dict[str, Any],
+    override: dict[str, Any],
+    *,
+    file: str | None = None,
+    model: bool = False,
 ) -> dict[str, Any]:
     """Merge ``override`` onto ``base`` (neither is changed) following the merge table.
 
     The result has v2's unicity rules applied (see :func:`enforce_unicity`), so
     ``merge_documents({}, doc)`` normalises a single document. ``file`` names the
     override's file in errors (``MergeError``: incompatible types, duplicates).
+
+    ``model=True`` is for documents in the untyped model's forms (see
+    ``canonical.canonicalize(model=True)``): key/value collections that both sides
+    set (``environment``, ``labels``, ...) become one ``KEY=VALUE`` sequence, a
+    mapping sorted first, as compose-go's ``mergeToSequence`` does.
     """
     try:
-        merged = _merge_mapping(_plain(base), override, (), _MERGE_TRIE)
+        trie = _MODEL_MERGE_TRIE if model else _MERGE_TRIE
+        merged = _merge_mapping(_plain(base), override, (), trie)
         return enforce_unicity(merged)
     except MergeError as exc:
         if file is not None and exc.file is None:
@@ -54,12 +64,19 @@ def merge_documents(
 
 
 def merge_service(
-    base: dict[str, Any], override: dict[str, Any], name: str, *, file: str | None = None
+    base: dict[str, Any],
+    override: dict[str, Any],
+    name: str,
+    *,
+    file: str | None = None,
+    model: bool = False,
 ) -> dict[str, Any]:
     """Merge service ``override`` onto service ``base`` with the rules of
-    ``services.<name>`` (what ``extends`` does); unicity rules applied."""
+    ``services.<name>`` (what ``extends`` does); unicity rules applied.
+    ``model`` as for :func:`merge_documents`."""
     try:
-        node = _child(_child(_MERGE_TRIE, "services"), name)
+        trie = _MODEL_MERGE_TRIE if model else _MERGE_TRIE
+        node = _child(_child(trie, "services"), name)
         merged = _merge_mapping(_plain(base), override, ("services", name), node)
         out = enforce_unicity({"services": {name: merged}})["services"][name]
         assert isinstance(out, dict)
@@ -201,6 +218,12 @@ def _append(a: Any, b: Any, path: KeyPath) -> Any:
     return _as_sequence(a) + _as_sequence(b)
 
 
+def _to_sequence(a: Any, b: Any, path: KeyPath) -> Any:
+    """compose-go's ``mergeToSequence``: both sides as ``KEY=VALUE`` items, appended
+    (a ``null`` override still turns the base into a sequence)."""
+    return _as_sequence(a) + _as_sequence(b)
+
+
 def _extra_hosts(a: Any, b: Any, path: KeyPath) -> Any:
     """Append the override's entries that the base does not have yet."""
     base = _as_sequence(a)
@@ -214,7 +237,7 @@ def _as_sequence(value: Any) -> list[Any]:
         return value
     if isinstance(value, dict):
         # compose-go turns a mapping into sorted KEY=VALUE items before appending.
-        return sorted(k if v is None else f"{k}={v}" for k, v in value.items())
+        return sorted(k if v is None else f"{k}={go_text(v)}" for k, v in value.items())
     return [value]
 
 
@@ -480,10 +503,18 @@ def _compile(table: Mapping[str, Any], flag: str = _RULE) -> _Node:
     return root
 
 
+# The untyped model keeps key/value collections as written: merged, they become one
+# sequence, whatever form each side had.
+MODEL_MERGE_RULES: dict[str, Rule] = {
+    pattern: (_to_sequence if rule is _update else rule) for pattern, rule in MERGE_RULES.items()
+}
+
 _MERGE_TRIE = _compile(MERGE_RULES)
-for _pattern in DISTINCT_ITEMS:
-    _n = _MERGE_TRIE
-    for _part in _pattern.split("."):
-        _n = _n.setdefault(_part, {})
-    _n[_DISTINCT] = True
+_MODEL_MERGE_TRIE = _compile(MODEL_MERGE_RULES)
+for _trie in (_MERGE_TRIE, _MODEL_MERGE_TRIE):
+    for _pattern in DISTINCT_ITEMS:
+        _n = _trie
+        for _part in _pattern.split("."):
+            _n = _n.setdefault(_part, {})
+        _n[_DISTINCT] = True
 _UNIQUE_TRIE = _compile(UNIQUE_KEYS)

@@ -69,8 +69,8 @@ def normalize_project(
 
     ``implicit=False`` is ``config --no-normalize``: v2 then skips what its
     ``Normalize`` adds (the default network, resource names, ``pull_policy`` and build
-    defaults, build args and implied ``depends_on``) but still reads env files,
-    drops unused resources and renders the typed form.
+    defaults but the build context, build args and implied ``depends_on``) but
+    still reads env files, drops unused resources and renders the typed form.
 
     ``resolve_env_files=False`` keeps ``env_file`` entries unread (the form v2
     computes a service's config hash from).
@@ -121,6 +121,9 @@ def _prepare_service(
         if "args" in build:
             build["args"] = _resolve_args(build["args"], environment)
         out["build"] = build
+    elif isinstance(build, dict) and build.get("context") is None:
+        # Set before normalisation in v2 (its SetDefaultValues), so even without it.
+        out["build"] = {**build, "context": working_dir}
 
     if not resolve_env_files:
         # v2 hashes a service with its env_file entries, not their contents.

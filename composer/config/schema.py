@@ -21,18 +21,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from composer.config.source import KeyPath, Override, Reset, SourceMap
+from composer.config.source import KeyPath, Override, Reset, SourceMap, Timestamp
 from composer.errors import Mark, SchemaError
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError as JsonSchemaError
 
-__all__ = ["is_valid", "load_schema", "validate_schema"]
+__all__ = [
+    "is_valid", "load_schema", "merge_shapes", "validate_merged_schema", "validate_schema",
+]
 
 Check = Callable[[Any], bool]
 
@@ -98,6 +100,62 @@ def validate_schema(data: dict[str, Any], source: SourceMap) -> None:
     if compiled.root(data):
         return
     _report(compiled, data, source)
+
+
+def validate_merged_schema(
+    data: dict[str, Any],
+    source: SourceMap,
+    base: dict[str, Any],
+    earlier: Sequence[SourceMap] = (),
+) -> None:
+    """Check ``data`` merged onto ``base``, as v2 checks each file (and each document
+    of a file) merged onto the earlier ones, not each alone.
+
+    So an override may leave out what the base already says (``depends_on: {db:
+    {required: false}}`` without ``condition``) or write ``environment: null`` (a
+    null keeps the base value). ``data`` is the document with its ``extends``
+    resolved and the short forms compose-go's merge expands expanded
+    (:func:`merge_shapes`); ``base`` the canonical merge of the earlier documents
+    (empty for the first one); ``earlier`` their source maps, which after ``source``
+    give an error's mark. Raises :class:`composer.errors.SchemaError` (or
+    ``MergeError`` when the two cannot be merged at all).
+    """
+    compiled = _compiled()
+    merged = data
+    if base:
+        from composer.config import merge
+
+        merged = merge.merge_documents(base, data, file=source.file)
+    if compiled.root(merged):
+        return
+    combined = SourceMap(source.file)
+    for src in (*earlier, source):
+        combined.marks.update(src.marks)
+        combined.key_marks.update(src.key_marks)
+    _report(compiled, merged, combined)
+
+
+def merge_shapes(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the short forms compose-go's merge itself expands
+    (``mergeDependsOn``, ``mergeNetworks``, ``mergeBuild``); the rest as written."""
+    services = data.get("services")
+    if not isinstance(services, dict):
+        return data
+    out: dict[str, Any] = {}
+    for name, svc in services.items():
+        if isinstance(svc, dict):
+            svc = dict(svc)
+            deps, nets, build = svc.get("depends_on"), svc.get("networks"), svc.get("build")
+            if isinstance(deps, list):
+                svc["depends_on"] = {
+                    str(d): {"condition": "service_started", "required": True} for d in deps
+                }
+            if isinstance(nets, list):
+                svc["networks"] = {str(n): None for n in nets}
+            if isinstance(build, str):
+                svc["build"] = {"context": build}
+        out[name] = svc
+    return {**data, "services": out}
 
 
 # --------------------------------------------------------------------------- regexes
@@ -175,11 +233,26 @@ def _json_key(value: Any) -> Any:
     return ("?", repr(value))
 
 
+class _Stamp:
+    """A timestamp as jsonschema sees it: no JSON type at all, as for v2's validator
+    (a Go ``time.Time``: ``invalid jsonType time.Time``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"timestamp {self.text}"
+
+
 def _plain(value: Any) -> Any:
     """``value`` without ``Reset``/``Override`` markers (the tree jsonschema sees)."""
     cls = value.__class__
     if cls is Override:
         return _plain(value.value)
+    if cls is Timestamp:
+        return _Stamp(value.source)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v.__class__ is not Reset}
     if isinstance(value, list):
@@ -383,7 +456,9 @@ def _type_check(spec: str | list[str]) -> Check:
             return float_ok or (integral_float_ok and value.is_integer())
         if cls is Override:
             return check(value.value)
-        if cls is bool or cls is int:
+        if cls is bool or cls is int or cls is Timestamp:
+            # A YAML timestamp has no JSON type: v2 refuses it wherever the schema
+            # asks for one ("invalid jsonType time.Time"), x- extensions aside.
             return False
         # Subclasses (a source map may hand out dict/str subclasses).
         return any(isinstance(value, c) for c in classes if c is not int)
@@ -656,6 +731,8 @@ def _show(value: Any) -> str:
     """A value as a compose user wrote it: ``'abc'``, ``3``, ``true``, ``null``, ``a list``."""
     if value is None:
         return "null"
+    if isinstance(value, _Stamp):
+        return f"a timestamp ({value.text}; quote it to make it a string)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

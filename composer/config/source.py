@@ -421,6 +421,17 @@ def _go_float(value: float) -> str:
     return ("-" if sign else "") + body
 
 
+def go_text(value: Any) -> str:
+    """A scalar as Go's ``%v`` writes it: ``true``, ``1e+06``, ``<nil>``."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _go_float(value)
+    return str(value)
+
+
 def _go_repr(value: Any) -> str:
     """A resolved key as v2 prints it in "non-string key" errors (Go's %#v)."""
     if value is None:

@@ -9,9 +9,13 @@ empty (``command: null``, ``ipam: {}``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
+
+from composer.config.source import Timestamp, go_text, resolve_scalar
+from composer.errors import ConfigError
 
 _TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs", "models")
 
@@ -35,8 +39,10 @@ def dump_json(data: Any, *, escape: bool = False) -> str:
     """JSON with v2's layout: 2-space indent, UTF-8, Go's HTML-safe escapes.
 
     ``escape=True`` doubles ``$`` in string values on the way (see
-    :func:`escape_dollars`). Written by hand because the standard library's
-    indenting encoder is pure Python and was most of ``config``'s run time.
+    :func:`escape_dollars`). A float JSON cannot hold (YAML's ``.inf``, ``.nan``)
+    is a :class:`~composer.errors.ConfigError`, as v2 refuses it. Written by hand
+    because the standard library's indenting encoder is pure Python and was most of
+    ``config``'s run time.
     """
     from json.encoder import encode_basestring  # the C implementation when present
 
@@ -104,7 +110,8 @@ def dump_json(data: Any, *, escape: bool = False) -> str:
 def _go_float(value: float) -> str:
     """A float as Go's encoding/json writes it (``50`` not ``50.0``, ``1e+21``)."""
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"json: unsupported value: {value}")
+        # As v2: JSON has no infinity nor NaN (YAML's .inf and .nan).
+        raise ConfigError(f"json: unsupported value: {go_text(value)}")
     if value == int(value) and abs(value) < 1e21:
         return str(int(value))
     import json
@@ -145,34 +152,64 @@ def _prune(data: Any, top: bool = False) -> Any:
     return data
 
 
+_TAGS: dict[type, str] = {
+    type(None): "tag:yaml.org,2002:null",
+    bool: "tag:yaml.org,2002:bool",
+    int: "tag:yaml.org,2002:int",
+    float: "tag:yaml.org,2002:float",
+    str: "tag:yaml.org,2002:str",
+    Timestamp: "tag:yaml.org,2002:timestamp",
+}
+
+
 class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         # Indent block sequences under their mapping key, as Go's yaml.v3 does.
         super().increase_indent(flow, False)
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # A scalar may be written plain when it reads back with its own tag. Read it
+        # as yaml.v3 does, not with PyYAML's YAML 1.1 rules (``2001-13-45`` is text).
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _TAGS.get(type(resolve_scalar(value)), _TAGS[str])
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
+# YAML 1.1 booleans and sexagesimal floats: yaml.v3 still quotes them, for old readers.
+_OLD_BOOLS = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+                        "n", "N", "no", "No", "NO", "off", "Off", "OFF"})
+_BASE60_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+
 
 def _needs_quotes(value: str) -> bool:
-    if value == "":
+    """Whether yaml.v3 double-quotes ``value``: when, written plain, it would read as
+    something else than this string (a number, a boolean, null, a timestamp)."""
+    if value in _OLD_BOOLS or _BASE60_FLOAT.match(value):
         return True
-    resolved = yaml.safe_load(value) if len(value) < 64 else value
-    return not isinstance(resolved, str) or resolved != value
+    resolved = resolve_scalar(value)
+    return not (type(resolved) is str and resolved == value)
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    try:
-        quote = _needs_quotes(value)
-    except yaml.YAMLError:
-        quote = True
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quote else None)
+    # A timestamp is printed as the timestamp it is (RFC 3339, unquoted); other strings
+    # plain when they read back as themselves, else double-quoted. The emitter falls
+    # back to single quotes where plain text is not allowed ('*.foo'), as yaml.v3 does.
+    if isinstance(value, Timestamp):
+        return dumper.represent_scalar(_TAGS[Timestamp], str(value))
+    return dumper.represent_scalar(_TAGS[str], value, style='"' if _needs_quotes(value) else None)
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(Timestamp, _str)
 
 
-def dump_yaml(data: Any) -> str:
-    """YAML text for a project; keys keep their order, 2-space indents."""
-    pruned = _prune(data, top=True)
+def dump_yaml(data: Any, *, model: bool = False) -> str:
+    """YAML text for a project; keys keep their order, 2-space indents.
+
+    ``model=True`` prints the untyped model (``config --no-interpolate``) as v2 prints
+    a Go map: nothing left out, the top level not reordered."""
+    pruned = data if model else _prune(data, top=True)
     return yaml.dump(pruned, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, indent=2, width=1 << 20)

@@ -233,13 +233,14 @@ def test_depends_on_list_becomes_mapping_with_defaults() -> None:
     assert service(depends_on=["db"])["depends_on"] == {
         "db": {"condition": "service_started", "required": True}
     }
-    # The long form gets ``required`` only after merging (see test_loader), so an
-    # override that names just the condition keeps an earlier ``required: false``.
+    # The long form gets its defaults only after merging (see test_loader), so an
+    # override that names just the condition keeps an earlier ``required: false``,
+    # and one that names just ``required`` keeps an earlier condition.
     assert service(depends_on={"db": {"condition": "service_healthy"}})["depends_on"] == {
         "db": {"condition": "service_healthy"}
     }
     assert service(depends_on={"db": {"required": False}})["depends_on"] == {
-        "db": {"condition": "service_started", "required": False}
+        "db": {"required": False}
     }
 
 
@@ -382,3 +383,33 @@ def test_port_marks_follow_entries_moved_by_a_range() -> None:
     canonicalize({"services": {"web": {"ports": ["80-81", "90"]}}}, source)
     assert source.marks[("services", "web", "ports", 1)] == Mark("compose.yaml", 4, 9)
     assert source.marks[("services", "web", "ports", 2)] == Mark("compose.yaml", 5, 9)
+
+
+def test_model_mode_expands_only_what_compose_go_expands() -> None:
+    # ``config --no-interpolate`` prints compose-go's model: v2 checked with the binary.
+    svc = {"image": "x", "environment": ["A=1", "B"], "labels": ["l=1"],
+           "extra_hosts": ["h:1.1.1.1"], "healthcheck": {"test": "echo"}, "dns": "8.8.8.8",
+           "dns_search": "a.com", "tmpfs": "/run", "networks": ["n"], "models": ["m"],
+           "build": {"context": ".", "args": ["X"], "labels": ["k=v"],
+                     "additional_contexts": ["a=./x"], "ssh": ["default"]},
+           "develop": {"watch": [{"path": ".", "action": "sync", "include": "a*"}]}}
+    out = canonicalize({"services": {"web": svc}}, model=True)["services"]["web"]
+    for kept in ("environment", "labels", "extra_hosts", "healthcheck", "dns_search", "tmpfs"):
+        assert out[kept] == svc[kept], kept
+    assert out["dns"] == ["8.8.8.8"]
+    assert out["networks"] == {"n": None} and out["models"] == {"m": None}
+    assert out["build"]["args"] == ["X"] and out["build"]["labels"] == ["k=v"]
+    assert out["build"]["additional_contexts"] == {"a": "./x"}
+    assert out["build"]["ssh"] == {"default": None}
+    assert out["develop"]["watch"][0]["include"] == ["a*"]
+    # The typed canonical form (the default) turns the same lists into mappings.
+    typed = canonicalize({"services": {"web": svc}})["services"]["web"]
+    assert typed["environment"] == {"A": "1", "B": None}
+
+
+def test_model_mode_keeps_an_unparsed_port_list_when_lenient() -> None:
+    svc = {"image": "x", "ports": ["${P}:80", "81"]}
+    out = canonicalize({"services": {"web": svc}}, model=True, lenient=True)["services"]["web"]
+    assert out["ports"] == ["${P}:80", "81"]
+    with pytest.raises(ConfigError, match="invalid port"):
+        canonicalize({"services": {"web": svc}}, model=True)

@@ -21,7 +21,10 @@ import pytest
 from composer.config.loader import LoadOptions, load_project
 from composer.errors import ComposerError
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+# Resolved: v2 prints some paths with symbolic links resolved (develop.watch) and runs
+# from the resolved folder when $PWD is not that folder, so "@DIR@" must be the real path
+# even when ../shared is reached through a symbolic link.
+CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
 
 # The environment the corpus README gives v2 (PATH is whatever the test runs with).
 CORPUS_ENVIRON = {

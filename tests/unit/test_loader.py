@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from composer.config.loader import LoadOptions, load_project
-from composer.errors import DiscoveryError, EnvFileError
+from composer.errors import ConfigError, DiscoveryError, EnvFileError, SchemaError
 
 
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))
     return path
 
 
-def load(folder: Path, *files: str, **kw: object) -> dict:
+def load(folder: Path, *files: str, **kw: object) -> dict[str, Any]:
     opts = LoadOptions(cwd=str(folder), files=files, environ=kw.pop("environ", {}), **kw)  # type: ignore[arg-type]
     return load_project(opts).data
 
@@ -158,3 +160,151 @@ def test_profiles_from_flag_and_variable(tmp_path: Path) -> None:
     assert sorted(load(tmp_path, profiles=("dev",))["services"]) == ["debug", "web"]
     got = load(tmp_path, environ={"COMPOSE_PROFILES": "dev"})
     assert sorted(got["services"]) == ["debug", "web"]
+
+
+# -- the schema sees each file merged onto the earlier ones (as v2) -------------------------
+
+
+OVERRIDE_BASE = """
+    services:
+      web:
+        image: busybox
+        environment: {A: "1"}
+        depends_on:
+          db: {condition: service_healthy}
+      db:
+        image: busybox
+    """
+
+
+def test_override_may_leave_out_what_the_base_says(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", OVERRIDE_BASE)
+    write(tmp_path, "o.yaml", """
+        services:
+          web:
+            environment: null
+            depends_on:
+              db: {required: false}
+        """)
+    web = load(tmp_path, "compose.yaml", "o.yaml")["services"]["web"]
+    assert web["environment"] == {"A": "1"}
+    assert web["depends_on"] == {"db": {"condition": "service_healthy", "required": False}}
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("services:\n  web:\n    depends_on:\n      other: {required: false}\n",
+     "o.yaml:4:14: services.web.depends_on.other: missing required property 'condition'"),
+    ("services:\n  db:\n    environment: null\n",
+     "o.yaml:3:18: services.db.environment: must be a mapping or a list, got null"),
+])
+def test_override_still_refused_when_the_merge_does_not_help(
+    tmp_path: Path, override: str, message: str
+) -> None:
+    write(tmp_path, "compose.yaml", OVERRIDE_BASE)
+    (tmp_path / "o.yaml").write_text(override)
+    with pytest.raises(SchemaError) as info:
+        load(tmp_path, "compose.yaml", "o.yaml")
+    assert str(info.value) == str(tmp_path / message)
+
+
+def test_extending_service_may_leave_out_what_its_base_says(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", """
+        services:
+          base:
+            image: busybox
+            environment: {A: "1"}
+            depends_on:
+              db: {condition: service_healthy}
+          web:
+            extends: base
+            environment: null
+            depends_on:
+              db: {required: false}
+          db:
+            image: busybox
+        """)
+    web = load(tmp_path)["services"]["web"]
+    assert web["environment"] == {"A": "1"}
+    assert web["depends_on"] == {"db": {"condition": "service_healthy", "required": False}}
+
+
+# -- COMPOSE_* from the folder we start in ----------------------------------------------------
+
+
+def test_dotenv_of_the_current_folder_then_of_the_project(tmp_path: Path) -> None:
+    write(tmp_path, "other/compose.yaml", """
+        services:
+          app:
+            image: busybox
+            environment: ["FROM=${FROM}", "OTHER=${OTHER_ONLY}"]
+          dbg: {image: busybox, profiles: [dbg]}
+        """)
+    write(tmp_path, "work/.env", """
+        COMPOSE_FILE=../other/compose.yaml
+        COMPOSE_PROFILES=dbg
+        COMPOSE_PROJECT_NAME=fromwork
+        FROM=work
+        """)
+    write(tmp_path, "other/.env", "FROM=other\nOTHER_ONLY=yes\n")
+    data = load(tmp_path / "work")
+    # As v2: the current folder's .env wins over the project's, which still fills in.
+    assert data["name"] == "fromwork"
+    assert sorted(data["services"]) == ["app", "dbg"]
+    assert data["services"]["app"]["environment"] == {"FROM": "work", "OTHER": "yes"}
+    # The process environment wins over both.
+    env = load(tmp_path / "work", environ={"FROM": "process"})["services"]["app"]["environment"]
+    assert env["FROM"] == "process"
+
+
+def test_dotenv_of_a_subfolder_when_the_compose_file_is_found_above(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", """
+        services:
+          a: {image: busybox, environment: ["X=${X}", "Y=${Y}"]}
+        """)
+    write(tmp_path, ".env", "X=parent\nY=parent\n")
+    write(tmp_path, "sub/.env", "X=sub\n")
+    data = load(tmp_path / "sub")
+    assert data["services"]["a"]["environment"] == {"X": "sub", "Y": "parent"}
+
+
+def test_dotenv_of_the_first_named_file_folder(tmp_path: Path) -> None:
+    write(tmp_path, "other/compose.yaml", "services:\n  a: {image: 'busybox:${TAG}'}\n")
+    write(tmp_path, "other/.env", "TAG=other\n")
+    write(tmp_path, "work/.env", "TAG=work\n")
+    data = load(tmp_path / "work", "../other/compose.yaml")
+    assert data["services"]["a"]["image"] == "busybox:other"
+
+
+# -- paths as given: $PWD through a symbolic link ---------------------------------------------
+
+
+def test_current_folder_is_pwd_when_it_names_it(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "real"
+    write(real, "compose.yaml", "services:\n  a: {image: busybox, build: .}\n")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    monkeypatch.chdir(link)
+    monkeypatch.setenv("PWD", str(link))
+    opts = LoadOptions(environ={})
+    assert load_project(opts).data["services"]["a"]["build"]["context"] == str(link)
+    # A stale $PWD is ignored: then the resolved folder, as Go's os.Getwd.
+    monkeypatch.setenv("PWD", str(tmp_path))
+    assert load_project(opts).data["services"]["a"]["build"]["context"] == str(real)
+
+
+# -- --no-normalize ---------------------------------------------------------------------------
+
+
+def test_no_normalize_still_defaults_the_build_context_and_checks(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", """
+        services:
+          a:
+            build: {dockerfile_inline: FROM x}
+        """)
+    build = load(tmp_path, normalize=False)["services"]["a"]["build"]
+    assert build["context"] == str(tmp_path)
+    assert "dockerfile" not in build
+    write(tmp_path, "compose.yaml", "services:\n  a: {image: x, networks: [default]}\n")
+    with pytest.raises(ConfigError, match="undefined network default"):
+        load(tmp_path, normalize=False)

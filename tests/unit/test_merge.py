@@ -498,3 +498,31 @@ def test_merge_service_uses_the_service_rules() -> None:
         "image": "x", "command": ["b"], "environment": {"A": "1", "B": "2"},
         "ports": [port(80), port(81)],
     }
+
+
+def test_model_merge_turns_key_value_collections_into_one_sequence() -> None:
+    # v2's mergeToSequence, as the untyped model (config --no-interpolate) shows it.
+    base = {"services": {"a": {"environment": {"B": "2", "A": True, "N": None, "F": 1e6},
+                               "labels": ["x=1"]}}}
+    override = {"services": {"a": {"environment": ["C=3", "A=9"], "labels": {"x": 3}}}}
+    a = merge_documents(base, override, model=True)["services"]["a"]
+    assert a["environment"] == ["A=9", "B=2", "F=1e+06", "N", "C=3"]
+    assert a["labels"] == ["x=3"]
+    # A null override still turns the base into a sequence, as in v2.
+    nulled = merge_documents(base, {"services": {"a": {"environment": None}}}, model=True)
+    assert nulled["services"]["a"]["environment"] == ["A=true", "B=2", "F=1e+06", "N"]
+    # The typed merge keeps mappings as mappings.
+    typed = merge_documents(base, {"services": {"a": {"environment": {"A": "9"}}}})
+    assert typed["services"]["a"]["environment"] == {"B": "2", "A": "9", "N": None, "F": 1e6}
+
+
+def test_mapping_meeting_a_list_prints_values_as_go_does() -> None:
+    base = {"services": {"a": {"environment": {"T": True, "F": False, "X": 1.5}}}}
+    out = merge_documents(base, {"services": {"a": {"environment": ["Y=1"]}}})
+    assert out["services"]["a"]["environment"] == ["F=false", "T=true", "X=1.5", "Y=1"]
+
+
+def test_model_extends_merge_uses_the_model_rules() -> None:
+    out = merge_service({"environment": {"A": "1"}}, {"environment": ["B=2"]}, "web",
+                        model=True)
+    assert out["environment"] == ["A=1", "B=2"]

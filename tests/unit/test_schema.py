@@ -437,3 +437,81 @@ def test_corpus_agreement(corpus_dir: Path) -> None:
     # ten pre_start files, a wrong key, and an empty container_name after interpolation).
     assert result.files["official"] == 258
     assert result.files["v2"] >= 250
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def _doc(text: str, file: str = "compose.yaml") -> Any:
+    from composer.config.source import parse_yaml
+
+    return parse_yaml(text, file)[0]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("services:\n  web:\n    image: x\n    labels:\n      t1: 2001-12-14\n",
+     "compose.yaml:5:11: services.web.labels.t1: must be a string, a number, a boolean or null"),
+    ("services:\n  web:\n    image: 2001-12-14 21:59:43\n",
+     "compose.yaml:3:12: services.web.image: must be a string"),
+])
+def test_a_timestamp_is_refused_where_the_schema_wants_a_type(text: str, where: str) -> None:
+    # v2: "services.web.labels.t1 invalid jsonType time.Time"
+    doc = _doc(text)
+    assert not is_valid(doc.data)
+    with pytest.raises(SchemaError) as info:
+        validate_schema(doc.data, doc.source)
+    assert str(info.value).startswith(where)
+    assert "got a timestamp (" in str(info.value)
+
+
+def test_a_timestamp_is_fine_in_an_extension() -> None:
+    doc = _doc("x-when: 2001-12-14\nservices:\n  web:\n    image: x\n    x-t: 2002-01-01\n")
+    validate_schema(doc.data, doc.source)
+
+
+# --------------------------------------------------------------------------- merged documents
+
+
+BASE = """
+services:
+  web:
+    image: x
+    environment: {A: "1"}
+    depends_on:
+      db: {condition: service_healthy}
+  db:
+    image: x
+"""
+
+
+def _base() -> dict[str, Any]:
+    from composer.config.canonical import canonicalize
+
+    return canonicalize(_doc(BASE, "base.yaml").data)
+
+
+def test_merged_document_accepts_what_only_the_base_completes() -> None:
+    # v2 validates each file merged onto the earlier ones.
+    override = _doc("services:\n  web:\n    environment: null\n"
+                    "    depends_on:\n      db: {required: false}\n", "o.yaml")
+    assert not is_valid(override.data)
+    schema.validate_merged_schema(schema.merge_shapes(override.data), override.source, _base())
+
+
+def test_merged_document_still_refuses_and_points_at_the_override() -> None:
+    override = _doc("services:\n  web:\n    depends_on:\n      other: {required: false}\n",
+                    "o.yaml")
+    with pytest.raises(SchemaError) as info:
+        schema.validate_merged_schema(override.data, override.source, _base())
+    assert str(info.value) == (
+        "o.yaml:4:14: services.web.depends_on.other: missing required property 'condition'"
+    )
+
+
+def test_merge_shapes_expands_what_compose_go_merges() -> None:
+    data = {"services": {"a": {"depends_on": ["db"], "networks": ["n"], "build": "."}}}
+    assert schema.merge_shapes(data)["services"]["a"] == {
+        "depends_on": {"db": {"condition": "service_started", "required": True}},
+        "networks": {"n": None},
+        "build": {"context": "."},
+    }
