@@ -1,0 +1,259 @@
+"""Images: run the builds of a build plan, pull and push the services' images.
+
+* :func:`build_images` runs the ``BuildImage`` steps of a plan from
+  :func:`composer.plan.build.plan_build` side by side. Each build's output
+  reaches ``events`` line by line under the service's name
+  (``ProgressEvent("app", "Step 1/4 : FROM busybox")``), framed by
+  ``Service app Building`` / ``Built``. A failed build raises one
+  :class:`~composer.errors.BuildError` line per failed service, naming the
+  step and the engine's message.
+* :func:`pull_services` is ``pull`` as Docker Compose v2 runs it: services
+  without ``image:`` are skipped, ``pull_policy`` ``never``/``build`` skip, and
+  ``missing``/``if_not_present`` skip an image already here; other images are
+  pulled even when present. A service that can be built survives a failed pull
+  with a warning; any other failure names the service and the image.
+* :func:`push_services` pushes the images of services that have both
+  ``build:`` and ``image:`` (and their ``build.tags``), as v2 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from composer.backends.base import Backend
+from composer.errors import BuildError, ComposerError, EngineError, ValidationError
+from composer.graph import build_graph, dependencies_of
+from composer.model.naming import service_image
+from composer.model.project import Project
+from composer.plan.build import BUILD_IMAGE
+from composer.plan.plan import Plan
+from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
+
+__all__ = [
+    "PullOptions",
+    "PushOptions",
+    "build_images",
+    "pull_services",
+    "push_services",
+]
+
+
+def _emit(events: Reporter | None, resource: str, status: str, state: str = WORKING,
+          elapsed: float | None = None, detail: str = "") -> None:
+    if events is not None:
+        events(ProgressEvent(resource, status, state, elapsed, detail))
+
+
+# -- build -------------------------------------------------------------------------------------
+
+
+async def build_images(backend: Backend, plan: Plan, *,
+                       events: Reporter | None = None) -> dict[str, str]:
+    """Run the plan's ``BuildImage`` steps concurrently; returns image name -> new ID.
+
+    Every build runs to its end; then, if any failed, raises
+    :class:`~composer.errors.BuildError` with one line per failed service (in
+    plan order).
+    """
+    built: dict[str, str] = {}
+    failures: dict[int, str] = {}
+
+    async def run(step_id: int, service: str, image: str, request: object) -> None:
+        display = f"Service {service}"
+        quiet = bool(getattr(request, "quiet", False))
+
+        def line(text: str) -> None:
+            if not quiet:
+                _emit(events, service, text)
+
+        began = anyio.current_time()
+        _emit(events, display, "Building")
+        try:
+            built[image] = await backend.build_image(request, on_line=line)  # type: ignore[arg-type]
+        except ComposerError as exc:
+            _emit(events, display, "Error", ERROR, anyio.current_time() - began, str(exc))
+            text = str(exc)
+            if not text.startswith(f'service "{service}"'):
+                text = f'service "{service}" failed to build: {text}'
+            failures[step_id] = text
+            return
+        _emit(events, display, "Built", DONE, anyio.current_time() - began)
+
+    async with anyio.create_task_group() as tg:
+        for step in plan:
+            if step.op == BUILD_IMAGE:
+                tg.start_soon(run, step.id, str(step.args["service"]), str(step.args["image"]),
+                              step.args["request"])
+    if failures:
+        raise BuildError("\n".join(failures[k] for k in sorted(failures)))
+    return built
+
+
+# -- pull --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PullOptions:
+    """``pull``: the services (empty: all), their dependencies too with
+    ``include_deps``; ``ignore_failures`` turns failed pulls into warnings;
+    ``ignore_buildable`` skips services that can be built; ``quiet`` reports
+    nothing but errors; ``policy`` (``--policy``: ``missing`` or ``always``)
+    replaces every service's ``pull_policy``."""
+
+    services: Sequence[str] = ()
+    include_deps: bool = False
+    policy: str | None = None
+    dry_run: bool = False
+    ignore_failures: bool = False
+    ignore_buildable: bool = False
+    quiet: bool = False
+
+
+def _selection(project: Project, services: Sequence[str], with_deps: bool) -> list[str]:
+    for name in services:
+        if name not in project.services:
+            raise ValidationError(f"no such service: {name}")
+    if not services:
+        return list(project.services)
+    chosen = set(services)
+    if with_deps:
+        graph = build_graph({n: s.raw or s.to_dict() for n, s in project.services.items()})
+        chosen |= dependencies_of(graph, list(services))
+    return [name for name in project.services if name in chosen]
+
+
+async def pull_services(backend: Backend, project: Project, options: PullOptions | None = None,
+                        *, events: Reporter | None = None) -> list[str]:
+    """Pull the services' images (see the module docstring); returns warnings.
+
+    Raises :class:`~composer.errors.EngineError` naming the service and image
+    of the first failed pull (in project order) unless ``ignore_failures``.
+    """
+    opts = options or PullOptions()
+    report = None if opts.quiet else events
+    wanted: dict[str, str] = {}  # image -> first service using it
+    buildable: dict[str, bool] = {}
+    for name in _selection(project, opts.services, opts.include_deps):
+        service = project.services[name]
+        if not service.image:
+            _emit(report, name, "Skipped - No image to be pulled", DONE)
+            continue
+        image = service.image
+        policy = opts.policy or service.pull_policy or ""
+        if policy in ("never", "build"):
+            _emit(report, f"Image {image}", "Skipped", DONE)
+            continue
+        if policy in ("missing", "if_not_present") and await backend.image_id(image):
+            _emit(report, f"Image {image}", "Skipped - Image is already present locally", DONE)
+            continue
+        if service.build is not None and opts.ignore_buildable:
+            _emit(report, name, "Skipped - Image can be built", DONE)
+            continue
+        if image in wanted:
+            continue
+        wanted[image] = name
+        buildable[image] = service.build is not None or any(
+            s.build is not None and s.image == image for s in project.services.values())
+
+    errors: dict[str, str] = {}
+    must_build: list[str] = []
+    warnings: list[str] = []
+
+    async def pull(image: str, service: str) -> None:
+        began = anyio.current_time()
+        _emit(report, service, "Pulling")
+        platform = project.services[service].platform
+        try:
+            if not opts.dry_run:
+                await backend.pull_image(image, platform=platform)
+        except ComposerError as exc:
+            elapsed = anyio.current_time() - began
+            message = f'service "{service}": cannot pull image {image}: {exc}'
+            if buildable[image]:
+                must_build.append(service)
+                _emit(events, service, "Warning", WARNING, elapsed, str(exc))
+                return
+            if opts.ignore_failures:
+                warnings.append(message)
+                _emit(events, service, "Error", WARNING, elapsed, str(exc))
+                return
+            _emit(events, service, "Error", ERROR, elapsed, str(exc))
+            errors[service] = message
+            return
+        _emit(report, service, "Pulled", DONE, anyio.current_time() - began)
+
+    async with anyio.create_task_group() as tg:
+        for image, owner in wanted.items():
+            tg.start_soon(pull, image, owner)
+    if must_build:
+        names = " ".join(s for s in project.services if s in must_build)
+        warnings.append("Some service image(s) must be built from source by running: "
+                        f"composer build {names}")
+    if errors:
+        first = next(s for s in project.services if s in errors)
+        raise EngineError(errors[first])
+    return warnings
+
+
+# -- push --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushOptions:
+    """``push``: the services (empty: all), their dependencies too with
+    ``include_deps``; ``ignore_failures`` turns failed pushes into warnings."""
+
+    services: Sequence[str] = ()
+    include_deps: bool = False
+    ignore_failures: bool = False
+    quiet: bool = False
+    dry_run: bool = False
+
+
+async def push_services(backend: Backend, project: Project, options: PushOptions | None = None,
+                        *, events: Reporter | None = None) -> list[str]:
+    """Push ``image:`` (and ``build.tags``) of every selected service that has both
+    ``build:`` and ``image:``; others are skipped. Returns warnings; raises
+    :class:`~composer.errors.EngineError` naming service and image on the first
+    failure unless ``ignore_failures``."""
+    opts = options or PushOptions()
+    report = None if opts.quiet else events
+    jobs: list[tuple[str, str]] = []
+    for name in _selection(project, opts.services, opts.include_deps):
+        service = project.services[name]
+        if service.build is None or not service.image:
+            _emit(report, name, "Skipped", DONE)
+            continue
+        image = service_image(project.name, name, dict(service.raw or {}))
+        for tag in (image, *(service.build.tags or ())):
+            jobs.append((name, tag))
+    errors: dict[int, str] = {}
+    warnings: list[str] = []
+
+    async def push(index: int, service: str, image: str) -> None:
+        began = anyio.current_time()
+        _emit(report, f"Image {image}", "Pushing")
+        try:
+            if not opts.dry_run:
+                await backend.push_image(image)
+        except ComposerError as exc:
+            message = f'service "{service}": cannot push image {image}: {exc}'
+            elapsed = anyio.current_time() - began
+            if opts.ignore_failures:
+                warnings.append(message)
+                _emit(events, f"Image {image}", "Error", WARNING, elapsed, str(exc))
+            else:
+                _emit(events, f"Image {image}", "Error", ERROR, elapsed, str(exc))
+                errors[index] = message
+            return
+        _emit(report, f"Image {image}", "Pushed", DONE, anyio.current_time() - began)
+
+    async with anyio.create_task_group() as tg:
+        for index, (owner, image) in enumerate(jobs):
+            tg.start_soon(push, index, owner, image)
+    if errors:
+        raise EngineError(errors[min(errors)])
+    return warnings
