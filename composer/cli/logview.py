@@ -1,0 +1,362 @@
+"""Showing merged logs: ``composer logs`` and the attached ``up``.
+
+Lines read ``web-1  | hello``: the container's name padded to the longest name
+plus one, then ``| ``, the prefix coloured per container in Docker Compose v2's
+order (cyan, yellow, green, magenta, blue, then their bold forms), an exit
+reads ``web-1 exited with code 3`` in the container's colour after v2's
+line reset (``\\r\\033[K``). Colours are on when stdout is a terminal (or
+``--ansi always``), off with ``--no-color``, ``--ansi never`` or ``NO_COLOR``.
+
+The attached ``up`` creates the containers, attaches to each before starting
+it, then starts them; it returns when every attached container has exited. The
+first Ctrl-C or SIGTERM stops the project gracefully, a second kills it; the
+exit code is 130 then, as v2's. ``--abort-on-container-exit`` stops everything
+when a container exits (exit code: that container's),
+``--abort-on-container-failure`` when one fails, and ``--exit-code-from S``
+aborts on the first exit and returns S's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
+
+import anyio
+
+from composer.errors import ComposerError, UsageError
+
+if TYPE_CHECKING:
+    from composer.api import UpOptions
+    from composer.backends.base import ContainerState
+    from composer.cli.engine_run import Session, Target
+    from composer.runtime.logs import ContainerExit, LogSource
+
+__all__ = ["RAINBOW", "LogPrinter", "attached_up", "logs", "use_color", "validate_attach_flags"]
+
+# v2's cmd/formatter/colors.go: the rainbow a new container takes its colour from.
+RAINBOW = ("36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1")
+RESET_LINE = "\r\033[K"
+GRACEFUL = "Gracefully Stopping... press Ctrl+C again to force"
+
+
+def _paint(code: str | None, text: str) -> str:
+    return f"\033[{code}m{text}\033[0m" if code else text
+
+
+def use_color(ansi: str = "auto", *, no_color: bool = False,
+              stream: TextIO | None = None) -> bool:
+    """Whether log lines get colours: never with ``no_color`` or ``--ansi never``;
+    always with ``--ansi always``; else when ``stream`` is a terminal and
+    ``NO_COLOR`` is unset."""
+    if no_color or ansi == "never":
+        return False
+    if ansi == "always":
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    out = stream if stream is not None else sys.stdout
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _now_rfc3339() -> str:
+    """Go's RFC3339NanoFixed in local time, as v2 stamps attached lines."""
+    now = datetime.now(UTC).astimezone()
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S") + f".{now.microsecond:06d}000"
+    offset = now.strftime("%z")
+    return stamp + ("Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}")
+
+
+class LogPrinter:
+    """A :class:`composer.runtime.logs.LogConsumer` writing v2's log format.
+
+    ``stdout`` gets stdout lines and status lines; ``stderr`` (default: stdout)
+    the containers' stderr lines. ``timestamps`` stamps each line with the time
+    it is written (the attached ``up``; ``logs -t`` gets the engine's stamps).
+    """
+
+    def __init__(self, stdout: TextIO, stderr: TextIO | None = None, *, color: bool = False,
+                 prefix: bool = True, timestamps: bool = False) -> None:
+        self.stdout = stdout
+        self.stderr = stderr if stderr is not None else stdout
+        self.color = color
+        self.prefix = prefix
+        self.timestamps = timestamps
+        self._colors: dict[str, str | None] = {}
+        self._prefixes: dict[str, str] = {}
+        self._next = 0
+
+    def register(self, name: str) -> None:
+        if name in self._colors:
+            return
+        code: str | None = None
+        if self.color and name:
+            code = RAINBOW[self._next % len(RAINBOW)]
+            self._next += 1
+        self._colors[name] = code
+        width = max(len(n) for n in self._colors) + 1
+        if self.prefix:
+            for n, c in self._colors.items():
+                self._prefixes[n] = _paint(c, f"{n:<{width}} | ")
+        else:
+            self._prefixes = dict.fromkeys(self._colors, "")
+
+    def lines(self, name: str, stream: str, lines: Sequence[str]) -> None:
+        if name not in self._prefixes:
+            self.register(name)
+        prefix = self._prefixes[name]
+        if self.timestamps:
+            prefix = f"{prefix}{_now_rfc3339()} "
+        out = self.stderr if stream == "stderr" else self.stdout
+        out.write(prefix + f"\n{prefix}".join(lines) + "\n")
+        out.flush()
+
+    def status(self, name: str, message: str) -> None:
+        if name not in self._colors:
+            self.register(name)
+        self.stdout.write(_paint(self._colors[name], f"{RESET_LINE}{name} {message}\n"))
+        self.stdout.flush()
+
+
+def _log_name(c: ContainerState) -> str:
+    from composer.runtime.logs import log_name
+
+    return log_name(c.service, c.number, c.name)
+
+
+# -- composer logs -----------------------------------------------------------------------------
+
+
+def logs(args: argparse.Namespace) -> int:
+    """``logs``: the services' output (all of it, or ``--tail`` lines), merged; with
+    ``-f`` keeps following, including containers that start later, until Ctrl-C."""
+    from composer.api import PsOptions
+    from composer.cli.engine_run import resolve_target, run_engine
+    from composer.runtime.logs import LogMultiplexer, LogTarget
+
+    services = list(args.services)
+    target = resolve_target(args, services)
+    tail = "all" if args.tail in (None, "", "all") or int(args.tail) < 0 else str(int(args.tail))
+    printer = LogPrinter(sys.stdout, color=use_color(args.ansi, no_color=args.no_color),
+                         prefix=not args.no_log_prefix)
+
+    async def body(s: Session) -> int:
+        containers = await s.compose.ps(target.ref, PsOptions(services=tuple(services),
+                                                              all=True))
+        containers = [c for c in containers if not c.oneoff]
+        if args.index is not None:
+            containers = [c for c in containers if c.number == args.index]
+            if not containers:
+                raise ComposerError(f'service "{services[0] if services else ""}" is not '
+                                    f"running container #{args.index}")
+        mux = LogMultiplexer(_source(s), printer, announce_exits=bool(args.follow))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(mux.run)
+            await _until_started(mux)
+            for c in containers:
+                mux.follow(LogTarget(c.id, _log_name(c), c.service), follow=args.follow,
+                           tail=tail, since=args.since, until=args.until,
+                           timestamps=args.timestamps)
+            rc = 0
+            if args.follow:
+                # As v2's: following lasts until Ctrl-C (a container may start again).
+                tg.start_soon(lambda: mux.watch(target.name, tuple(services)))
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        rc = 130
+                        break
+            elif containers:
+                await mux.finished.wait()
+            await _drain()
+            mux.close()
+            tg.cancel_scope.cancel()
+        return rc
+
+    return run_engine(args, body)
+
+
+def _source(s: Session) -> LogSource:
+    """The session's backend as the multiplexer's source (the Docker backend is one)."""
+    from typing import cast
+
+    return cast("LogSource", s.backend)
+
+
+async def _until_started(mux: object) -> None:
+    while getattr(mux, "_tg", None) is None:
+        await anyio.sleep(0)
+
+
+async def _drain() -> None:
+    # Lets the writer task take what the readers queued last.
+    for _ in range(3):
+        await anyio.sleep(0)
+
+
+# -- the attached up ---------------------------------------------------------------------------
+
+
+def validate_attach_flags(args: argparse.Namespace) -> None:
+    """v2's checks: ``-d`` (and ``--wait``, which implies it) exclude the flags of the
+    attached mode."""
+    detached = bool(getattr(args, "detach", False) or getattr(args, "wait", False))
+    # --exit-code-from implies --abort-on-container-exit, hence v2's one message.
+    attached_only = (getattr(args, "abort_on_container_exit", False)
+                     or getattr(args, "abort_on_container_failure", False)
+                     or bool(getattr(args, "exit_code_from", None))
+                     or bool(getattr(args, "attach", None)))
+    if detached and attached_only:
+        raise UsageError("--detach cannot be combined with --abort-on-container-exit, "
+                         "--abort-on-container-failure, --attach, --attach-dependencies "
+                         "or --watch")
+    if getattr(args, "abort_on_container_exit", False) and \
+            getattr(args, "abort_on_container_failure", False):
+        raise UsageError("--abort-on-container-exit and --abort-on-container-failure "
+                         "cannot be combined")
+
+
+async def attached_up(s: Session, target: Target, args: argparse.Namespace,
+                      options: UpOptions) -> int:
+    """Create, attach to each container, start, print the merged output until every
+    attached container exits (see the module docstring for signals and exit codes)."""
+    from dataclasses import fields
+
+    from composer.api import CreateOptions, KillOptions, PsOptions, StopOptions
+    from composer.runtime.logs import LogMultiplexer, LogTarget
+
+    assert target.loaded is not None
+    loaded = target.loaded
+    create = CreateOptions(**{f.name: getattr(options, f.name) for f in fields(CreateOptions)})
+    s.report(await s.compose.create(loaded, create))
+
+    known = list((loaded.data.get("services") or {}).keys())
+    exit_from = getattr(args, "exit_code_from", None)
+    if exit_from and exit_from not in known:
+        raise UsageError(f"no such service: {exit_from}")
+    chosen = list(getattr(args, "attach", None) or args.services or known)
+    if exit_from and exit_from not in chosen:
+        chosen.append(exit_from)
+    skipped = set(getattr(args, "no_attach", None) or ())
+    chosen = [name for name in chosen if name not in skipped]
+    containers = await s.compose.ps(target.ref, PsOptions(services=tuple(args.services),
+                                                          all=True))
+    attached = sorted((c for c in containers if not c.oneoff and c.service in chosen),
+                      key=lambda c: c.name)
+
+    printer = LogPrinter(sys.stdout, sys.stderr,
+                         color=use_color(args.ansi, no_color=args.no_color),
+                         prefix=not args.no_log_prefix, timestamps=args.timestamps)
+    abort_on_exit = bool(getattr(args, "abort_on_container_exit", False) or exit_from)
+    abort_on_failure = bool(getattr(args, "abort_on_container_failure", False))
+    result: dict[str, int] = {}
+    abort = anyio.Event()
+    interrupted = anyio.Event()
+
+    async def on_exit(event: ContainerExit) -> None:
+        if event.restarting:
+            return
+        if exit_from and event.target.service == exit_from:
+            result["code"] = event.exit_code
+        if abort.is_set():
+            return
+        if abort_on_exit or (abort_on_failure and event.exit_code != 0):
+            result.setdefault("code", event.exit_code)
+            abort.set()
+
+    mux = LogMultiplexer(_source(s), printer, on_exit=on_exit)
+    rc = 0
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)
+        await _until_started(mux)
+        s.printer.finish()
+        if attached:
+            sys.stdout.write("Attaching to " + ", ".join(_log_name(c) for c in attached) + "\n")
+            sys.stdout.flush()
+        for c in attached:
+            await mux.attach(LogTarget(c.id, _log_name(c), c.service))
+        import time
+
+        since = int(time.time())
+        tg.start_soon(lambda: mux.watch(loaded.name, tuple(chosen), since=since))
+
+        forced = anyio.Event()
+
+        async def on_signals() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    if interrupted.is_set() or abort.is_set():
+                        forced.set()
+                        return
+                    interrupted.set()
+
+        async def stop_or_kill(force_on: anyio.Event) -> None:
+            """Stop the project; once ``force_on`` is set, kill it instead (a stop in
+            progress ends as soon as its containers are dead)."""
+
+            async def killer() -> None:
+                await force_on.wait()
+                with contextlib.suppress(ComposerError):
+                    await s.compose.kill(loaded, KillOptions())
+
+            async with anyio.create_task_group() as stopping:
+                stopping.start_soon(killer)
+                with contextlib.suppress(ComposerError):
+                    await s.compose.stop(loaded, StopOptions(timeout=options.timeout))
+                stopping.cancel_scope.cancel()
+
+        tg.start_soon(on_signals)
+        try:
+            # As v2: the start phase shows no progress once attached (it would
+            # interleave with the containers' output).
+            from composer.api import Compose
+
+            s.report(await Compose(s.backend).up(loaded, options))
+        except BaseException:
+            mux.close()
+            tg.cancel_scope.cancel()
+            raise
+        if not attached:
+            mux.close()
+            tg.cancel_scope.cancel()
+            return 0
+
+        async def first_of(*events: anyio.Event) -> None:
+            async with anyio.create_task_group() as inner:
+                async def waiter(e: anyio.Event) -> None:
+                    await e.wait()
+                    inner.cancel_scope.cancel()
+                for e in events:
+                    inner.start_soon(waiter, e)
+
+        await first_of(mux.finished, abort, interrupted)
+        if interrupted.is_set():
+            # As v2: the output stops here; the stop's progress goes on (stderr).
+            mux.close()
+            sys.stdout.write(GRACEFUL + "\n")
+            sys.stdout.flush()
+            await stop_or_kill(forced)
+            rc = 130
+        elif abort.is_set():
+            sys.stderr.write(_paint("31;1" if printer.color else None,
+                                    "Aborting on container exit...") + "\n")
+            sys.stderr.flush()
+            await stop_or_kill(forced)
+            with anyio.move_on_after(5):
+                await mux.finished.wait()
+            await _drain()
+            rc = 130 if forced.is_set() else result.get("code", 0)
+        else:
+            await _drain()
+            rc = result.get("code", 0) if exit_from else 0
+        mux.close()
+        tg.cancel_scope.cancel()
+    return rc
+

@@ -1,0 +1,361 @@
+"""The log multiplexer: the output of many containers, merged into whole lines.
+
+::
+
+    mux = LogMultiplexer(backend, consumer)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)                 # the one writer
+        await mux.attach(target)               # before starting the container
+        ...start the containers...
+        await mux.watch(project, services)     # restarts, recreations, late starts
+        await mux.finished.wait()              # every followed container has exited
+
+Readers (one task per container stream) cut the bytes they receive into complete
+lines, keeping a partial line per container and stream until its end arrives,
+and hand whole batches of lines to one writer task through a memory channel: a
+line is never split, and two lines never interleave. The writer alone calls the
+:class:`LogConsumer`, so consumers need no locking. Nothing here prints.
+
+A container is followed either by *attaching* (the engine's attach API, no past
+output; used on created containers before they start, so nothing is lost) or
+by its *logs* (``since`` a moment, used for containers met once they run). When
+a stream ends the container is inspected: an exit is announced
+(``web-1 exited with code 3``) and reported to ``on_exit``; a container that
+is running again (restarted meanwhile) is followed from its new start.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from composer.errors import ComposerError
+from composer.model import labels as L
+
+__all__ = [
+    "ContainerExit",
+    "LineBuffer",
+    "LogConsumer",
+    "LogMultiplexer",
+    "LogSource",
+    "LogTarget",
+    "log_name",
+]
+
+
+class LogConsumer(Protocol):
+    """Receives merged output, from one task only (never concurrently).
+
+    ``register`` comes before a container's first lines; ``lines`` carries whole
+    lines (without their newline) of one stream (``stdout``/``stderr``);
+    ``status`` a message about a container (``exited with code 3``).
+    """
+
+    def register(self, name: str) -> None: ...
+    def lines(self, name: str, stream: str, lines: Sequence[str]) -> None: ...
+    def status(self, name: str, message: str) -> None: ...
+
+
+class LogSource(Protocol):
+    """The engine calls the multiplexer makes (:class:`~composer.backends.docker.DockerBackend`)."""
+
+    def attach_output(self, container: str, *, on_attached: Callable[[], None] | None = None
+                      ) -> AsyncIterator[list[tuple[str, bytes]]]: ...
+    def log_batches(self, container: str, *, follow: bool, tail: str = "all",
+                    timestamps: bool = False, since: str | None = None,
+                    until: str | None = None) -> AsyncIterator[list[tuple[str, bytes]]]: ...
+    async def inspect_container(self, container: str) -> Mapping[str, Any]: ...
+    def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogTarget:
+    """A container to follow: its id, the name lines are shown under (``web-1``)
+    and its service."""
+
+    id: str
+    name: str
+    service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerExit:
+    """A followed container stopped: ``restarting`` when the engine restarts it."""
+
+    target: LogTarget
+    exit_code: int
+    restarting: bool = False
+
+
+def log_name(service: str, number: int | str | None, container_name: str = "") -> str:
+    """How v2 names a container in logs: ``service-N``, else the container's name."""
+    if service and number:
+        return f"{service}-{number}"
+    return container_name.lstrip("/")
+
+
+class LineBuffer:
+    """Cuts a byte stream into whole lines; keeps the unfinished tail.
+
+    ``feed`` returns the complete lines so far (newline removed, a trailing CR
+    removed too: TTY output ends lines with CRLF); ``flush`` returns the
+    unfinished tail as a last line, if any.
+    """
+
+    __slots__ = ("_tail",)
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def feed(self, data: bytes) -> list[str]:
+        if b"\n" not in data:
+            self._tail += data
+            return []
+        parts = (self._tail + data).split(b"\n")
+        self._tail = parts.pop()
+        text = b"\n".join(parts).decode("utf-8", errors="replace")
+        if "\r" in text:
+            return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        return text.split("\n")
+
+    def flush(self) -> list[str]:
+        tail, self._tail = self._tail, b""
+        if not tail:
+            return []
+        line = tail.decode("utf-8", errors="replace")
+        return [line[:-1] if line.endswith("\r") else line]
+
+
+# Items of the channel between readers and the writer.
+_Item = tuple[str, str, str, Sequence[str]]  # (kind, name, stream-or-message, lines)
+
+
+def _unix_seconds(iso: str) -> str | None:
+    """The engine's RFC 3339 time (nanoseconds) as ``seconds.nanos`` for ``since``."""
+    if not iso or iso.startswith("0001-"):
+        return None
+    head, _, frac = iso.rstrip("Z").partition(".")
+    try:
+        seconds = int(datetime.fromisoformat(head + "+00:00").timestamp())
+    except ValueError:
+        return None
+    digits = "".join(c for c in frac if c.isdigit())[:9].ljust(9, "0")
+    return f"{seconds}.{digits}"
+
+
+class LogMultiplexer:
+    """Follows containers and merges their output for one :class:`LogConsumer`.
+
+    ``on_exit`` (optional) is awaited for each exit of a followed container.
+    ``finished`` is set once every followed container has exited for good (not
+    restarting) after at least one was followed; ``run`` returns when
+    :meth:`close` is called, after writing what was queued.
+    """
+
+    def __init__(self, source: LogSource, consumer: LogConsumer, *,
+                 announce_exits: bool = True,
+                 on_exit: Callable[[ContainerExit], Awaitable[None]] | None = None) -> None:
+        self._source = source
+        self._consumer = consumer
+        self._announce = announce_exits
+        self._on_exit = on_exit
+        send, receive = anyio.create_memory_object_stream[_Item](max_buffer_size=math.inf)
+        self._send: MemoryObjectSendStream[_Item] = send
+        self._receive: MemoryObjectReceiveStream[_Item] = receive
+        self._followed: set[str] = set()  # container ids with a live reader
+        self._pending: set[str] = set()  # restarting: a start will follow
+        self._registered: set[str] = set()
+        self._finished_at: dict[str, str] = {}
+        self._tg: TaskGroup | None = None
+        self._seen_any = False
+        self.finished = anyio.Event()
+        self.exits: list[ContainerExit] = []
+
+    # -- the writer
+
+    async def run(self) -> None:
+        """The writer task, and the parent of the reader tasks: start it first."""
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            tg.start_soon(self._write)
+            # Wait until close(): readers live in this group.
+            await self._closed_event().wait()
+            tg.cancel_scope.cancel()
+
+    _closed: anyio.Event | None = None
+
+    def _closed_event(self) -> anyio.Event:
+        if self._closed is None:
+            self._closed = anyio.Event()
+        return self._closed
+
+    async def _write(self) -> None:
+        consumer = self._consumer
+        async with self._receive:
+            async for kind, name, extra, lines in self._receive:
+                if kind == "lines":
+                    consumer.lines(name, extra, lines)
+                elif kind == "status":
+                    consumer.status(name, extra)
+                else:
+                    consumer.register(name)
+
+    def close(self) -> None:
+        """Stop every reader; ``run`` returns."""
+        self._closed_event().set()
+
+    def _put(self, item: _Item) -> None:
+        try:
+            self._send.send_nowait(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # closed: output after close() is dropped on purpose (v2 stops printing)
+
+    async def _started(self) -> TaskGroup:
+        while self._tg is None:
+            await anyio.sleep(0)
+        return self._tg
+
+    def _register(self, target: LogTarget) -> None:
+        if target.name not in self._registered:
+            self._registered.add(target.name)
+            self._put(("register", target.name, "", ()))
+
+    # -- readers
+
+    async def attach(self, target: LogTarget) -> None:
+        """Attach to a (created, not yet started) container: all its output from now on.
+        Returns once attached, so the caller can start the container."""
+        tg = await self._started()
+        self._register(target)
+        self._followed.add(target.id)
+        self._seen_any = True
+        await tg.start(self._attach_reader, target)
+
+    async def _attach_reader(self, target: LogTarget, *,
+                             task_status: anyio.abc.TaskStatus[None]) -> None:
+        attached = False
+
+        def on_attached() -> None:
+            nonlocal attached
+            attached = True
+            task_status.started()
+
+        try:
+            await self._pump(target, self._source.attach_output(
+                target.id, on_attached=on_attached))
+        finally:
+            if not attached:
+                task_status.started()
+        await self._ended(target, True)
+
+    def follow(self, target: LogTarget, *, follow: bool = True, tail: str = "all",
+               since: str | None = None, until: str | None = None,
+               timestamps: bool = False) -> None:
+        """Follow a container through its logs (``since``/``until``/``tail`` as the
+        engine's logs API); with ``follow``, until it stops."""
+        assert self._tg is not None, "run() first"
+        self._register(target)
+        self._followed.add(target.id)
+        self._seen_any = True
+        self._tg.start_soon(self._logs_reader, target, follow, tail, since, until, timestamps)
+
+    async def _logs_reader(self, target: LogTarget, follow: bool, tail: str,
+                           since: str | None, until: str | None, timestamps: bool) -> None:
+        batches = self._source.log_batches(target.id, follow=follow, tail=tail, since=since,
+                                           until=until, timestamps=timestamps)
+        await self._pump(target, batches)
+        await self._ended(target, follow)
+
+    async def _pump(self, target: LogTarget,
+                    batches: AsyncIterator[list[tuple[str, bytes]]]) -> None:
+        buffers: dict[str, LineBuffer] = {}
+        send = self._put
+        name = target.name
+        try:
+            async for batch in batches:
+                out: dict[str, list[str]] = {}
+                for stream, data in batch:
+                    buffer = buffers.get(stream)
+                    if buffer is None:
+                        buffer = buffers[stream] = LineBuffer()
+                    lines = buffer.feed(data)
+                    if lines:
+                        out.setdefault(stream, []).extend(lines)
+                for stream, lines in out.items():
+                    send(("lines", name, stream, lines))
+        except ComposerError:
+            pass  # removed meanwhile: what arrived is written, the end handled below
+        for stream, buffer in buffers.items():
+            rest = buffer.flush()
+            if rest:
+                send(("lines", name, stream, rest))
+
+    async def _ended(self, target: LogTarget, followed: bool) -> None:
+        if not followed:
+            self._followed.discard(target.id)
+            self._check_finished()
+            return
+        try:
+            info = await self._source.inspect_container(target.id)
+        except ComposerError:
+            info = {}
+        # Only now: until its exit is known, the container still counts as followed.
+        self._followed.discard(target.id)
+        state = info.get("State") or {}
+        # A new run's first lines may predate its start event (and StartedAt), never
+        # the end of the run before: a later run is followed from there.
+        finished = _unix_seconds(str(state.get("FinishedAt") or ""))
+        if finished is not None:
+            self._finished_at[target.id] = finished
+        if state.get("Running") and not state.get("Restarting"):
+            self.follow(target, since=finished)
+            return
+        restarting = bool(state.get("Restarting"))
+        code = int(state.get("ExitCode") or 0)
+        event = ContainerExit(target, code, restarting)
+        self.exits.append(event)
+        if restarting:
+            self._pending.add(target.id)
+        if self._announce:
+            self._put(("status", target.name, f"exited with code {code}", ()))
+        if self._on_exit is not None:
+            await self._on_exit(event)
+        self._check_finished()
+
+    def _check_finished(self) -> None:
+        if self._seen_any and not self._followed and not self._pending:
+            self.finished.set()
+
+    # -- events
+
+    async def watch(self, project: str, services: Sequence[str] = (), *,
+                    since: int | None = None, oneoff: bool = False) -> None:
+        """Follow containers of ``services`` (empty: all) of ``project`` that start from
+        now on (restarts, recreations, scaled up). Runs until cancelled."""
+        async for event in self._source.events(project, since=since):
+            if getattr(event, "action", "") != "start":
+                continue
+            attrs: Mapping[str, str] = getattr(event, "attributes", {}) or {}
+            if not oneoff and attrs.get(L.ONEOFF) == "True":
+                continue
+            service = attrs.get(L.SERVICE, "")
+            if services and service not in services:
+                continue
+            cid = str(getattr(event, "container_id", ""))
+            if not cid or cid in self._followed:
+                continue
+            self._pending.discard(cid)
+            # A container met for the first time: all its output (it is new, or
+            # its earlier runs predate this command).
+            since_s = self._finished_at.get(cid)
+            target = LogTarget(cid, log_name(service, attrs.get(L.CONTAINER_NUMBER),
+                                             attrs.get("name", cid[:12])), service)
+            self.follow(target, since=since_s)

@@ -1,0 +1,368 @@
+"""Merged logs, the attached ``up``, its signals and exit codes: ``composer`` as a
+subprocess on a real Docker Engine.
+
+Projects are named ``k1<8 hex>``; a finaliser removes everything labelled with
+the name. Skips without an engine or ``busybox:latest``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.engine
+
+LABEL = "com.docker.compose.project"
+LINE = re.compile(r"^(\S+?)\s*\| (.*)$")
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    docker = pytest.importorskip("docker")
+    try:
+        found = docker.from_env(timeout=30)
+        found.ping()
+        found.images.get("busybox:latest")
+    except Exception as exc:
+        pytest.skip(f"no usable engine: {exc}")
+    return found
+
+
+@dataclass
+class Proj:
+    name: str
+    folder: Path
+    client: Any
+
+    def write(self, text: str) -> None:
+        (self.folder / "compose.yaml").write_text(text)
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "composer", "-p", self.name, *args]
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(self.argv(*args), cwd=self.folder, env=_env(),
+                                capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL, check=False)
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv(*args), cwd=self.folder, env=_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def states(self) -> dict[str, tuple[str, int]]:
+        """Name -> (state, exit code), from one listing (no inspect that could race)."""
+        found = self.client.api.containers(all=True, filters={"label": f"{LABEL}={self.name}"})
+        out: dict[str, tuple[str, int]] = {}
+        for c in found:
+            code = re.match(r"Exited \((-?\d+)\)", c.get("Status", ""))
+            out[c["Names"][0].lstrip("/")] = (c["State"], int(code.group(1)) if code else 0)
+        return out
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    env.pop("NO_COLOR", None)
+    return env
+
+
+@pytest.fixture
+def proj(client: Any, tmp_path: Path) -> Iterator[Proj]:
+    p = Proj(f"k1{uuid.uuid4().hex[:8]}", tmp_path, client)
+    try:
+        yield p
+    finally:
+        label = {"label": f"{LABEL}={p.name}"}
+        for c in client.containers.list(all=True, filters=label):
+            try:
+                c.remove(force=True, v=True)
+            except Exception:
+                pass
+        for n in client.networks.list(filters=label):
+            try:
+                n.remove()
+            except Exception:
+                pass
+
+
+def seq_services(count: int, lines: int, before: str = "", after: str = "") -> str:
+    out = "services:\n"
+    for i in range(count):
+        out += (f"  s{i}:\n    image: busybox:latest\n"
+                f"    command: [\"sh\", \"-c\", \"{before}seq -w 1 {lines}{after}\"]\n")
+    return out
+
+
+def per_container(stdout: str) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = defaultdict(list)
+    for raw in stdout.split("\n"):
+        match = LINE.match(raw)
+        if match:
+            seen[match.group(1)].append(match.group(2))
+    return seen
+
+
+def assert_complete(seen: dict[str, list[str]], count: int, lines: int) -> None:
+    expected = [str(i).zfill(len(str(lines))) for i in range(1, lines + 1)]
+    assert sorted(seen) == sorted(f"s{i}-1" for i in range(count))
+    for name, got in seen.items():
+        assert len(got) == lines, (name, len(got))
+        assert got == expected, name  # each line once, whole, in order
+
+
+# -- completeness ------------------------------------------------------------------------------
+
+
+def test_attached_up_receives_every_line_once_and_whole(proj: Proj) -> None:
+    proj.write(seq_services(4, 20000) + """\
+  partial:
+    image: busybox:latest
+    command: ["sh", "-c", "printf 'abc'; sleep 0.5; printf 'def\\\\nlast-no-newline'"]
+""")
+    result = proj.run("up", "--no-color")
+    assert result.returncode == 0, result.stderr
+    seen = per_container(result.stdout)
+    assert seen.pop("partial-1") == ["abcdef", "last-no-newline"]
+    assert_complete(seen, 4, 20000)
+    assert "\x1b[3" not in result.stdout  # not a terminal: no colour
+    for i in range(4):
+        assert f"s{i}-1 exited with code 0" in result.stdout
+
+
+def test_logs_follow_receives_every_line_once_and_whole(proj: Proj) -> None:
+    lines, count = 15000, 4
+    proj.write(seq_services(count, lines, before="sleep 3; ", after="; sleep 1; exit 4"))
+    assert proj.run("up", "-d").returncode == 0
+    proc = proj.popen("logs", "-f", "--no-color")
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if sum(1 for line in list(out) if "exited with code 4" in line) == count:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=10)
+    text = "".join(out)
+    assert_complete(per_container(text), count, lines)
+    assert proc.returncode == 130  # as v2 after Ctrl-C
+
+
+def test_logs_follow_picks_up_a_container_started_later(proj: Proj) -> None:
+    proj.write("services:\n  a:\n    image: busybox:latest\n"
+               "    command: [\"sh\", \"-c\", \"echo run-$$(cat /proc/uptime)\"]\n")
+    assert proj.run("up", "-d").returncode == 0
+    time.sleep(1)
+    proc = proj.popen("logs", "-f", "--no-color")
+    try:
+        time.sleep(2)
+        assert proj.run("start").returncode == 0
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    runs = [line for line in out.splitlines() if line.startswith("a-1  | run-")]
+    assert len(runs) == 2 and runs[0] != runs[1], out
+    assert "a-1 exited with code 0" in out
+
+
+# -- logs flags --------------------------------------------------------------------------------
+
+
+def test_logs_flags(proj: Proj) -> None:
+    proj.write("services:\n  a:\n    image: busybox:latest\n    command: [\"seq\", \"1\", \"5\"]\n"
+               "  b:\n    image: busybox:latest\n    command: [\"echo\", \"bee\"]\n")
+    assert proj.run("up", "-d", "--scale", "a=2").returncode == 0
+    time.sleep(2)
+    tail = proj.run("logs", "--tail", "2", "a", "--index", "2")
+    assert tail.stdout.splitlines() == ["a-2  | 4", "a-2  | 5"], tail.stdout
+    bare = proj.run("logs", "--no-log-prefix", "b")
+    assert bare.stdout == "bee\n"
+    stamped = proj.run("logs", "-t", "--no-log-prefix", "b").stdout.strip()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z bee", stamped), stamped
+    assert proj.run("logs", "--since", "2099-01-01T00:00:00Z").stdout == ""
+    assert proj.run("logs", "--until", "2000-01-01T00:00:00Z").stdout == ""
+    every = proj.run("logs").stdout.splitlines()
+    assert sorted(every) == sorted([f"a-{n}  | {i}" for n in (1, 2) for i in range(1, 6)]
+                                   + ["b-1  | bee"])
+    missing = proj.run("logs", "--index", "3", "a")
+    assert missing.returncode == 1
+    assert 'service "a" is not running container #3' in missing.stderr
+
+
+# -- exit codes --------------------------------------------------------------------------------
+
+TWO = """\
+services:
+  web:
+    image: busybox:latest
+    command: ["sh", "-c", "echo hello; sleep 1; exit 3"]
+  db:
+    image: busybox:latest
+    command: ["sh", "-c", "echo db; sleep 2; exit 5"]
+"""
+
+
+@pytest.mark.parametrize(("flags", "code"), [
+    ((), 0),
+    (("--abort-on-container-exit",), 3),
+    (("--abort-on-container-failure",), 3),
+    (("--exit-code-from", "web"), 3),
+])
+def test_exit_codes_of_the_attached_up(proj: Proj, flags: tuple[str, ...], code: int) -> None:
+    proj.write(TWO)
+    result = proj.run("up", *flags)
+    assert result.returncode == code, result.stderr
+    assert "web-1 exited with code 3" in result.stdout
+    if flags:
+        assert "Aborting on container exit..." in result.stderr
+        assert all(state == "exited" for state, _ in proj.states().values())
+
+
+def test_exit_code_from_a_service_that_outlives_the_first_exit(proj: Proj) -> None:
+    proj.write(TWO.replace("sleep 2; exit 5", "trap 'exit 9' TERM; sleep 30 & wait"))
+    result = proj.run("up", "--exit-code-from", "db")
+    assert result.returncode == 9, (result.stdout, result.stderr)
+
+
+def test_detached_up_refuses_exit_code_from(proj: Proj) -> None:
+    proj.write(TWO)
+    result = proj.run("up", "-d", "--exit-code-from", "web")
+    assert result.returncode != 0
+    assert "--detach cannot be combined with --abort-on-container-exit" in result.stderr
+    assert proj.states() == {}
+
+
+def test_attach_and_no_attach_choose_whose_lines_show(proj: Proj) -> None:
+    proj.write(TWO)
+    only_web = proj.run("up", "--attach", "web")
+    assert "web-1  | hello" in only_web.stdout and "db" not in only_web.stdout
+    assert proj.run("down", "-t", "0").returncode == 0
+    no_web = proj.run("up", "--no-attach", "web")
+    assert "db-1  | db" in no_web.stdout and "hello" not in no_web.stdout
+
+
+# -- signals -----------------------------------------------------------------------------------
+
+STUBBORN = """\
+services:
+  s:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'echo ignoring TERM' TERM; echo started; while :; do sleep 1; done"]
+    stop_grace_period: 60s
+  polite:
+    image: busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo polite; while :; do sleep 1; done"]
+"""
+
+
+def _start_attached(proj: Proj) -> subprocess.Popen[str]:
+    proc = proj.popen("up", "--no-color")
+    deadline = time.monotonic() + 60
+    while not all(state == "running" for state, _ in proj.states().values()) \
+            or len(proj.states()) < 2:
+        assert time.monotonic() < deadline, "containers never started"
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1.5)
+    return proc
+
+
+def test_one_sigint_stops_gracefully(proj: Proj) -> None:
+    proj.write(STUBBORN.replace("trap 'echo ignoring TERM' TERM", "trap 'exit 0' TERM"))
+    proc = _start_attached(proj)
+    try:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert "Gracefully Stopping... press Ctrl+C again to force" in out
+    assert "s-1       | started" in out
+    assert {v for v in proj.states().values()} == {("exited", 0)}
+    assert "Traceback" not in err
+
+
+def test_a_second_sigint_kills(proj: Proj) -> None:
+    proj.write(STUBBORN)
+    proc = _start_attached(proj)
+    try:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(3)
+        assert proc.poll() is None  # still waiting for the stubborn one (60 s grace)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert time.monotonic() - started < 20
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    states = proj.states()
+    assert states[f"{proj.name}-s-1"] == ("exited", 137)
+    assert all(state == "exited" for state, _ in states.values())
+
+
+# -- on a terminal -----------------------------------------------------------------------------
+
+
+def _run_on_pty(proj: Proj, *args: str, env_extra: dict[str, str] | None = None) -> str:
+    """Run composer with stdout and stderr on a pseudo-terminal; its output."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = _env() | (env_extra or {})
+    proc = subprocess.Popen(proj.argv(*args), cwd=proj.folder, env=env, stdin=subprocess.DEVNULL,
+                            stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_gets_colours_and_the_live_view(proj: Proj) -> None:
+    proj.write(TWO)
+    out = _run_on_pty(proj, "up")
+    assert "\x1b[36mdb-1   | \x1b[0mdb" in out or "\x1b[33mdb-1   | \x1b[0mdb" in out, out
+    assert "[+] Running" in out and "✔" in out
+    assert proj.run("down", "-t", "0").returncode == 0
+    plain = _run_on_pty(proj, "up", env_extra={"NO_COLOR": "1"})
+    assert "db-1   | db" in plain and "\x1b[36mdb-1" not in plain
+    assert proj.run("down", "-t", "0").returncode == 0
+    never = _run_on_pty(proj, "--ansi", "never", "up", "--no-log-prefix")
+    assert "[+] Running" not in never and " Container " in never
+    assert "\r\ndb\r\n" in never

@@ -1,0 +1,247 @@
+"""Merged logs without an engine: line cutting, the multiplexer on a fake source,
+v2's prefix/colour format (golden), the attached-mode flags and ``logs`` flags."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import anyio
+import pytest
+
+from composer.backends.docker import _Dechunker, _FrameSplitter
+from composer.cli.logview import LogPrinter, use_color, validate_attach_flags
+from composer.cli.main import _global_parser
+from composer.errors import UsageError
+from composer.runtime.logs import ContainerExit, LineBuffer, LogMultiplexer, LogTarget
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+# -- line cutting ------------------------------------------------------------------------------
+
+
+def test_line_buffer_keeps_partial_lines_until_their_end() -> None:
+    buf = LineBuffer()
+    assert buf.feed(b"hel") == []
+    assert buf.feed(b"lo\nwor") == ["hello"]
+    assert buf.feed(b"ld\r\n\n") == ["world", ""]
+    assert buf.feed(b"tail") == []
+    assert buf.flush() == ["tail"]
+    assert buf.flush() == []
+
+
+def test_line_buffer_never_splits_a_multibyte_character() -> None:
+    buf = LineBuffer()
+    data = "héllo\n".encode()
+    assert buf.feed(data[:2]) == []
+    assert buf.feed(data[2:]) == ["héllo"]
+
+
+def test_frame_splitter_waits_for_whole_frames() -> None:
+    wire = frame(1, b"out\n") + frame(2, b"err\n")
+    splitter = _FrameSplitter(tty=False)
+    assert splitter.feed(wire[:5]) == []
+    assert splitter.feed(wire[5:14]) == [("stdout", b"out\n")]
+    assert splitter.feed(wire[14:]) == [("stderr", b"err\n")]
+    assert _FrameSplitter(tty=True).feed(b"raw") == [("stdout", b"raw")]
+
+
+def test_dechunker_decodes_chunks_cut_anywhere() -> None:
+    body = b"4\r\nabcd\r\n3;ext\r\nefg\r\n0\r\n\r\n"
+    pieces = [body[i:i + 3] for i in range(0, len(body), 3)]
+
+    class Fp:
+        def read1(self, _n: int) -> bytes:
+            return pieces.pop(0) if pieces else b""
+
+    reader = _Dechunker(Fp())
+    out = b""
+    while chunk := reader.read():
+        out += chunk
+    assert out == b"abcdefg"
+
+
+# -- the multiplexer ---------------------------------------------------------------------------
+
+
+class FakeSource:
+    """Containers whose attach stream yields given batches, then they exit."""
+
+    def __init__(self, batches: dict[str, list[list[tuple[str, bytes]]]],
+                 codes: dict[str, int]) -> None:
+        self.batches = batches
+        self.codes = codes
+
+    async def attach_output(self, container: str, *,
+                            on_attached: Callable[[], None] | None = None
+                            ) -> AsyncIterator[list[tuple[str, bytes]]]:
+        if on_attached is not None:
+            on_attached()
+        for batch in self.batches[container]:
+            await anyio.sleep(0)
+            yield batch
+
+    async def log_batches(self, container: str, **_: Any
+                          ) -> AsyncIterator[list[tuple[str, bytes]]]:
+        for batch in self.batches[container]:
+            yield batch
+
+    async def inspect_container(self, container: str) -> Mapping[str, Any]:
+        return {"State": {"Running": False, "ExitCode": self.codes[container]}}
+
+    async def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]:
+        await anyio.sleep_forever()
+        yield None
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def register(self, name: str) -> None:
+        self.calls.append(("register", name))
+
+    def lines(self, name: str, stream: str, lines: Any) -> None:
+        self.calls.extend(("line", name, stream, line) for line in lines)
+
+    def status(self, name: str, message: str) -> None:
+        self.calls.append(("status", name, message))
+
+
+@pytest.mark.anyio
+async def test_multiplexer_merges_whole_lines_and_announces_exits() -> None:
+    source = FakeSource({
+        "a": [[("stdout", b"a1\na"), ("stderr", b"e")], [("stdout", b"2\n"), ("stderr", b"1\n")],
+              [("stdout", b"no newline")]],
+        "b": [[("stdout", b"b1\nb2\n")]],
+    }, {"a": 3, "b": 0})
+    recorder = Recorder()
+    exits: list[ContainerExit] = []
+
+    async def on_exit(event: ContainerExit) -> None:
+        exits.append(event)
+
+    mux = LogMultiplexer(source, recorder, on_exit=on_exit)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)
+        await mux.attach(LogTarget("a", "a-1", "a"))
+        await mux.attach(LogTarget("b", "b-1", "b"))
+        with anyio.fail_after(5):
+            await mux.finished.wait()
+        for _ in range(5):
+            await anyio.sleep(0)
+        mux.close()
+    lines = [c for c in recorder.calls if c[0] == "line"]
+    assert [c[3] for c in lines if c[1] == "a-1" and c[2] == "stdout"] == ["a1", "a2",
+                                                                          "no newline"]
+    assert [c[3] for c in lines if c[1] == "a-1" and c[2] == "stderr"] == ["e1"]
+    assert [c[3] for c in lines if c[1] == "b-1"] == ["b1", "b2"]
+    assert ("status", "a-1", "exited with code 3") in recorder.calls
+    assert recorder.calls.index(("register", "a-1")) < recorder.calls.index(lines[0])
+    assert sorted((e.target.name, e.exit_code) for e in exits) == [("a-1", 3), ("b-1", 0)]
+
+
+# -- the printer (golden) ----------------------------------------------------------------------
+
+
+def test_prefix_is_padded_to_the_longest_name_plus_one() -> None:
+    out = io.StringIO()
+    printer = LogPrinter(out)
+    printer.register("web-1")
+    printer.register("database-1")
+    printer.lines("web-1", "stdout", ["hello", "world"])
+    printer.lines("database-1", "stdout", ["ready"])
+    printer.status("web-1", "exited with code 3")
+    assert out.getvalue() == ("web-1       | hello\nweb-1       | world\n"
+                              "database-1  | ready\n\r\033[Kweb-1 exited with code 3\n")
+
+
+def test_colours_cycle_in_v2_order() -> None:
+    out = io.StringIO()
+    printer = LogPrinter(out, color=True)
+    names = [f"s{i}-1" for i in range(11)]
+    for name in names:
+        printer.register(name)
+    for name in names:
+        printer.lines(name, "stdout", ["x"])
+    printer.status("s0-1", "exited with code 0")
+    expected = ["36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1", "36"]
+    got = out.getvalue().split("\n")
+    # The longest name, "s10-1", sets the width: 5 + 1.
+    assert got[:11] == [f"\033[{code}m{name:<6} | \033[0mx"
+                        for code, name in zip(expected, names, strict=True)]
+    assert got[11] == "\033[36m\r\033[Ks0-1 exited with code 0"
+
+
+def test_no_prefix_and_stderr_lines() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    printer = LogPrinter(out, err, prefix=False)
+    printer.lines("a-1", "stdout", ["o"])
+    printer.lines("a-1", "stderr", ["e"])
+    assert (out.getvalue(), err.getvalue()) == ("o\n", "e\n")
+
+
+def test_timestamps_stamp_each_line() -> None:
+    out = io.StringIO()
+    LogPrinter(out, timestamps=True).lines("a-1", "stdout", ["x", "y"])
+    import re
+
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d)"
+    for line in out.getvalue().splitlines():
+        assert re.fullmatch(rf"a-1  \| {stamp} [xy]", line), line
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_needs_a_terminal_and_no_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color("auto", stream=Tty()) is True
+    assert use_color("auto", stream=io.StringIO()) is False
+    assert use_color("auto", no_color=True, stream=Tty()) is False
+    assert use_color("never", stream=Tty()) is False
+    assert use_color("always", stream=io.StringIO()) is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_color("auto", stream=Tty()) is False
+
+
+# -- flags -------------------------------------------------------------------------------------
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return _global_parser().parse_args(list(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ("up", "-d", "--abort-on-container-exit"),
+    ("up", "-d", "--exit-code-from", "web"),
+    ("up", "--wait", "--abort-on-container-failure"),
+    ("up", "-d", "--attach", "web"),
+])
+def test_detached_up_refuses_the_attached_flags(argv: tuple[str, ...]) -> None:
+    with pytest.raises(UsageError, match="--detach cannot be combined with"):
+        validate_attach_flags(parse(*argv))
+
+
+def test_attached_flags_parse() -> None:
+    args = parse("up", "--exit-code-from", "db", "--attach", "web", "--no-attach", "db",
+                 "--abort-on-container-failure", "web")
+    validate_attach_flags(args)
+    assert (args.exit_code_from, args.attach, args.no_attach) == ("db", ["web"], ["db"])
+    assert args.abort_on_container_failure and args.services == ["web"]
+
+
+def test_logs_flags_parse() -> None:
+    args = parse("logs", "-f", "-n", "5", "--since", "10m", "--until", "1s", "-t",
+                 "--index", "2", "--no-color", "--no-log-prefix", "web", "db")
+    assert (args.follow, args.tail, args.since, args.until, args.timestamps, args.index,
+            args.no_color, args.no_log_prefix, args.services) == (
+        True, "5", "10m", "1s", True, 2, True, True, ["web", "db"])
+    assert parse("logs").tail == "all"
