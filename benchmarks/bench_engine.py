@@ -1,0 +1,340 @@
+"""Engine benchmark: ``up -d`` / ``down`` side by side with the engine's own floor.
+
+For each case this prints one markdown table row: the **floor** (the same containers
+created, started, stopped and removed directly through the docker SDK, 16 calls at a
+time, no compose logic), Docker Compose v2, Debian's docker-compose 1.29.2 and
+composer, with the ratios composer/floor, v2/composer and 1.29.2/composer (above 1
+means composer is faster). Cells are medians of ``--runs`` runs; the tools take turns
+within a run so a busy machine slows them alike.
+
+Cases: ``up -d`` and ``down`` of 20 and 100 independent busybox services (``sleep
+3600`` with ``init: true`` so stop is quick), ``up -d`` of a 5-link ``service_healthy``
+chain (health check interval 500ms), a second ``up -d`` on a running 100-service
+project, and the peak resident memory of each tool for the 100-service ``up -d``.
+
+    python benchmarks/bench_engine.py [--runs 3] [--quick]
+
+Needs a Docker Engine with busybox:latest. Everything it creates carries a project
+name starting with ``p1bench`` and is removed at the end, also on failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import docker
+
+REPO = Path(__file__).resolve().parents[1]
+PREFIX = "p1bench"
+PROJECT_LABEL = "com.docker.compose.project"
+IMAGE = "busybox:latest"
+POOL = 16
+CHAIN = 5
+#: Seconds after which one tool command is killed and its case noted as failed.
+TIMEOUT = 300.0
+
+
+def _v2_binary() -> str:
+    found = sorted(REPO.glob(".venv/lib/python3*/site-packages/compose/docker-compose"))
+    return os.environ.get("COMPOSE_V2", str(found[0]) if found else "/nonexistent")
+
+
+def _composer() -> list[str]:
+    script = Path(sys.executable).with_name("composer")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "composer"]
+
+
+TOOLS: dict[str, list[str]] = {
+    "v2": [_v2_binary()],
+    "1.29.2": [os.environ.get("COMPOSE_V1", "/usr/bin/docker-compose")],
+    "composer": _composer(),
+}
+
+
+# -- compose files ------------------------------------------------------------------------
+
+def independent_file(n: int) -> str:
+    return "services:\n" + "".join(
+        f"  s{i}:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n"
+        for i in range(n))
+
+
+def chain_file(links: int) -> str:
+    out = ["services:\n"]
+    for i in range(links):
+        out.append(
+            f"  c{i}:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    init: true\n"
+            "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 500ms\n")
+        if i:
+            out.append(f"    depends_on:\n      c{i - 1}:\n        condition: service_healthy\n")
+    return "".join(out)
+
+
+# -- running a tool -----------------------------------------------------------------------
+
+def run_tool(cmd: list[str], folder: Path, project: str, *args: str) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB of the child and what it waited for)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([*cmd, "-p", project, *args], cwd=folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    # A hung tool (1.29.2 was seen stuck on 100 services) must not stall the run.
+    watchdog = threading.Timer(TIMEOUT, proc.kill)
+    watchdog.start()
+    try:
+        out = proc.stdout.read()
+        # wait4 gives this child's own rusage, not a running maximum over all children.
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        # Interrupted: the child must not go on creating what clean-up removes.
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        watchdog.cancel()
+    elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} {' '.join(args)} exited {proc.returncode}:\n"
+                           f"{out.decode(errors='replace')[-2000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+# -- the floor ----------------------------------------------------------------------------
+
+class Floor:
+    """The same engine work as a compose tool, straight through the SDK."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.pool = ThreadPoolExecutor(POOL)
+
+    def _create(self, project: str, service: str, network: str,
+                healthcheck: dict[str, Any] | None = None) -> Any:
+        return self.client.containers.create(
+            IMAGE, ["sleep", "3600"], name=f"{project}-{service}-1", init=True,
+            labels={PROJECT_LABEL: project, "com.docker.compose.service": service},
+            network=network, healthcheck=healthcheck, detach=True)
+
+    def _create_start(self, project: str, service: str, network: str) -> Any:
+        c = self._create(project, service, network)
+        c.start()
+        return c
+
+    def up(self, project: str, n: int) -> float:
+        t0 = time.perf_counter()
+        net = f"{project}_default"
+        self.client.networks.create(net, labels={PROJECT_LABEL: project})
+        list(self.pool.map(lambda i: self._create_start(project, f"s{i}", net), range(n)))
+        return time.perf_counter() - t0
+
+    def noop(self, project: str) -> float:
+        t0 = time.perf_counter()
+        self.client.api.containers(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+        return time.perf_counter() - t0
+
+    def down(self, project: str) -> float:
+        t0 = time.perf_counter()
+        found = self.client.api.containers(
+            all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+
+        def stop_remove(c: dict[str, Any]) -> None:
+            self.client.api.stop(c["Id"])
+            self.client.api.remove_container(c["Id"])
+
+        list(self.pool.map(stop_remove, found))
+        for net in self.client.networks.list(filters={"label": f"{PROJECT_LABEL}={project}"}):
+            net.remove()  # fails with 20.10's stale-endpoint race: see README
+        return time.perf_counter() - t0
+
+    def chain(self, project: str, links: int) -> float:
+        """Create every link at once, then start each once the engine reports the
+        previous one healthy (what a compose tool can do at best)."""
+        t0 = time.perf_counter()
+        net = f"{project}_default"
+        self.client.networks.create(net, labels={PROJECT_LABEL: project})
+        hc = {"test": ["CMD", "true"], "interval": 500_000_000}
+        events = self.client.events(decode=True, since=int(time.time()) - 1,
+                                    filters={"type": "container",
+                                             "label": f"{PROJECT_LABEL}={project}"})
+        try:
+            made = list(self.pool.map(
+                lambda i: self._create(project, f"c{i}", net, hc), range(links)))
+            for i, c in enumerate(made):
+                c.start()
+                if i == links - 1:
+                    break
+                for ev in events:
+                    if (ev.get("id") == c.id
+                            and ev.get("status") == "health_status: healthy"):
+                        break
+        finally:
+            events.close()
+        return time.perf_counter() - t0
+
+
+# -- clean-up -----------------------------------------------------------------------------
+
+def cleanup(client: docker.DockerClient, run_id: str) -> None:
+    """Remove every container and network of this run's projects."""
+    mine = f"{PREFIX}{run_id}"
+    for c in client.api.containers(all=True, filters={"label": PROJECT_LABEL}):
+        if c["Labels"].get(PROJECT_LABEL, "").startswith(mine):
+            try:
+                client.api.remove_container(c["Id"], force=True)
+            except docker.errors.APIError as exc:
+                print(f"clean-up: {exc}", file=sys.stderr)
+    for net in client.networks.list(filters={"label": PROJECT_LABEL}):
+        if net.attrs.get("Labels", {}).get(PROJECT_LABEL, "").startswith(mine) \
+                or net.name.startswith(mine):
+            try:
+                net.remove()
+            except docker.errors.APIError as exc:
+                print(f"clean-up: {exc}", file=sys.stderr)
+
+
+# -- the run ------------------------------------------------------------------------------
+
+def fmt_s(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 run, 5 and 10 services, a 2-link chain")
+    ap.add_argument("--tools", default="floor,v2,1.29.2,composer",
+                    help="comma-separated columns to run")
+    args = ap.parse_args(argv)
+    runs = 1 if args.quick else args.runs
+    small, big = (5, 10) if args.quick else (20, 100)
+    links = 2 if args.quick else CHAIN
+    wanted = args.tools.split(",")
+    tools = {k: v for k, v in TOOLS.items()
+             if k in wanted and Path(v[0]).exists()}
+    client = docker.from_env(timeout=300)
+    floor = Floor(client)
+    run_id = uuid.uuid4().hex[:6]
+    results: dict[tuple[str, str], list[float]] = {}
+    memory: dict[str, list[int]] = {}
+    notes: list[str] = []
+
+    def record(case: str, col: str, value: float) -> None:
+        results.setdefault((case, col), []).append(value)
+
+    # SIGTERM takes the same clean-up path as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    tmp = tempfile.TemporaryDirectory(prefix="p1bench-")
+    root = Path(tmp.name)
+    files = {"small": independent_file(small), "big": independent_file(big),
+             "chain": chain_file(links)}
+    for name, text in files.items():
+        (root / name).mkdir()
+        (root / name / "compose.yaml").write_text(text)
+    counter = iter(range(1_000_000))
+
+    def project(col: str) -> str:
+        return f"{PREFIX}{run_id}{next(counter)}{col.replace('.', '')}"
+
+    def measure(col: str, kind: str) -> None:
+        p = project(col)
+        if kind == "chain":
+            if col == "floor":
+                record("chain", col, floor.chain(p, links))
+                floor.down(p)
+            else:
+                record("chain", col, run_tool(tools[col], root / "chain", p, "up", "-d")[0])
+                run_tool(tools[col], root / "chain", p, "down")
+            return
+        n = small if kind == "small" else big
+        if col == "floor":
+            record(f"up {n}", col, floor.up(p, n))
+            if kind == "big":
+                record("noop", col, floor.noop(p))
+            record(f"down {n}", col, floor.down(p))
+            return
+        t, rss = run_tool(tools[col], root / kind, p, "up", "-d")
+        record(f"up {n}", col, t)
+        if kind == "big":
+            memory.setdefault(col, []).append(rss)
+            record("noop", col, run_tool(tools[col], root / kind, p, "up", "-d")[0])
+        record(f"down {n}", col, run_tool(tools[col], root / kind, p, "down")[0])
+
+    try:
+        for r in range(runs):
+            print(f"run {r + 1}/{runs} ...", file=sys.stderr, flush=True)
+            for col in ["floor", *tools]:
+                if col not in wanted:
+                    continue
+                for kind in ("small", "big", "chain"):
+                    try:
+                        measure(col, kind)
+                    except Exception as exc:  # noqa: BLE001 - note it, go on with the rest
+                        first = str(exc).splitlines()[0]
+                        notes.append(f"run {r + 1}, {col}, {kind}: {first}")
+                        print(exc, file=sys.stderr)
+    except KeyboardInterrupt:
+        notes.append("interrupted: partial results")
+        print("interrupted, cleaning up", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        floor.pool.shutdown(cancel_futures=True)  # its calls finish before clean-up
+        cleanup(client, run_id)
+        tmp.cleanup()
+
+    cases = [(f"up {small}", f"`up -d`, {small} services"),
+             (f"down {small}", f"`down`, {small} services"),
+             (f"up {big}", f"`up -d`, {big} services"),
+             (f"down {big}", f"`down`, {big} services"),
+             ("chain", f"`up -d`, {links}-link `service_healthy` chain"),
+             ("noop", f"second `up -d`, {big} running services")]
+
+    def med(case: str, col: str) -> float | None:
+        vals = results.get((case, col))
+        return statistics.median(vals) if vals else None
+
+    print("| case | floor | v2 | 1.29.2 | composer | composer/floor | v2/composer "
+          "| 1.29.2/composer |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, label in cases:
+        f, v2, v1, c = (med(key, col) for col in ("floor", "v2", "1.29.2", "composer"))
+        print(f"| {label} | {fmt_s(f)} | {fmt_s(v2)} | {fmt_s(v1)} | {fmt_s(c)} "
+              f"| {ratio(c, f)} | {ratio(v2, c)} | {ratio(v1, c)} |")
+    mem = {col: statistics.median(v) for col, v in memory.items()}
+    cells = [f"{mem[col] / 1024:.0f} MiB" if col in mem else "–"
+             for col in ("v2", "1.29.2", "composer")]
+    print(f"| peak memory, `up -d` {big} | | {cells[0]} | {cells[1]} | {cells[2]} | | | |")
+    print()
+    done = max((len(v) for v in results.values()), default=0)
+    print(f"- Median of {done} run(s); ratios v2/composer and 1.29.2/composer above 1 mean "
+          "composer is faster; composer/floor is composer's cost over the bare engine work.")
+    print(f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs; "
+          f"Docker Engine {client.version().get('Version', '?')}; "
+          f"Python {platform.python_version()}.")
+    for note in notes:
+        print(f"- {note}")
+    return 1 if notes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
