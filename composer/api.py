@@ -42,15 +42,19 @@ from composer.backends.base import Backend, ContainerState, Observed
 from composer.backends.errors import NotFoundError
 from composer.config.loader import LoadedProject
 from composer.errors import UsageError, ValidationError
+from composer.model import labels
 from composer.model.naming import service_image
 from composer.model.project import Project
+from composer.plan import build as build_plan
 from composer.plan import reconcile
 from composer.plan.plan import Plan
+from composer.runtime import images as images_runtime
 from composer.runtime.errors import ExecutionError
 from composer.runtime.executor import ExecutionResult, execute
 from composer.runtime.progress import DONE, ProgressEvent, Reporter
 
 __all__ = [
+    "BuildOptions",
     "Compose",
     "CreateOptions",
     "DownOptions",
@@ -76,7 +80,9 @@ class CreateOptions:
 
     ``pull`` is ``always``, ``missing``, ``never`` or ``policy`` (each service's
     own ``pull_policy``, the default). ``timeout``: seconds to wait for a
-    replaced container to stop.
+    replaced container to stop. ``build`` rebuilds the images of services with a
+    ``build:`` section (``--build``); ``no_build`` never builds (``--no-build``);
+    otherwise an image is built when missing or when ``pull_policy: build``.
     """
 
     services: Sequence[str] = ()
@@ -89,6 +95,23 @@ class CreateOptions:
     remove_orphans: bool = False
     pull: str = "policy"
     timeout: int | None = None
+    dry_run: bool = False
+    build: bool = False
+    no_build: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    """``build``: the services (empty: all) and, with ``with_dependencies``,
+    theirs; ``build_args`` override the files' args (None: from the
+    environment); ``no_cache``, ``pull``; ``quiet`` streams no build output."""
+
+    services: Sequence[str] = ()
+    with_dependencies: bool = False
+    build_args: Mapping[str, str | None] = field(default_factory=dict)
+    no_cache: bool = False
+    pull: bool = False
+    quiet: bool = False
     dry_run: bool = False
 
 
@@ -347,6 +370,9 @@ class Compose:
                   for name, s in model.services.items()]
         image_ids = await self._images(images)
         outcome = Outcome()
+        builds = build_plan.plan_build(model, image_ids, build_plan.BuildPlanOptions(
+            services=opts.services, no_deps=opts.no_deps, force=opts.build,
+            no_build=opts.no_build))
         pulls = reconcile.plan_pull(model, image_ids, reconcile.PullPlanOptions(
             services=opts.services, no_deps=opts.no_deps,
             policy=None if opts.pull == "policy" else opts.pull))
@@ -354,6 +380,8 @@ class Compose:
             await self._run(outcome, pulls, opts.dry_run)
             if not opts.dry_run:
                 image_ids.update(await self._images(s.args["image"] for s in pulls))
+        if builds:
+            image_ids.update(await self._build(outcome, builds, opts.dry_run))
         plan = reconcile.plan_up(model, observed, reconcile.UpPlanOptions(
             services=opts.services,
             no_deps=opts.no_deps,
@@ -375,11 +403,49 @@ class Compose:
             api_version=self.backend.api_version,
             base_environment=spec.proxy_environment(_docker_config(), self.backend.address),
             extensions=_extensions(project),
-            # v2 hashes a service with its env_file entries unread; so do we, so
-            # that either tool's "up" leaves the other's containers alone.
-            config_hashes=_env_file_hashes(project),
+            # v2.40 hashes a service with its env files read into `environment`
+            # (the canonical dict): checked against its labels in
+            # tests/integration/test_issue3_same_containers.py.
         ))
         return await self._run(outcome, plan, opts.dry_run)
+
+    # -- images: build, pull, push (composer.runtime.images)
+
+    async def _build(self, outcome: Outcome, plan: Plan, dry_run: bool) -> dict[str, str]:
+        outcome.plans.append(plan)
+        if dry_run:
+            return {}
+        built = await images_runtime.build_images(self.backend, plan, events=self.events)
+        outcome.executed = True
+        return built
+
+    async def build(self, project: LoadedProject,
+                    options: BuildOptions | None = None) -> Outcome:
+        """Build the images of the services that have a ``build:`` section, present or
+        not; raises :class:`~composer.errors.BuildError` naming the failed step."""
+        opts = options or BuildOptions()
+        plan = build_plan.plan_build(_model(project), {}, build_plan.BuildPlanOptions(
+            services=opts.services, no_deps=not opts.with_dependencies, force=True,
+            build_args=opts.build_args, environment=project.environment,
+            no_cache=opts.no_cache, pull=opts.pull, quiet=opts.quiet))
+        outcome = Outcome()
+        await self._build(outcome, plan, opts.dry_run)
+        return outcome
+
+    async def pull(self, project: LoadedProject,
+                   options: images_runtime.PullOptions | None = None) -> Outcome:
+        """Pull the services' images as v2's ``pull`` does (see
+        :func:`composer.runtime.images.pull_services`)."""
+        warnings = await images_runtime.pull_services(self.backend, _model(project), options,
+                                                      events=self.events)
+        return Outcome(warnings=warnings, executed=True)
+
+    async def push(self, project: LoadedProject,
+                   options: images_runtime.PushOptions | None = None) -> Outcome:
+        """Push the images of services with ``build:`` and ``image:``."""
+        warnings = await images_runtime.push_services(self.backend, _model(project), options,
+                                                      events=self.events)
+        return Outcome(warnings=warnings, executed=True)
 
     # -- down and the lifecycle verbs
 
@@ -389,9 +455,17 @@ class Compose:
         given only the project's name."""
         opts = options or DownOptions()
         observed = await self.backend.observe(_name(project))
+        built: dict[str, list[str]] = {}
+        if opts.rmi and not isinstance(project, str):
+            for image in await self.backend.list_images(
+                    labels=[f"{labels.PROJECT}={project.name}"]):
+                service = (image.get("Labels") or {}).get(labels.SERVICE)
+                tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
+                if service and tags:
+                    built.setdefault(service, []).extend(tags)
         plan = reconcile.plan_down(_target(project), observed, reconcile.DownPlanOptions(
             services=opts.services, volumes=opts.volumes, remove_orphans=opts.remove_orphans,
-            timeout=opts.timeout, images=opts.rmi))
+            timeout=opts.timeout, images=opts.rmi, built_images=built))
         return await self._run(Outcome(), plan, opts.dry_run)
 
     async def start(self, project: ProjectRef, options: StartOptions | None = None) -> Outcome:
@@ -480,15 +554,3 @@ class Compose:
         elif not opts.all:
             containers = [c for c in containers if c.state == "running"]
         return sorted(containers, key=lambda c: c.name)
-
-
-def _env_file_hashes(project: LoadedProject) -> dict[str, str]:
-    """Config hashes of the services whose hash v2 takes before reading env files."""
-    from composer.model.hash import service_config_hash
-
-    out: dict[str, str] = {}
-    for name, declared in (project.declared.get("services") or {}).items():
-        if isinstance(declared, dict) and declared.get("env_file") and \
-                name in (project.data.get("services") or {}):
-            out[name] = service_config_hash(project.hash_view(name))
-    return out

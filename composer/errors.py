@@ -26,7 +26,8 @@ else escaping is a bug.
         ├── WaitError               a dependency condition cannot be met
         ├── NotFoundError           no such container, network, volume or image
         ├── ConflictError           a name or resource in use
-        └── UnsupportedError        this engine (or API version) cannot do it
+        ├── UnsupportedError        this engine (or API version) cannot do it
+        └── BuildError              an image build failed (names service and step)
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ class ConflictError(EngineError):
 
 class UnsupportedError(EngineError):
     """The project asks for something this engine (or its API version) cannot do."""
+
+
+class BuildError(EngineError):
+    """An image build failed: one line naming the service, the step and the engine's
+    message (``service "app" failed to build at step 2/3 (RUN make): ...``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,11 @@ import json
 import math
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 import docker
 import docker.constants
@@ -60,6 +61,9 @@ from composer.backends.spec import (
     LABEL_VOLUME,
 )
 from composer.errors import ComposerError, EngineError, EngineUnreachableError
+
+if TYPE_CHECKING:
+    from composer.backends.build import BuildRequest
 
 __all__ = ["DEFAULT_HOST", "DockerBackend", "connect", "map_engine_error"]
 
@@ -246,6 +250,141 @@ def _raw_chunks(response: requests.Response) -> Iterator[tuple[str, bytes]]:
             yield "stdout", chunk
 
 
+class _FrameSplitter:
+    """Incremental parser of the multiplexed stream: bytes in, whole frames out."""
+
+    def __init__(self, tty: bool) -> None:
+        self._tty = tty
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[str, bytes]]:
+        if self._tty:
+            return [("stdout", data)] if data else []
+        buf = self._buf
+        buf += data
+        out: list[tuple[str, bytes]] = []
+        pos, end = 0, len(buf)
+        while end - pos >= 8:
+            size = int.from_bytes(buf[pos + 4:pos + 8], "big")
+            if end - pos - 8 < size:
+                break
+            out.append((_STREAMS.get(buf[pos], "stdout"), bytes(buf[pos + 8:pos + 8 + size])))
+            pos += 8 + size
+        del buf[:pos]
+        return out
+
+
+class _Dechunker:
+    """HTTP chunked transfer decoding of a streamed body, in bulk.
+
+    http.client decodes a chunk per call, and the engine sends a chunk per log
+    line: decoding whatever has arrived at once is several times faster.
+    """
+
+    def __init__(self, fp: Any) -> None:
+        self._fp = fp
+        self._buf = bytearray()
+        self._data = 0  # bytes of the current chunk still to come
+        self._skip = 0  # the CRLF after a chunk's data
+        self._end = False
+
+    def read(self) -> bytes:
+        """The next decoded bytes (blocking until some arrive); b"" at the end."""
+        while not self._end:
+            data = self._fp.read1(1 << 16)
+            if not data:
+                self._end = True
+                break
+            out = self._feed(data)
+            if out:
+                return out
+        return b""
+
+    def _feed(self, data: bytes) -> bytes:
+        buf = self._buf
+        buf += data
+        out = bytearray()
+        pos, end = 0, len(buf)
+        while pos < end:
+            if self._data:
+                take = min(self._data, end - pos)
+                out += buf[pos:pos + take]
+                pos += take
+                self._data -= take
+            elif self._skip:
+                take = min(self._skip, end - pos)
+                pos += take
+                self._skip -= take
+            else:
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    break
+                size = int(bytes(buf[pos:eol]).split(b";")[0] or b"0", 16)
+                pos = eol + 2
+                if size == 0:
+                    self._end = True
+                    break
+                self._data, self._skip = size, 2
+        del buf[:pos]
+        return bytes(out)
+
+
+def _socket_of(response: requests.Response) -> Any:
+    try:
+        return response.raw._fp.fp.raw
+    except AttributeError:
+        return None
+
+
+class _FrameBatches:
+    """Frames of a streamed response, a batch per ``next()``: what has arrived.
+
+    Each ``next()`` costs one worker-thread hop, and the engine sends a frame per
+    log line; batching what the socket already holds keeps a chatty container
+    from costing a hop per line. A read happens again only while the socket is
+    readable (or a frame is incomplete), so a batch never waits for new output.
+    """
+
+    _LIMIT = 1 << 18
+
+    def __init__(self, read: Callable[[], bytes | None], sock: Any, tty: bool) -> None:
+        self._read = read
+        self._sock = sock
+        self._splitter = _FrameSplitter(tty)
+        self._done = False
+
+    def __iter__(self) -> _FrameBatches:
+        return self
+
+    def _ready(self) -> bool:
+        import select
+
+        if self._sock is None:
+            return False
+        try:
+            return bool(select.select([self._sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    def __next__(self) -> list[tuple[str, bytes]]:
+        frames: list[tuple[str, bytes]] = []
+        size = 0
+        while not self._done:
+            data = self._read()
+            if data is None:
+                continue
+            if not data:
+                self._done = True
+                break
+            frames += self._splitter.feed(data)
+            size += len(data)
+            if frames and (size >= self._LIMIT or not self._ready()):
+                return frames
+        if frames:
+            return frames
+        raise StopIteration
+
+
 def _next_or_end(stream: Iterator[Any]) -> Any:
     try:
         return next(stream)
@@ -263,7 +402,7 @@ class DockerBackend:
     """
 
     def __init__(self, client: docker.APIClient, address: str, *,
-                 max_concurrency: int = 8) -> None:
+                 max_concurrency: int = 16) -> None:
         self._client = client
         self.address = address
         self._max_concurrency = max_concurrency
@@ -422,6 +561,37 @@ class DockerBackend:
 
         await self._call(pull)
 
+    async def build_image(self, request: BuildRequest, *,
+                          on_line: Callable[[str], None] | None = None) -> str:
+        """Build with the classic builder (:mod:`composer.backends.build`); the image ID.
+        ``on_line`` gets each output line, called on the event loop."""
+        from composer.backends.build import run_build
+
+        def emit(line: str) -> None:
+            if on_line is not None:
+                anyio.from_thread.run_sync(on_line, line)
+
+        return await self._call(lambda: run_build(self._client, request, emit))
+
+    async def list_images(self, *, labels: Sequence[str] = ()) -> list[Mapping[str, Any]]:
+        """``GET /images/json`` entries, filtered by ``labels`` (``key`` or ``key=value``)."""
+        filters = {"label": list(labels)} if labels else None
+        result: list[Mapping[str, Any]] = await self._call(
+            lambda: self._client.images(filters=filters))
+        return result
+
+    async def push_image(self, image: str) -> None:
+        """Push ``image`` (tag ``latest`` when none); an error in the progress stream raises."""
+        repository, tag = docker.utils.parse_repository_tag(image)
+
+        def push() -> None:
+            for message in self._client.push(repository, tag=tag or "latest", stream=True,
+                                             decode=True):
+                if isinstance(message, Mapping) and message.get("error"):
+                    raise EngineError(f"Error response from daemon: {message['error']}")
+
+        await self._call(push)
+
     async def remove_image(self, image: str, *, force: bool = False) -> None:
         await self._call(lambda: self._client.remove_image(image, force=force))
 
@@ -549,6 +719,64 @@ class DockerBackend:
         async for chunk in self._iterate(stream, lambda item: item):
             yield chunk
 
+    async def log_batches(self, container: str, *, follow: bool, tail: str = "all",
+                          timestamps: bool = False, since: str | None = None,
+                          until: str | None = None
+                          ) -> AsyncIterator[list[tuple[str, bytes]]]:
+        """As :meth:`logs`, in batches of ``(stream, bytes)`` frames (what has arrived)."""
+
+        def open_logs() -> CancellableStream:
+            tty = bool(self._client.inspect_container(container)["Config"].get("Tty"))
+            params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": int(follow),
+                                      "timestamps": int(timestamps), "tail": tail}
+            if since is not None:
+                params["since"] = since
+            if until is not None:
+                params["until"] = until
+            url = self._client._url("/containers/{0}/logs", container)
+            response = self._client._get(url, params=params, stream=True, timeout=None)
+            self._client._raise_for_status(response)
+            fp = response.raw._fp.fp
+            if response.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                read: Callable[[], bytes | None] = _Dechunker(fp).read
+            else:
+                read = response.raw.read1
+            batches = _FrameBatches(read, _socket_of(response), tty)
+            return CancellableStream(batches, response)
+
+        stream = await self._call(open_logs)
+        async for batch in self._iterate(stream, lambda item: item):
+            yield batch
+
+    async def attach_output(self, container: str, *,
+                            on_attached: Callable[[], None] | None = None
+                            ) -> AsyncIterator[list[tuple[str, bytes]]]:
+        """Attach to ``container``'s stdout and stderr from now on (no past logs), in
+        batches of ``(stream, bytes)`` frames, until it stops. Attaching to a created
+        container before starting it loses no output; ``on_attached`` is called once
+        the engine has accepted the attachment (before the first batch)."""
+
+        def open_attach() -> CancellableStream:
+            tty = bool(self._client.inspect_container(container)["Config"].get("Tty"))
+            url = self._client._url("/containers/{0}/attach", container)
+            response = self._client._post(
+                url, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0},
+                headers={"Connection": "Upgrade", "Upgrade": "tcp"}, stream=True)
+            self._client._raise_for_status(response)
+            # The connection is hijacked: read the socket's buffered reader directly
+            # (it may already hold the first bytes that followed the headers).
+            fp = response.raw._fp.fp
+            with contextlib.suppress(Exception):
+                fp.raw._sock.settimeout(None)
+            batches = _FrameBatches(lambda: fp.read1(1 << 16), _socket_of(response), tty)
+            return CancellableStream(batches, response)
+
+        stream = await self._call(open_attach)
+        if on_attached is not None:
+            on_attached()
+        async for batch in self._iterate(stream, lambda item: item):
+            yield batch
+
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             self._client.close()
@@ -566,7 +794,7 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
-def connect(host: str | None = None, *, max_concurrency: int = 8,
+def connect(host: str | None = None, *, max_concurrency: int = 16,
             timeout: int = 60) -> DockerBackend:
     """A backend for the engine at ``host``, else ``DOCKER_HOST``, else the default socket.
 
@@ -583,8 +811,10 @@ def connect(host: str | None = None, *, max_concurrency: int = 8,
         host = kwargs.pop("base_url", None) or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
     address = host
     try:
+        # 16 requests in flight measured fastest on the engine (8 left it idle); the
+        # pool keeps a connection per request plus a few streams, so none is reopened.
         client = docker.APIClient(base_url=address, version=_MIN_API, timeout=timeout,
-                                  **kwargs)
+                                  max_pool_size=max_concurrency + 8, **kwargs)
     except docker.errors.DockerException as exc:
         raise EngineUnreachableError(
             f"cannot reach a container engine at {address}: {exc} ({HOW_TO_START})"

@@ -139,7 +139,11 @@ def register(sub: Any) -> None:
     p.add_argument("--no-color", action="store_true", help="produce monochrome output")
     p.add_argument("--no-log-prefix", action="store_true", help="don't print prefix in logs")
     p.add_argument("--timestamps", action="store_true", help="show timestamps")
+    from composer.cli.logflags import add_up_flags, register_logs
+
+    add_up_flags(p)
     p.set_defaults(func=_lazy("up"))
+    register_logs(sub, _parser, _services)
 
     p = _parser(sub, "create", "Creates containers for a service")
     _services(p)
@@ -253,6 +257,8 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
                    help="pull without printing progress information")
     p.add_argument("--no-build", action="store_true",
                    help="don't build an image, even if it's policy")
+    p.add_argument("--build", action="store_true",
+                   help="build images before starting containers")
     p.add_argument("-y", "--yes", action="store_true",
                    help='assume "yes" as answer to all prompts')
 

@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 # Commands v2 runs from the project's labels when given -p without -f.
 _LABEL_COMMANDS = frozenset({"down", "ps", "start", "stop", "restart", "kill", "rm", "pause",
-                             "unpause", "top", "port", "images"})
+                             "unpause", "top", "port", "images", "logs"})
 
 
 @dataclass
@@ -90,7 +90,8 @@ class Session:
 
         self.args = args
         self.dry_run = bool(getattr(args, "dry_run", False))
-        self.printer = ProgressPrinter(sys.stderr, mode=args.progress, dry_run=self.dry_run)
+        self.printer = ProgressPrinter(sys.stderr, mode=args.progress, dry_run=self.dry_run,
+                                       ansi=getattr(args, "ansi", "auto"))
         self.backend = backend
         self.compose: Compose = Compose(backend, events=self.printer)
 
@@ -156,7 +157,16 @@ def _create_options(args: argparse.Namespace) -> dict[str, object]:
         remove_orphans=args.remove_orphans,
         pull=validate_pull(args.pull),
         dry_run=bool(args.dry_run),
+        build=_build_flags(args),
+        no_build=bool(args.no_build),
     )
+
+
+def _build_flags(args: argparse.Namespace) -> bool:
+    """``--build``, checked against ``--no-build`` as v2 does."""
+    if args.build and args.no_build:
+        raise UsageError("--build and --no-build are incompatible")
+    return bool(args.build)
 
 
 def up(args: argparse.Namespace) -> int:
@@ -173,15 +183,17 @@ def up(args: argparse.Namespace) -> int:
         wait=args.wait,
         wait_timeout=float(args.wait_timeout) if args.wait_timeout else None,
     )
+    from composer.cli import logview
+
+    logview.validate_attach_flags(args)
     target = resolve_target(args, args.services)
     attach = not (args.detach or args.wait or args.no_start or args.dry_run)
 
     async def body(s: Session) -> int:
         assert target.loaded is not None
-        rc = s.report(await s.compose.up(target.loaded, options))
         if attach:
-            return await _attach(s, target, args)
-        return rc
+            return await logview.attached_up(s, target, args, options)
+        return s.report(await s.compose.up(target.loaded, options))
 
     return run_engine(args, body)
 
@@ -198,74 +210,6 @@ def create(args: argparse.Namespace) -> int:
         return s.report(await s.compose.create(target.loaded, options))
 
     return run_engine(args, body)
-
-
-async def _attach(s: Session, target: Target, args: argparse.Namespace) -> int:
-    """Follow the logs of the services' containers until they all stop; on Ctrl-C or
-    SIGTERM, stop the containers (as v2's attached ``up``, plainly rendered)."""
-    import signal
-
-    from composer.api import PsOptions, StopOptions
-
-    containers = await s.compose.ps(target.ref, PsOptions(services=tuple(args.services),
-                                                          all=True))
-    containers = [c for c in containers if not c.oneoff]
-    if not containers:
-        return 0
-    sys.stdout.write("Attaching to " + ", ".join(_log_name(c) for c in containers) + "\n")
-    sys.stdout.flush()
-    interrupted = False
-
-    async def follow(c: ContainerState) -> None:
-        prefix = "" if args.no_log_prefix else f"{_log_name(c)}  | "
-        pending = b""
-        async for _stream, chunk in s.backend.logs(c.id, follow=True,
-                                                   timestamps=args.timestamps):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                _write_log(prefix, line)
-        if pending:
-            _write_log(prefix, pending)
-        try:
-            info = await s.backend.inspect_container(c.id)
-        except ComposerError:
-            return  # removed meanwhile (a `down` elsewhere): nothing more to say
-        code = (info.get("State") or {}).get("ExitCode", 0)
-        _write_log("", f"{_log_name(c)} exited with code {code}".encode())
-
-    async with anyio.create_task_group() as outer:
-
-        async def on_signal() -> None:
-            nonlocal interrupted
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    interrupted = True
-                    outer.cancel_scope.cancel()
-                    return
-
-        outer.start_soon(on_signal)
-        async with anyio.create_task_group() as logs:
-            for c in containers:
-                logs.start_soon(follow, c)
-        outer.cancel_scope.cancel()
-
-    if interrupted:
-        s.printer.message("Gracefully stopping... (press Ctrl+C again to force)")
-        with anyio.CancelScope(shield=True):
-            await s.compose.stop(target.ref, StopOptions(services=tuple(args.services),
-                                                         timeout=args.timeout))
-        return 130
-    return 0
-
-
-def _log_name(c: ContainerState) -> str:
-    return f"{c.service}-{c.number}" if c.number else c.name
-
-
-def _write_log(prefix: str, line: bytes) -> None:
-    sys.stdout.write(prefix + line.decode("utf-8", errors="replace").rstrip("\r") + "\n")
-    sys.stdout.flush()
 
 
 # -- down and the lifecycle verbs --------------------------------------------------------------

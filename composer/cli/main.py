@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from composer._version import __version__
 
 COMMANDS = ("config", "version", "up", "down", "ps", "create", "start", "stop", "restart",
-            "kill", "rm", "pause", "unpause", "top", "port", "images", "ls")
+            "kill", "rm", "pause", "unpause", "top", "port", "images", "ls",
+            "exec", "run", "attach", "events", "wait", "cp", "stats", "build", "pull", "push",
+            "logs")
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -59,6 +61,12 @@ def _global_parser() -> argparse.ArgumentParser:
 
     config_cmd.register(sub)
     engine_cmds.register(sub)
+    from composer.cli import image_cmds
+
+    image_cmds.register(sub)
+    from composer.cli import interactive
+
+    interactive.register(sub)
     v = sub.add_parser("version", help="show the composer version")
     v.add_argument("--short", action="store_true")
     v.add_argument("--format", choices=("pretty", "json"), default="pretty")

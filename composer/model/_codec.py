@@ -158,6 +158,8 @@ def load_duration(value: Any) -> int:
 
 
 def load_bytes(value: Any) -> int:
+    if value == "-1":  # v2's JSON for "unlimited" (memswap_limit: -1 and the like)
+        return -1
     return value if isinstance(value, int) else _parse_bytes(value)
 
 

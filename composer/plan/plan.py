@@ -23,7 +23,10 @@ PullImage      ``image``, ``platform`` (or None)
 RemoveImage    ``image``
 CreateContainer ``name``, ``body``, ``platform``, ``service``, ``number``,
                ``inherit`` (ID of the replaced container, whose anonymous volumes
-               the body already takes over, or None)
+               the body already takes over, or None); for a service referring
+               to other services' containers, ``hash_service`` (the service) and
+               ``hash_refs`` (service -> container names): the executor writes
+               the config hash once those containers' IDs are known
 ConnectNetwork ``container``, ``network``, ``endpoint``
 StartContainer ``container``
 StopContainer  ``container``, ``timeout`` (seconds or None)

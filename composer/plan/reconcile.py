@@ -188,13 +188,17 @@ class PullPlanOptions:
 class DownPlanOptions:
     """``down``: ``volumes`` removes named and anonymous volumes (never external);
     ``images`` (``--rmi``) removes the images of the services: ``local`` those
-    without an ``image:`` of their own (built ones), ``all`` every one."""
+    without an ``image:`` of their own (built ones), ``all`` every one.
+    ``built_images`` maps services to the tags of the engine's images labelled
+    with the project and that service (built by composer or v2): ``local``
+    removes those too, ``image:`` or not, as v2 does."""
 
     services: Sequence[str] = ()
     volumes: bool = False
     remove_orphans: bool = False
     timeout: int | None = None
     images: str | None = None
+    built_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,6 +356,20 @@ def _select(graph: nx.DiGraph, project: Project, services: Sequence[str],
 
 def _scale(service: ServiceConfig, overrides: Mapping[str, int]) -> int:
     return overrides.get(service.name, service.replicas)
+
+
+def _referenced_services(service: Mapping[str, Any]) -> set[str]:
+    """Services whose container IDs v2 puts into this service before hashing it."""
+    found = set()
+    for key in ("network_mode", "ipc", "pid"):
+        value = service.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            found.add(value[len("service:"):])
+    for entry in service.get("volumes_from") or ():
+        head = str(entry).split(":")[0]
+        if head != "container":
+            found.add(head)
+    return found
 
 
 def _network_keys(service: ServiceConfig) -> list[str]:
@@ -542,10 +560,39 @@ class _UpPlanner:
     def _hash(self, service: ServiceConfig) -> str:
         found = self.hashes.get(service.name)
         if found is None:
+            raw = service.raw or service.to_dict()
+            # v2 hashes volumes_from "container:x:ro" as "x": resolve what needs no IDs.
+            resolvable = not _referenced_services(raw)
             found = (self.options.config_hashes.get(service.name)
-                     or service_config_hash(service.raw or service.to_dict()))
+                     or service_config_hash(spec.resolve_service_references(raw, {})
+                                            if resolvable else raw))
             self.hashes[service.name] = found
         return found
+
+    def _observed_hash(self, service: ServiceConfig) -> str:
+        """The hash v2 expects of an existing container: references to other
+        services resolved to the IDs of their containers as they are now."""
+        raw = service.raw or service.to_dict()
+        referenced = _referenced_services(raw)
+        if not referenced or service.name in self.options.config_hashes:
+            return self._hash(service)
+        refs = {s: [spec.ContainerRef(c.name, c.id) for c in self.containers.get(s, ())]
+                for s in referenced}
+        try:
+            return service_config_hash(spec.resolve_service_references(raw, refs))
+        except UnsupportedError:  # the container referred to is gone: recreate
+            return self._hash(service)
+
+    def _late_hash(self, service: ServiceConfig) -> dict[str, Any]:
+        """Step arguments telling the executor to hash the service once the
+        containers it refers to exist (v2 hashes their IDs, unknown when planning)."""
+        raw = service.raw or service.to_dict()
+        referenced = _referenced_services(raw)
+        if not referenced or service.name in self.options.config_hashes:
+            return {}
+        return {"hash_service": dict(raw),
+                "hash_refs": {s: sorted(r.name for r in self.refs.get(s, ()))[:1]
+                              for s in sorted(referenced)}}
 
     def _why_recreate(self, service: ServiceConfig, container: ContainerState,
                       expected_hash: str, parent_recreated: str | None) -> str | None:
@@ -626,7 +673,7 @@ class _UpPlanner:
         st = self.state[name]
         expected = _scale(service, self.options.scale)
         found = list(self.containers.get(name, ()))
-        expected_hash = self._hash(service)
+        expected_hash = self._observed_hash(service)
         parents = _namespace_parents(service)
         parent = next((p for p in sorted(parents)
                        if p in self.state and self.state[p].recreated), None)
@@ -680,7 +727,7 @@ class _UpPlanner:
             step = self.plan.add(CREATE_CONTAINER, resource, "no existing container",
                                  tuple(infra), name=request.name, body=request.body,
                                  platform=request.platform, service=name, number=number,
-                                 inherit=None,
+                                 inherit=None, **self._late_hash(service),
                                  display=_display(request.name))
             last = self._connect_steps(request, resource, step)
             st.create_end.append(last)
@@ -722,6 +769,7 @@ class _UpPlanner:
             group=group, name=temporary, body=request.body, platform=request.platform,
             service=name,
             number=old.number, inherit=old.id if self.options.inherit else None,
+            **self._late_hash(service),
             display=_display(final), progress=("Recreate", ""))
         stop = self.stopped.get(old.id)
         # The new container must exist before the old one goes: through the stop
@@ -861,8 +909,8 @@ def plan_pull(project: Project | Mapping[str, Any], image_ids: Mapping[str, str 
     ``image_ids`` maps image references to their local ID (None: not present).
     ``missing`` (the default), ``if_not_present`` and the periodic policies pull
     an absent image; ``always`` pulls every time; ``never`` and ``build`` never
-    pull (an image to build that is absent raises
-    :class:`~composer.backends.errors.UnsupportedError`: composer does not build).
+    pull. An absent image that the service can build is left to
+    :func:`composer.plan.build.plan_build`.
     """
     opts = options or PullPlanOptions()
     model, _ = _project_dict(project)
@@ -876,10 +924,16 @@ def plan_pull(project: Project | Mapping[str, Any], image_ids: Mapping[str, str 
             continue
         policy = opts.policy or service.pull_policy or "missing"
         present = image_ids.get(image) is not None
-        if service.build is not None and not service.image and not present:
-            raise UnsupportedError(
-                f'service "{name}" needs its image {image} built, and composer does not '
-                "build images yet: build it with docker build -t " + image)
+        if service.build is not None and not present:
+            # Built by composer.plan.build instead (v2 would try a pull first and
+            # ignore its failure; with no registry that only costs time).
+            continue
+        if policy == "never" and not present and service.build is None:
+            # v2 creates the other containers first and fails on this one; failing
+            # before anything is created leaves nothing half-made behind.
+            how = "--pull never" if opts.policy else "pull_policy: never"
+            raise NotFoundError(f'service "{name}": image "{image}" is not present on the '
+                                f"engine and {how} forbids pulling it")
         if policy == "always" and service.build is None:
             reason = "pull_policy always"
         elif policy in ("never", "build") or present:
@@ -1004,7 +1058,8 @@ def plan_down(project: Project | Mapping[str, Any] | str, observed: Observed,
     if not left or not opts.services:
         _remove_networks_and_volumes(plan, topo, observed, opts, all_removes)
     if opts.images:
-        for image in _images_to_remove(topo, observed, targets, opts.images):
+        for image in _images_to_remove(topo, observed, targets, opts.images,
+                                       opts.built_images):
             plan.add(REMOVE_IMAGE, f"image:{image}", f"down --rmi {opts.images}",
                      tuple(all_removes), image=image, display=f"Image {image}")
     if not plan:
@@ -1013,13 +1068,14 @@ def plan_down(project: Project | Mapping[str, Any] | str, observed: Observed,
 
 
 def _images_to_remove(topo: _Topology, observed: Observed, services: Sequence[str],
-                      mode: str) -> list[str]:
+                      mode: str, built: Mapping[str, Sequence[str]]) -> list[str]:
     images: set[str] = set()
     if topo.project is not None:
         for name in services:
             service = topo.project.services[name]
             if mode == "all" or not service.image:
                 images.add(service_image(topo.name, name, dict(service.raw or {})))
+            images.update(built.get(name, ()))
     elif mode == "all":
         images = {c.image for c in observed.containers
                   if c.project == topo.name and c.service in services and c.image}
@@ -1164,13 +1220,24 @@ def plan_start(project: Project | Mapping[str, Any] | str, observed: Observed,
 
 def plan_restart(project: Project | Mapping[str, Any] | str, observed: Observed,
                  options: LifecyclePlanOptions | None = None) -> Plan:
-    """Stop then start every container of the selected services (with their
-    dependencies unless ``no_deps``): stops dependents first, starts in
-    dependency order."""
+    """Stop then start every container of the selected services (all when none
+    are named) and, unless ``no_deps``, of the services that depend on them with
+    ``restart: true`` (transitively), as v2 does; a dependency of a named service
+    is left alone. Stops dependents first, starts in dependency order."""
     opts = options or LifecyclePlanOptions()
     topo = _topology(project, observed)
     plan = Plan(project=topo.name)
-    targets = _targets(topo, opts.services, dependencies=not opts.no_deps)
+    targets = _targets(topo, opts.services)
+    if opts.services and not opts.no_deps:
+        chosen = set(targets)
+        todo = list(targets)
+        while todo:
+            dependency = todo.pop()
+            for dependent in topo.graph.predecessors(dependency):
+                if topo.graph[dependent][dependency].get("restart") and dependent not in chosen:
+                    chosen.add(dependent)
+                    todo.append(dependent)
+        targets = [s for s in topo.services if s in chosen]
     for s in opts.services:
         if not _containers_of(observed, topo.name, s):
             raise NotFoundError(f"no such service: {s}")

@@ -275,9 +275,33 @@ class _Runner:
             subject = f'service "{step.service}"'
         elif kind == "orphan":
             subject = f'container "{rest}"'
+        elif step.op == PULL_IMAGE and step.args.get("service"):
+            # The person thinks in services: name the one that needs the image.
+            subject = f'service "{step.args["service"]}"'
+            return StepFailure(subject, str(step),
+                               f'pulling image "{step.args["image"]}": {exc}')
         else:
             subject = f'{kind} "{step.args.get("name") or step.args.get("image") or rest}"'
         return StepFailure(subject, str(step), str(exc))
+
+    async def _hashed(self, body: Mapping[str, Any], service: Mapping[str, Any],
+                      refs: Mapping[str, list[str]]) -> dict[str, Any]:
+        """``body`` with v2's config hash: the service hashed with the IDs of the
+        containers it shares namespaces or volumes with, which exist by now."""
+        from composer.backends import spec
+        from composer.model.hash import service_config_hash
+
+        found: dict[str, list[spec.ContainerRef]] = {}
+        for other, names in refs.items():
+            for name in names:
+                ident = self.result.created.get(name)
+                if ident is None:
+                    ident = str((await self.backend.inspect_container(name))["Id"])
+                found.setdefault(other, []).append(spec.ContainerRef(name, ident))
+        resolved = spec.resolve_service_references(service, found)
+        labels = {**(body.get("Labels") or {}),
+                  spec.LABEL_CONFIG_HASH: service_config_hash(resolved)}
+        return {**body, "Labels": labels}
 
     async def _dispatch(self, step: Step) -> str:
         """Run one step; returns a warning text when it ended without doing its job."""
@@ -312,8 +336,11 @@ class _Runner:
             except ConflictError:
                 return "Resource is still in use"
         elif op == CREATE_CONTAINER:
+            body = a["body"]
+            if a.get("hash_service") is not None:
+                body = await self._hashed(body, a["hash_service"], a["hash_refs"])
             self.result.created[a["name"]] = await b.create_container(
-                a["name"], a["body"], platform=a.get("platform"))
+                a["name"], body, platform=a.get("platform"))
         elif op == CONNECT_NETWORK:
             await b.connect_network(a["network"], a["container"], a["endpoint"])
         elif op == START_CONTAINER:

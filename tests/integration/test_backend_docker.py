@@ -351,4 +351,4 @@ async def test_engine_calls_share_one_capacity_limiter(
     async with anyio.create_task_group() as tg:
         for _ in range(30):
             tg.start_soon(backend.image_id, IMAGE)
-    assert peak == 8
+    assert peak == 16

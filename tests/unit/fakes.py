@@ -17,7 +17,7 @@ import hashlib
 import heapq
 import itertools
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +254,13 @@ class FakeBackend:
         if image not in self.pullable:
             raise NotFoundError(f"pull access denied for {image}, repository does not exist")
         self.images[image] = self.pullable[image]
+
+    async def list_images(self, *, labels: Sequence[str] = ()) -> list[Mapping[str, Any]]:
+        # The fake's images carry no labels: a label filter matches none of them.
+        await self._call("list_images", ",".join(labels))
+        if labels:
+            return []
+        return [{"Id": i, "RepoTags": [name], "Labels": {}} for name, i in self.images.items()]
 
     async def create_network(self, name: str, body: Mapping[str, Any]) -> str:
         await self._call("create_network", name)

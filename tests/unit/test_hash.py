@@ -20,7 +20,10 @@ import yaml
 from composer.model.hash import service_config_hash, service_hash_payload
 from composer.model.project import ServiceConfig
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+# Resolved: v2 prints some paths with symbolic links resolved (develop.watch) and runs
+# from the resolved folder when $PWD is not that folder, so "@DIR@" must be the real path
+# even when ../shared is reached through a symbolic link.
+CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
 CORPUS_ENVIRON = {
     "HOME": "/home/user",
     "HOSTNAME_VALUE": "myhost",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from composer.backends.base import ContainerState, NetworkState, Observed, VolumeState
-from composer.backends.errors import NotFoundError, UnsupportedError
+from composer.backends.errors import NotFoundError
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.errors import ValidationError
 from composer.model import labels as L
@@ -517,19 +517,26 @@ def test_pull_follows_each_pull_policy(tmp_path: Path) -> None:
           d: {image: nginx}
           e: {image: "local/thing", pull_policy: never}
     """)
-    present = {"busybox": "sha256:1", "alpine:3": "sha256:2"}
+    present = {"busybox": "sha256:1", "alpine:3": "sha256:2", "local/thing": "sha256:3"}
     assert text(plan_pull(project.data, present)) == golden("""
         #1 image:alpine:3 PullImage: pull_policy always
         #2 image:nginx PullImage: not found locally
     """)
-    assert len(plan_pull(project.data, present, PullPlanOptions(policy="never"))) == 0
+    everything = {**present, "nginx": "sha256:4"}
+    assert len(plan_pull(project.data, everything, PullPlanOptions(policy="never"))) == 0
+    # never with an absent image: refused at planning, before anything is created
+    with pytest.raises(NotFoundError, match='service "c": image "nginx" is not present.*--pull'):
+        plan_pull(project.data, present, PullPlanOptions(policy="never"))
+    with pytest.raises(NotFoundError, match='service "e": .*"local/thing".*pull_policy: never'):
+        plan_pull(project.data, {"busybox": "sha256:1"}, PullPlanOptions(services=["e"]))
 
 
-def test_an_image_to_build_is_refused_when_absent(tmp_path: Path) -> None:
+def test_an_absent_image_to_build_is_not_pulled(tmp_path: Path) -> None:
+    # composer.plan.build builds it; the pull plan leaves it alone, image: or not.
     (tmp_path / "Dockerfile").write_text("FROM busybox\n")
-    project = load(tmp_path, "services:\n  app:\n    build: .\n")
-    with pytest.raises(UnsupportedError, match='service "app" needs its image p-app built'):
-        plan_pull(project.data, {})
+    project = load(tmp_path, "services:\n  app:\n    build: .\n  named:\n    image: x/y\n"
+                             "    build: .\n")
+    assert len(plan_pull(project.data, {})) == 0
     assert len(plan_pull(project.data, {"p-app": "sha256:1"})) == 0
 
 
