@@ -112,6 +112,9 @@ class _Session:
         self.do_interpolate = do_interpolate
         self.sources: list[source.SourceMap] = []
         self.parsed: dict[str, list[source.Document]] = {}
+        # Whether any file used !reset/!override: only then is the merged tree
+        # walked once more to resolve them (a full copy of a large project).
+        self.markers = False
         self.home: str | None = None
 
     def warn(self, message: str) -> None:
@@ -126,8 +129,10 @@ class _Session:
             if path == discovery.STDIN:
                 raw = self.stdin if self.stdin is not None else sys.stdin.buffer.read()
                 docs = source.parse_yaml(raw, "-")
+                self.markers = self.markers or _has_marker_tag(raw)
             else:
                 docs = source.load_yaml_file(path)
+                self.markers = self.markers or _file_has_marker_tag(path)
             self.parsed[path] = docs
             self.sources.extend(doc.source for doc in docs)
         return docs
@@ -325,7 +330,8 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
     environment["COMPOSE_PROJECT_NAME"] = name
 
     data = session.load_layer(files, working_dir, environment, chain=[])
-    data = merge.strip_markers(data)
+    if session.markers:
+        data = merge.strip_markers(data)
     if opts.model:
         return LoadedProject(
             name=name,
@@ -371,3 +377,16 @@ def load_project(options: LoadOptions | None = None) -> LoadedProject:
             exc.file = exc.mark.file if exc.mark else exc.file
         raise
     return project
+
+
+def _has_marker_tag(raw: bytes | str) -> bool:
+    text = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+    return b"!reset" in text or b"!override" in text
+
+
+def _file_has_marker_tag(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return _has_marker_tag(fh.read())
+    except OSError:
+        return True
