@@ -48,6 +48,11 @@ def _prints_model(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
+
+    # A one-shot command: the project stays alive until exit, so a collection
+    # while rendering it would only walk it for nothing (see load_project).
+    gc.disable()
     import dataclasses
 
     from composer.cli.options import load_options

@@ -7,6 +7,7 @@ include -> extends -> paths -> merge -> profiles -> normalize -> validate.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -292,6 +293,19 @@ def resolve_environment(
 
 def load_project(options: LoadOptions | None = None) -> LoadedProject:
     """Find, read, merge, normalise and validate a project. Raises ``ComposerError``."""
+    # Loading allocates hundreds of thousands of small objects and frees almost
+    # none: the cyclic collector's passes over them found nothing and cost a
+    # quarter of the time on 1,000 services. Paused here, restored as it was.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_project(options)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_project(options: LoadOptions | None) -> LoadedProject:
     opts = options or LoadOptions()
     environ = dict(os.environ if opts.environ is None else opts.environ)
     cwd = os.path.abspath(opts.cwd or getwd())

@@ -10,6 +10,7 @@ empty (``command: null``, ``ipam: {}``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -49,9 +50,7 @@ def dump_json(data: Any, *, escape: bool = False) -> str:
     chunks: list[str] = []
     add = chunks.append
 
-    def string(value: str) -> str:
-        text: str = encode_basestring(value)
-        return text
+    string: Callable[[str], str] = encode_basestring
 
     def emit(value: Any, indent: str) -> None:
         if isinstance(value, str):
