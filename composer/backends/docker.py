@@ -702,22 +702,29 @@ class DockerBackend:
         """``(stream, bytes)`` chunks: ``stdout``/``stderr`` frames, or raw ``stdout`` for a TTY."""
 
         def open_logs() -> CancellableStream:
-            tty = bool(self._client.inspect_container(container)["Config"].get("Tty"))
-            params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": int(follow),
-                                      "timestamps": int(timestamps), "tail": tail}
-            if since is not None:
-                params["since"] = since
-            if until is not None:
-                params["until"] = until
-            url = self._client._url("/containers/{0}/logs", container)
-            response = self._client._get(url, params=params, stream=True, timeout=None)
-            self._client._raise_for_status(response)
+            tty, response = self._open_logs(container, follow=follow, tail=tail,
+                                            timestamps=timestamps, since=since, until=until)
             chunks = _raw_chunks(response) if tty else _demultiplex(response)
             return CancellableStream(chunks, response)
 
         stream = await self._call(open_logs)
         async for chunk in self._iterate(stream, lambda item: item):
             yield chunk
+
+    def _open_logs(self, container: str, *, follow: bool, tail: str, timestamps: bool,
+                   since: str | None, until: str | None) -> tuple[bool, Any]:
+        """(Worker thread.) Whether the container has a TTY, and the open logs response."""
+        tty = bool(self._client.inspect_container(container)["Config"].get("Tty"))
+        params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": int(follow),
+                                  "timestamps": int(timestamps), "tail": tail}
+        if since is not None:
+            params["since"] = since
+        if until is not None:
+            params["until"] = until
+        url = self._client._url("/containers/{0}/logs", container)
+        response = self._client._get(url, params=params, stream=True, timeout=None)
+        self._client._raise_for_status(response)
+        return tty, response
 
     async def log_batches(self, container: str, *, follow: bool, tail: str = "all",
                           timestamps: bool = False, since: str | None = None,
@@ -726,16 +733,8 @@ class DockerBackend:
         """As :meth:`logs`, in batches of ``(stream, bytes)`` frames (what has arrived)."""
 
         def open_logs() -> CancellableStream:
-            tty = bool(self._client.inspect_container(container)["Config"].get("Tty"))
-            params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": int(follow),
-                                      "timestamps": int(timestamps), "tail": tail}
-            if since is not None:
-                params["since"] = since
-            if until is not None:
-                params["until"] = until
-            url = self._client._url("/containers/{0}/logs", container)
-            response = self._client._get(url, params=params, stream=True, timeout=None)
-            self._client._raise_for_status(response)
+            tty, response = self._open_logs(container, follow=follow, tail=tail,
+                                            timestamps=timestamps, since=since, until=until)
             fp = response.raw._fp.fp
             if response.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 read: Callable[[], bytes | None] = _Dechunker(fp).read
