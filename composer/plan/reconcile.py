@@ -48,13 +48,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from composer.backends import spec
 from composer.backends.base import ContainerState, Observed
 from composer.backends.errors import NotFoundError, UnsupportedError
 from composer.errors import ValidationError
-from composer.graph import build_graph, dependencies_of, dependents_of, start_order
+from composer.graph import (
+    ServiceGraph,
+    build_graph,
+    dependencies_of,
+    dependents_of,
+    start_order,
+)
 from composer.model import labels
 from composer.model.hash import service_config_hash
 from composer.model.naming import service_image
@@ -79,9 +85,6 @@ from composer.plan.plan import (
     WAIT_CONDITION,
     Plan,
 )
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 __all__ = [
     "READY_EXTENSION",
@@ -336,11 +339,11 @@ def _orphan_warning(orphans: Sequence[ContainerState]) -> str:
             "--remove-orphans flag to clean it up.")
 
 
-def _graph(project: Project) -> nx.DiGraph:
+def _graph(project: Project) -> ServiceGraph:
     return build_graph({name: s.raw or s.to_dict() for name, s in project.services.items()})
 
 
-def _select(graph: nx.DiGraph, project: Project, services: Sequence[str],
+def _select(graph: ServiceGraph, project: Project, services: Sequence[str],
             include_dependencies: bool) -> list[str]:
     """The services to act on, in start order."""
     if not services:
@@ -957,7 +960,7 @@ class _Topology:
 
     name: str
     project: Project | None
-    graph: nx.DiGraph
+    graph: ServiceGraph
 
     @property
     def services(self) -> list[str]:

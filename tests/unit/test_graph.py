@@ -81,8 +81,8 @@ def test_explicit_depends_on_wins_over_an_implied_one() -> None:
 
 def test_dependencies_on_unknown_services_are_left_out() -> None:
     g = graph.build_graph({"web": svc(depends_on=["ghost"], links=["phantom"])})
-    assert list(g.nodes) == ["web"]
-    assert list(g.edges) == []
+    assert list(g) == ["web"]
+    assert g.edges() == []
 
 
 # -- cycles --------------------------------------------------------------------
@@ -199,17 +199,48 @@ def test_thousand_services() -> None:
     assert g.number_of_edges() == 3 * 1000 - 6
     order = graph.start_order(g)
     position = {name: i for i, name in enumerate(order)}
-    assert all(position[u] > position[v] for u, v in g.edges)
+    assert all(position[u] > position[v] for u, v in g.edges())
     assert graph.stop_order(g) == order[::-1]
     assert len(graph.dependencies_of(g, ["s0999"])) == 999
 
 
-def test_loading_a_project_does_not_import_networkx() -> None:
-    # networkx costs ~0.15 s to import: `composer config` must not pay for it.
+def test_planning_does_not_import_networkx() -> None:
+    # networkx costs ~0.1 s to import: no command may pay for it.
     code = (
-        "import sys, composer.config.validate, composer.graph\n"
-        "composer.graph.find_cycle({'a': ['b'], 'b': []})\n"
+        "import sys, composer.config.validate, composer.graph, composer.plan.reconcile\n"
+        "g = composer.graph.build_graph({'a': {'depends_on': ['b']}, 'b': {}})\n"
+        "composer.graph.start_order(g), composer.graph.stop_order(g)\n"
         "print('networkx' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_orders_match_networkx_lexicographical_topological_sort(seed: int) -> None:
+    # networkx (a dev dependency) is the oracle for our orders, ties included.
+    nx = pytest.importorskip("networkx")
+    import random
+
+    rng = random.Random(seed)
+    names = [f"s{rng.randrange(1000):03}" for _ in range(rng.randrange(1, 40))]
+    names = sorted(set(names), key=lambda _: rng.random())
+    services = {
+        name: svc(depends_on=rng.sample(names[:i], k=min(i, rng.randrange(4))))
+        for i, name in enumerate(names)
+    }
+    ours = graph.build_graph(services)
+    theirs = nx.DiGraph()
+    theirs.add_nodes_from(services)
+    theirs.add_edges_from(ours.edges())
+    assert graph.start_order(ours) == list(
+        nx.lexicographical_topological_sort(theirs.reverse(copy=False)))
+    assert graph.stop_order(ours) == list(nx.lexicographical_topological_sort(theirs))
+
+
+def test_a_cycle_fails_both_orders_naming_it() -> None:
+    g = graph.build_graph({"a": svc(depends_on=["b"]), "b": svc(links=["c"]),
+                           "c": svc(depends_on=["a"]), "d": svc()})
+    for order in (graph.start_order, graph.stop_order):
+        with pytest.raises(ValidationError, match="a -> b -> c -> a"):
+            order(g)
