@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _bytecode import compile_composer
 
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
@@ -343,6 +344,8 @@ def update_readme(table: str) -> None:
     README.write_text(text[:begin] + new + text[end + len(TABLE_END):], encoding="utf-8")
 
 
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints the markdown table on stdout."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -354,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the table into benchmarks/README.md")
     parser.add_argument("--keep", action="store_true", help="keep the generated project")
     args = parser.parse_args(argv)
+    compile_composer()
 
     v2_argv, v2_missing = find_v2()
     v1_argv, v1_missing = find_v1(install=not args.no_install)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+from _bytecode import compile_composer
 
 REPO = Path(__file__).resolve().parents[1]
 PREFIX = "p1bench"
@@ -62,6 +63,7 @@ TOOLS: dict[str, list[str]] = {
     "1.29.2": [os.environ.get("COMPOSE_V1", "/usr/bin/docker-compose")],
     "composer": _composer(),
 }
+
 
 
 # -- compose files ------------------------------------------------------------------------
@@ -226,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tools", default="floor,v2,1.29.2,composer",
                     help="comma-separated columns to run")
     args = ap.parse_args(argv)
+    compile_composer()
     runs = 1 if args.quick else args.runs
     small, big = (5, 10) if args.quick else (20, 100)
     links = 2 if args.quick else CHAIN

@@ -324,6 +324,8 @@ def _confirm(question: str) -> bool:
 
 
 def _ps_row(c: ContainerState) -> render.PsRow:
+    from composer.cli import render
+
     mounts = tuple(str(m.get("Name") or m.get("Source") or "") for m in c.mounts)
     return render.PsRow(
         id=c.id, name=c.name, image=c.image, command=str(getattr(c, "command", "") or ""),
@@ -336,6 +338,7 @@ def _ps_row(c: ContainerState) -> render.PsRow:
 
 def ps(args: argparse.Namespace) -> int:
     from composer.api import PsOptions
+    from composer.cli import render
 
     fmt = validate_format(args.format, "ps")
     status = list(args.status)
@@ -367,7 +370,7 @@ def ps(args: argparse.Namespace) -> int:
 
 
 def top(args: argparse.Namespace) -> int:
-    from composer.cli import queries
+    from composer.cli import queries, render
 
     target = resolve_target(args, args.services)
 
@@ -400,7 +403,7 @@ def port(args: argparse.Namespace) -> int:
 
 
 def images(args: argparse.Namespace) -> int:
-    from composer.cli import queries
+    from composer.cli import queries, render
 
     fmt = validate_format(args.format, "images")
     target = resolve_target(args, args.services)
@@ -430,7 +433,7 @@ def _name_matches(pattern: str, name: str) -> bool:
 
 def ls(args: argparse.Namespace) -> int:
     """``ls``: every project on the engine; needs no compose file."""
-    from composer.cli import queries
+    from composer.cli import queries, render
 
     fmt = validate_format(args.format, "ls")
     flt = parse_filter(args.filter, ("name",))

@@ -303,13 +303,9 @@ class LogMultiplexer:
             self._followed.discard(target.id)
             self._check_finished()
             return
-        try:
-            info = await self._source.inspect_container(target.id)
-        except ComposerError:
-            info = {}
+        state = await self._state_after_stream(target.id)
         # Only now: until its exit is known, the container still counts as followed.
         self._followed.discard(target.id)
-        state = info.get("State") or {}
         # A new run's first lines may predate its start event (and StartedAt), never
         # the end of the run before: a later run is followed from there.
         finished = _unix_seconds(str(state.get("FinishedAt") or ""))
@@ -329,6 +325,27 @@ class LogMultiplexer:
         if self._on_exit is not None:
             await self._on_exit(event)
         self._check_finished()
+
+    async def _state_after_stream(self, cid: str) -> Mapping[str, Any]:
+        """The container's state once its log stream has ended. On a busy engine the
+        stream can end before the exit is recorded (still ``Running`` with the same
+        ``FinishedAt`` as before this run): wait a little for the record rather than
+        follow the same run again from its start. A new ``FinishedAt`` means the run
+        ended and another began (a restart): no wait then."""
+        state: Mapping[str, Any] = {}
+        for _ in range(40):
+            try:
+                info = await self._source.inspect_container(cid)
+            except ComposerError:
+                return {}
+            state = info.get("State") or {}
+            if not state.get("Running") or state.get("Restarting"):
+                return state
+            finished = _unix_seconds(str(state.get("FinishedAt") or ""))
+            if finished is not None and finished != self._finished_at.get(cid):
+                return state
+            await anyio.sleep(0.05)
+        return state
 
     def _check_finished(self) -> None:
         if self._seen_any and not self._followed and not self._pending:
