@@ -87,6 +87,38 @@ def chain_file(links: int) -> str:
 
 # -- running a tool -----------------------------------------------------------------------
 
+#: composer as a library: imports first (untimed), then load + the verb, timed in-process.
+LIBRARY_RUNNER = """
+import sys, time, anyio
+from composer import LoadOptions, load_project
+from composer.api import Compose
+from composer.backends.docker import connect
+
+folder, project, verb = sys.argv[1:4]
+
+async def main() -> float:
+    t0 = time.perf_counter()
+    backend = connect()
+    try:
+        loaded = load_project(LoadOptions(project_directory=folder, project_name=project))
+        compose = Compose(backend)
+        await (compose.up(loaded) if verb == "up" else compose.down(loaded))
+        return time.perf_counter() - t0
+    finally:
+        await backend.aclose()
+
+print(anyio.run(main))
+"""
+
+
+def run_library(folder: Path, project: str, verb: str) -> float:
+    out = subprocess.run([sys.executable, "-c", LIBRARY_RUNNER, str(folder), project, verb],
+                         capture_output=True, text=True, timeout=TIMEOUT)
+    if out.returncode != 0:
+        raise RuntimeError(f"library {verb} exited {out.returncode}:\n{out.stderr[-2000:]}")
+    return float(out.stdout.split()[-1])
+
+
 def run_tool(cmd: list[str], folder: Path, project: str, *args: str) -> tuple[float, int]:
     """(wall seconds, peak RSS in KiB of the child and what it waited for)."""
     t0 = time.perf_counter()
@@ -225,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 5 and 10 services, a 2-link chain")
-    ap.add_argument("--tools", default="floor,v2,1.29.2,composer",
+    ap.add_argument("--tools", default="floor,v2,1.29.2,composer,library",
                     help="comma-separated columns to run")
     args = ap.parse_args(argv)
     compile_composer()
@@ -261,6 +293,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def measure(col: str, kind: str) -> None:
         p = project(col)
+        if col == "library":
+            folder = root / kind
+            n = {"small": small, "big": big}.get(kind)
+            record(f"up {n}" if n else "chain", col, run_library(folder, p, "up"))
+            down = run_library(folder, p, "down")
+            if n:
+                record(f"down {n}", col, down)
+            return
         if kind == "chain":
             if col == "floor":
                 record("chain", col, floor.chain(p, links))
@@ -282,11 +322,15 @@ def main(argv: list[str] | None = None) -> int:
             memory.setdefault(col, []).append(rss)
             record("noop", col, run_tool(tools[col], root / kind, p, "up", "-d")[0])
         record(f"down {n}", col, run_tool(tools[col], root / kind, p, "down")[0])
+        if kind == "small":
+            # A command with nothing to do: the tool's fixed cost (start-up, loading the
+            # file, one listing), which every case above includes once.
+            record("empty", col, run_tool(tools[col], root / kind, project(col), "down")[0])
 
     try:
         for r in range(runs):
             print(f"run {r + 1}/{runs} ...", file=sys.stderr, flush=True)
-            for col in ["floor", *tools]:
+            for col in ["floor", *tools, "library"]:
                 if col not in wanted:
                     continue
                 for kind in ("small", "big", "chain"):
@@ -310,27 +354,33 @@ def main(argv: list[str] | None = None) -> int:
              (f"up {big}", f"`up -d`, {big} services"),
              (f"down {big}", f"`down`, {big} services"),
              ("chain", f"`up -d`, {links}-link `service_healthy` chain"),
-             ("noop", f"second `up -d`, {big} running services")]
+             ("noop", f"second `up -d`, {big} running services"),
+             ("empty", "`down` with nothing to take down (fixed cost)")]
 
     def med(case: str, col: str) -> float | None:
         vals = results.get((case, col))
         return statistics.median(vals) if vals else None
 
     print("| case | floor | v2 | 1.29.2 | composer | composer/floor | v2/composer "
-          "| 1.29.2/composer |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| 1.29.2/composer | library | library/floor |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key, label in cases:
-        f, v2, v1, c = (med(key, col) for col in ("floor", "v2", "1.29.2", "composer"))
+        f, v2, v1, c, lib = (med(key, col)
+                             for col in ("floor", "v2", "1.29.2", "composer", "library"))
         print(f"| {label} | {fmt_s(f)} | {fmt_s(v2)} | {fmt_s(v1)} | {fmt_s(c)} "
-              f"| {ratio(c, f)} | {ratio(v2, c)} | {ratio(v1, c)} |")
+              f"| {ratio(c, f)} | {ratio(v2, c)} | {ratio(v1, c)} | {fmt_s(lib)} "
+              f"| {ratio(lib, f)} |")
     mem = {col: statistics.median(v) for col, v in memory.items()}
     cells = [f"{mem[col] / 1024:.0f} MiB" if col in mem else "–"
              for col in ("v2", "1.29.2", "composer")]
-    print(f"| peak memory, `up -d` {big} | | {cells[0]} | {cells[1]} | {cells[2]} | | | |")
+    print(f"| peak memory, `up -d` {big} | | {cells[0]} | {cells[1]} | {cells[2]} "
+          "| | | | | |")
     print()
     done = max((len(v) for v in results.values()), default=0)
     print(f"- Median of {done} run(s); ratios v2/composer and 1.29.2/composer above 1 mean "
           "composer is faster; composer/floor is composer's cost over the bare engine work.")
+    print("- library: composer's API called in-process after its imports (`load_project`, "
+          "then `Compose.up`/`down`), i.e. the command without the interpreter's start-up.")
     print(f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs; "
           f"Docker Engine {client.version().get('Version', '?')}; "
           f"Python {platform.python_version()}.")

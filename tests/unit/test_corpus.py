@@ -17,26 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import CORPUS, CORPUS_ENVIRON
 
 from composer.config.loader import LoadOptions, load_project
 from composer.errors import ComposerError
-
-# Resolved: v2 prints some paths with symbolic links resolved (develop.watch) and runs
-# from the resolved folder when $PWD is not that folder, so "@DIR@" must be the real path
-# even when ../shared is reached through a symbolic link.
-CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
-
-# The environment the corpus README gives v2 (PATH is whatever the test runs with).
-CORPUS_ENVIRON = {
-    "HOME": "/home/user",
-    "HOSTNAME_VALUE": "myhost",
-    "HOST_PORT": "8001",
-    "LABEL_VALUE": "myvalue",
-    "IMAGE": "busybox",
-    "VOLUME_NAME": "vol",
-    "BAR": "bar",
-    "FOO": "foo",
-}
 
 # Rows where composer knowingly differs from v2, with the reason and what we do.
 DIVERGENCES = {

@@ -16,24 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
+from corpus import CORPUS, CORPUS_ENVIRON
 
 from composer.model.hash import service_config_hash, service_hash_payload
 from composer.model.project import ServiceConfig
-
-# Resolved: v2 prints some paths with symbolic links resolved (develop.watch) and runs
-# from the resolved folder when $PWD is not that folder, so "@DIR@" must be the real path
-# even when ../shared is reached through a symbolic link.
-CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
-CORPUS_ENVIRON = {
-    "HOME": "/home/user",
-    "HOSTNAME_VALUE": "myhost",
-    "HOST_PORT": "8001",
-    "LABEL_VALUE": "myvalue",
-    "IMAGE": "busybox",
-    "VOLUME_NAME": "vol",
-    "BAR": "bar",
-    "FOO": "foo",
-}
 
 CASES_YAML = r"""
 name: hashcases

@@ -15,23 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus import CORPUS, CORPUS_ENVIRON
 
 from composer.cli.config_cmd import render
 from composer.config import untyped
 from composer.config.loader import LoadOptions, load_project
 from composer.errors import ComposerError
-
-CORPUS = (Path(__file__).resolve().parents[2].parent / "shared" / "corpus").resolve()
-CORPUS_ENVIRON = {
-    "HOME": "/home/user",
-    "HOSTNAME_VALUE": "myhost",
-    "HOST_PORT": "8001",
-    "LABEL_VALUE": "myvalue",
-    "IMAGE": "busybox",
-    "VOLUME_NAME": "vol",
-    "BAR": "bar",
-    "FOO": "foo",
-}
 
 
 def write(folder: Path, name: str, text: str) -> Path:
