@@ -82,7 +82,10 @@ class CreateOptions:
     own ``pull_policy``, the default). ``timeout``: seconds to wait for a
     replaced container to stop. ``build`` rebuilds the images of services with a
     ``build:`` section (``--build``); ``no_build`` never builds (``--no-build``);
-    otherwise an image is built when missing or when ``pull_policy: build``.
+    otherwise an image is built when missing or when ``pull_policy: build``;
+    ``quiet_build`` streams no build output. ``always_recreate_deps`` recreates the
+    dependencies of the named services; ``renew_anon_volumes`` recreates the named
+    services (all, when none is named) with new anonymous volumes.
     """
 
     services: Sequence[str] = ()
@@ -98,6 +101,7 @@ class CreateOptions:
     dry_run: bool = False
     build: bool = False
     no_build: bool = False
+    quiet_build: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,7 +269,9 @@ def _recreate(options: CreateOptions) -> tuple[str, str]:
         raise UsageError("--force-recreate and --no-recreate are incompatible")
     if options.no_recreate:
         return reconcile.RECREATE_NEVER, reconcile.RECREATE_NEVER
-    targeted = reconcile.RECREATE_FORCE if options.force_recreate else reconcile.RECREATE_DIVERGED
+    # As v2: fresh anonymous volumes need new containers, for the targeted services only.
+    forced = options.force_recreate or options.renew_anon_volumes
+    targeted = reconcile.RECREATE_FORCE if forced else reconcile.RECREATE_DIVERGED
     deps = (reconcile.RECREATE_FORCE if options.always_recreate_deps
             else reconcile.RECREATE_DIVERGED)
     return targeted, deps
@@ -370,16 +376,25 @@ class Compose:
                   for name, s in model.services.items()]
         image_ids = await self._images(images)
         outcome = Outcome()
-        builds = build_plan.plan_build(model, image_ids, build_plan.BuildPlanOptions(
-            services=opts.services, no_deps=opts.no_deps, force=opts.build,
-            no_build=opts.no_build))
         pulls = reconcile.plan_pull(model, image_ids, reconcile.PullPlanOptions(
-            services=opts.services, no_deps=opts.no_deps,
+            services=opts.services, no_deps=opts.no_deps, build=opts.build,
             policy=None if opts.pull == "policy" else opts.pull))
+
+        def plan_builds(no_build: bool) -> Plan:
+            return build_plan.plan_build(model, image_ids, build_plan.BuildPlanOptions(
+                services=opts.services, no_deps=opts.no_deps, force=opts.build,
+                no_build=no_build, quiet=opts.quiet_build))
+
+        # Planned before any pull, so a build the engine cannot do fails first; with
+        # --no-build, a pull may still bring the image.
+        builds = plan_builds(opts.no_build and not pulls)
         if pulls:
-            await self._run(outcome, pulls, opts.dry_run)
+            await self._pull(outcome, pulls, opts.dry_run)
             if not opts.dry_run:
                 image_ids.update(await self._images(s.args["image"] for s in pulls))
+            # As v2: try the pull, build only what is still missing (a failed pull of
+            # an image that can be built was only a warning).
+            builds = plan_builds(opts.no_build)
         if builds:
             image_ids.update(await self._build(outcome, builds, opts.dry_run))
         plan = reconcile.plan_up(model, observed, reconcile.UpPlanOptions(
@@ -410,6 +425,13 @@ class Compose:
         return await self._run(outcome, plan, opts.dry_run)
 
     # -- images: build, pull, push (composer.runtime.images)
+
+    async def _pull(self, outcome: Outcome, plan: Plan, dry_run: bool) -> None:
+        outcome.plans.append(plan)
+        if dry_run:
+            return
+        await images_runtime.pull_images(self.backend, plan, events=self.events)
+        outcome.executed = True
 
     async def _build(self, outcome: Outcome, plan: Plan, dry_run: bool) -> dict[str, str]:
         outcome.plans.append(plan)

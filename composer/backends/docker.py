@@ -549,8 +549,12 @@ class DockerBackend:
         result: Mapping[str, Any] = await self._call(self._client.inspect_image, image)
         return result
 
-    async def pull_image(self, image: str, *, platform: str | None = None) -> None:
-        """Pull ``image`` (tag ``latest`` when none); an error in the progress stream raises."""
+    async def pull_image(self, image: str, *, platform: str | None = None,
+                         on_progress: Callable[[Mapping[str, Any]], None] | None = None,
+                         ) -> None:
+        """Pull ``image`` (tag ``latest`` when none); an error in the progress stream raises.
+        ``on_progress`` gets each decoded progress message (``id``, ``status``,
+        ``progressDetail``...) as the engine sends it, called on the event loop."""
         repository, tag = docker.utils.parse_repository_tag(image)
 
         def pull() -> None:
@@ -558,6 +562,8 @@ class DockerBackend:
                                              platform=platform, stream=True, decode=True):
                 if isinstance(message, Mapping) and message.get("error"):
                     raise EngineError(f"Error response from daemon: {message['error']}")
+                if on_progress is not None and isinstance(message, Mapping):
+                    anyio.from_thread.run_sync(on_progress, message)
 
         await self._call(pull)
 

@@ -8,17 +8,25 @@ terminal, or ``--progress tty``, or ``--ansi always``) the lines are v2's live
 view instead: a ``[+] Running 2/3`` header and one line per resource, redrawn
 in place with a spinner and the elapsed time; ``--ansi never`` keeps the plain
 lines.
+
+Pulls report their layers too (events with a ``parent``: the image's line).
+The live view shows them as v2 does: the image's line with a gauge per layer
+and the bytes so far (``Image busybox [⣿⣿⣄] 1.2MB / 4.5MB Pulling``), each
+layer below it (``   ⠋ 3f4d90098f5b Downloading 512kB / 2.2MB``); once pulled,
+the image's line reads ``Pulled``. Plain and JSON output print a layer's line
+only when its phase changes, not each byte count v2 repeats.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from composer.cli.render import go_json
 
-__all__ = ["DRY_RUN_PREFIX", "ProgressPrinter"]
+__all__ = ["DRY_RUN_PREFIX", "ProgressPrinter", "human_size"]
 
 DRY_RUN_PREFIX = " DRY-RUN MODE - "
 
@@ -51,24 +59,38 @@ class ProgressPrinter:
         self._lock = threading.Lock()
         self._view: _LiveView | None = _LiveView(self.stream, self._lock, dry_run) \
             if self.mode == "tty" else None
+        self._printed: dict[tuple[str, str], str] = {}  # (parent, resource) -> last status
 
     def __call__(self, event: _Event, /) -> None:
         """A runtime progress event. A failure reads `` Container x  Error``: its cause
         is in the error the command ends with, so it is not printed twice; a
-        warning's detail ("Resource is still in use") is printed as its status."""
+        warning's detail ("Resource is still in use") is printed as its status.
+        A pull's progress (an event with ``parent``, ``current``, ``total``) is
+        drawn live on a terminal; elsewhere only its changes of phase are printed."""
+        parent = getattr(event, "parent", None)
+        status = event.detail if event.detail and event.state == "warning" else event.status
         if self._view is not None:
-            self._view.update(event.resource, event.detail if event.detail and
-                              event.state == "warning" else event.status, event.state,
-                              event.elapsed)
+            self._view.update(event.resource, status, event.state, event.elapsed,
+                              parent=parent or "", current=getattr(event, "current", 0),
+                              total=getattr(event, "total", 0))
             return
-        if event.detail and event.state == "warning":
-            self.event(event.resource, event.detail)
+        if parent is not None:
+            key = (parent, event.resource)
+            if self._printed.get(key) == status:
+                return  # a byte count: the phase was printed already
+            self._printed[key] = status
+            if parent:
+                # v2's layer line: the layer ID and the engine's own words.
+                self.event(event.resource, "", status, parent=parent)
+                return
         else:
-            self.event(event.resource, event.status)
+            self._printed[("", event.resource)] = status
+        self.event(event.resource, status)
 
-    def event(self, ident: str, status: str, text: str = "") -> None:
+    def event(self, ident: str, status: str, text: str = "", *, parent: str = "") -> None:
         """One line: ``ident`` ("Container proj-web-1"), a ``status`` ("Created",
-        "Started"...) and an optional ``text`` between them."""
+        "Started"...) and an optional ``text`` between them; ``parent`` (JSON only)
+        names the line it belongs under (a layer's image)."""
         if self.mode == "quiet":
             return
         if self._view is not None:
@@ -79,6 +101,8 @@ class ProgressPrinter:
             if self.dry_run:
                 obj["dry-run"] = True
             obj["id"] = ident
+            if parent:
+                obj["parent_id"] = parent
             if text:
                 obj["text"] = text
             if status:
@@ -125,6 +149,39 @@ def _resolve_mode(mode: str, ansi: str, stream: TextIO) -> str:
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _DONE_STATES = ("done", "warning", "error")
+# v2's gauge of one layer: from nothing to complete in eight steps.
+_GAUGE = "⠀⡀⣀⣄⣤⣦⣶⣷⣿"
+
+
+def human_size(size: float) -> str:
+    """Bytes as Docker writes them (go-units ``HumanSize``): decimal units, four
+    significant digits: ``512B``, ``1.235MB``."""
+    units = ("B", "kB", "MB", "GB", "TB", "PB")
+    index = 0
+    while size >= 1000 and index < len(units) - 1:
+        size /= 1000
+        index += 1
+    return f"{size:.4g}{units[index]}"
+
+
+@dataclass
+class _Row:
+    status: str
+    state: str
+    started: float
+    elapsed: float | None = None
+    current: int = 0
+    total: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.state in _DONE_STATES
+
+    @property
+    def percent(self) -> int:
+        if self.done:
+            return 100
+        return min(100, self.current * 100 // self.total) if self.total > 0 else 0
 
 
 class _LiveView:
@@ -133,34 +190,42 @@ class _LiveView:
     One block per command: a ticker thread redraws it every 100 ms while a
     resource is working (for the spinner and elapsed time) and stops while all
     are done. ``finish`` closes the block (other output follows; a later event
-    starts a new block below).
+    starts a new block below). A row with a ``parent`` (a layer of a pulled
+    image) is drawn under its parent's row; a new byte count alone waits for the
+    ticker, so a pull's thousands of messages cost no more than ten redraws a
+    second.
     """
 
     def __init__(self, stream: TextIO, lock: threading.Lock, dry_run: bool) -> None:
         self.stream = stream
         self.lock = lock
         self.dry_run = dry_run
-        self.rows: dict[str, list[object]] = {}  # id -> [status, state, start, elapsed]
+        self.rows: dict[tuple[str, str], _Row] = {}  # (parent, id) -> row
         self.drawn = 0
         self.frame = 0
         self.ticker: threading.Thread | None = None
 
-    def update(self, ident: str, status: str, state: str, elapsed: float | None) -> None:
+    def update(self, ident: str, status: str, state: str, elapsed: float | None, *,
+               parent: str = "", current: int = 0, total: int = 0) -> None:
         import time
 
         with self.lock:
-            row = self.rows.get(ident)
+            key = (parent, ident)
+            row = self.rows.get(key)
             now = time.monotonic()
             if row is None:
-                row = self.rows[ident] = [status, state, now, None]
-            row[0], row[1] = status, state
-            if state in _DONE_STATES:
-                started = row[2]
-                assert isinstance(started, float)
-                row[3] = elapsed if elapsed is not None else now - started
+                row = self.rows[key] = _Row(status, state, now)
+                changed = True
             else:
-                row[3] = None
-            self._draw()
+                changed = (row.status, row.state) != (status, state)
+            row.status, row.state = status, state
+            row.current, row.total = current, total
+            if row.done:
+                row.elapsed = elapsed if elapsed is not None else now - row.started
+            else:
+                row.elapsed = None
+            if changed or self.ticker is None:
+                self._draw()
             if self._working() and self.ticker is None:
                 self.ticker = threading.Thread(target=self._tick, daemon=True)
                 self.ticker.start()
@@ -181,7 +246,7 @@ class _LiveView:
             self._close_block()
 
     def _working(self) -> bool:
-        return any(row[1] not in _DONE_STATES for row in self.rows.values())
+        return any(not row.done for row in self.rows.values())
 
     def _close_block(self) -> None:
         self.rows = {}
@@ -203,30 +268,57 @@ class _LiveView:
         if self.drawn:
             self.stream.write(f"\033[{self.drawn}A\033[0G\033[J")
 
+    def _label(self, ident: str, row: _Row) -> tuple[str, str]:
+        """A row's name, with its layers' gauges and bytes while it pulls them: the
+        plain text (to measure) and the coloured one."""
+        if row.done:
+            return ident, ident
+        children = [r for (parent, _), r in self.rows.items() if parent == ident]
+        if not children:
+            return ident, ident
+        gauge = "".join(_GAUGE[(len(_GAUGE) - 1) * c.percent // 100] for c in children)
+        # As v2: no byte count while a layer's size is still unknown.
+        known = all(c.done or c.total > 0 for c in children) and row.total > 0
+        size = f" {human_size(row.current):>7} / {human_size(row.total):<7}" if known else ""
+        return (f"{ident} [{gauge}]{size}",
+                f"{ident} [\033[32m{gauge}\033[0m]{size}")
+
     def _draw(self) -> None:
         import time
 
         now = time.monotonic()
         total = len(self.rows)
-        done = sum(1 for row in self.rows.values() if row[1] in _DONE_STATES)
+        done = sum(1 for row in self.rows.values() if row.done)
         header = f"[+] Running {done}/{total}"
         if done == total:
             header = f"\033[34m{header}\033[0m"
-        width = max((len(i) for i in self.rows), default=0)
+        order: list[tuple[str, str, _Row]] = []  # (pad, id, row)
+        for (parent, ident), row in self.rows.items():
+            if parent and ("", parent) in self.rows:
+                continue  # drawn under its parent
+            order.append(("", ident, row))
+            if not parent:
+                order += [("  ", child, r) for (p, child), r in self.rows.items() if p == ident]
+        labels = [(pad, self._label(ident, row) if not pad else (ident, ident), row)
+                  for pad, ident, row in order]
+        width = max((len(pad) + len(plain) for pad, (plain, _), _ in labels), default=0)
         lines = [(" DRY-RUN MODE - " if self.dry_run else "") + header]
-        for ident, (status, state, started, elapsed) in self.rows.items():
-            assert isinstance(started, float)
-            seconds = elapsed if isinstance(elapsed, float | int) else now - started
-            if state == "error":
+        for pad, (plain, label), row in labels:
+            seconds = row.elapsed if row.elapsed is not None else now - row.started
+            status = row.status
+            if row.state == "error":
                 icon, shown = "\033[31m✘\033[0m", f"\033[31m{status}\033[0m"
-            elif state == "warning":
+            elif row.state == "warning":
                 icon, shown = "\033[33m!\033[0m", f"\033[33m{status}\033[0m"
-            elif state == "done":
+            elif row.state == "done":
                 icon, shown = "\033[32m✔\033[0m", f"\033[32m{status}\033[0m"
             else:
                 icon = f"\033[33m{_SPINNER[self.frame % len(_SPINNER)]}\033[0m"
-                shown = str(status)
-            lines.append(f" {icon} {ident:<{width}}  {shown} \033[34m{seconds:.1f}s\033[0m")
+                if pad and row.total > 0:
+                    status += f" {human_size(row.current)} / {human_size(row.total)}"
+                shown = status
+            fill = " " * (width - len(pad) - len(plain))
+            lines.append(f" {pad}{icon} {label}{fill}  {shown} \033[34m{seconds:.1f}s\033[0m")
         self._erase()
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()

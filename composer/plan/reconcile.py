@@ -180,11 +180,13 @@ class UpPlanOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class PullPlanOptions:
-    """``policy`` overrides every service's ``pull_policy`` (``up --pull``)."""
+    """``policy`` overrides every service's ``pull_policy`` (``up --pull``);
+    ``build`` (``up --build``) gives services with ``build:`` the policy ``build``."""
 
     services: Sequence[str] = ()
     no_deps: bool = False
     policy: str | None = None
+    build: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -912,8 +914,10 @@ def plan_pull(project: Project | Mapping[str, Any], image_ids: Mapping[str, str 
     ``image_ids`` maps image references to their local ID (None: not present).
     ``missing`` (the default), ``if_not_present`` and the periodic policies pull
     an absent image; ``always`` pulls every time; ``never`` and ``build`` never
-    pull. An absent image that the service can build is left to
-    :func:`composer.plan.build.plan_build`.
+    pull. As v2 does, an image that can be built (by this service or another
+    naming the same ``image:``) is pulled by these rules too, its step marked
+    ``buildable``: a failed pull leaves it to :func:`composer.plan.build.plan_build`.
+    An image without ``image:`` (``{project}-{service}``) is only ever built.
     """
     opts = options or PullPlanOptions()
     model, _ = _project_dict(project)
@@ -923,31 +927,32 @@ def plan_pull(project: Project | Mapping[str, Any], image_ids: Mapping[str, str 
     for name in _select(graph, model, opts.services, include_dependencies=not opts.no_deps):
         service = model.services[name]
         image = service_image(model.name, name, dict(service.raw or {}))
-        if image in seen:
+        if image in seen or not service.image:
             continue
         policy = opts.policy or service.pull_policy or "missing"
+        if opts.build and service.build is not None:
+            policy = "build"  # v2's `up --build` sets it on every service with build:
         present = image_ids.get(image) is not None
-        if service.build is not None and not present:
-            # Built by composer.plan.build instead (v2 would try a pull first and
-            # ignore its failure; with no registry that only costs time).
-            continue
-        if policy == "never" and not present and service.build is None:
+        buildable = service.build is not None or any(
+            other.build is not None and other.image == service.image
+            for other in model.services.values())
+        if policy == "never" and not present and not buildable:
             # v2 creates the other containers first and fails on this one; failing
             # before anything is created leaves nothing half-made behind.
             how = "--pull never" if opts.policy else "pull_policy: never"
             raise NotFoundError(f'service "{name}": image "{image}" is not present on the '
                                 f"engine and {how} forbids pulling it")
-        if policy == "always" and service.build is None:
+        if policy == "always":
             reason = "pull_policy always"
         elif policy in ("never", "build") or present:
-            continue
-        elif service.build is not None and not service.image:
             continue
         else:
             reason = "not found locally"
         seen.add(image)
-        plan.add(PULL_IMAGE, f"image:{image}", reason, image=image,
-                 platform=service.platform, service=name, display=f"Image {image}")
+        plan.add(PULL_IMAGE, f"image:{image}",
+                 f"{reason}, built if the pull fails" if buildable else reason, image=image,
+                 platform=service.platform, service=name, display=f"Image {image}",
+                 buildable=buildable)
     return plan
 
 

@@ -111,6 +111,8 @@ class FakeBackend:
         self.images: dict[str, str] = dict(images if images is not None
                                            else {"busybox": "sha256:" + _id("busybox")})
         self.pullable: dict[str, str] = {}
+        #: Per image, the progress messages its pull streams (as the Engine API sends them).
+        self.pull_messages: dict[str, list[dict[str, Any]]] = {}
         self.scripts: dict[str, Script] = {}
         self.delays = dict(delays or {})
         self.events_broken = events_broken
@@ -249,11 +251,34 @@ class FakeBackend:
         await self._call("image_id", image)
         return self.images.get(image)
 
-    async def pull_image(self, image: str, *, platform: str | None = None) -> None:
+    async def pull_image(self, image: str, *, platform: str | None = None,
+                         on_progress: Callable[[Mapping[str, Any]], None] | None = None,
+                         ) -> None:
         await self._call("pull_image", image)
+        for message in self.pull_messages.get(image, ()):
+            if message.get("error"):
+                raise EngineError(f"Error response from daemon: {message['error']}")
+            if on_progress is not None:
+                on_progress(message)
         if image not in self.pullable:
             raise NotFoundError(f"pull access denied for {image}, repository does not exist")
         self.images[image] = self.pullable[image]
+
+    async def build_image(self, request: Any, *,
+                          on_line: Callable[[str], None] | None = None) -> str:
+        """Builds instantly: the image (and its extra tags) get an ID from the tag."""
+        await self._call("build_image", str(request.tag))
+        if on_line is not None:
+            on_line(f"Step 1/1 : FROM busybox ({request.service})")
+        ident = "sha256:" + _id(f"built {request.tag}")
+        for tag in (request.tag, *request.extra_tags):
+            self.images[tag] = ident
+        return ident
+
+    async def push_image(self, image: str) -> None:
+        """No registry: every push fails, as on a machine with none."""
+        await self._call("push_image", image)
+        raise EngineError(f"Error response from daemon: no registry to push {image} to")
 
     async def list_images(self, *, labels: Sequence[str] = ()) -> list[Mapping[str, Any]]:
         # The fake's images carry no labels: a label filter matches none of them.

@@ -531,13 +531,16 @@ def test_pull_follows_each_pull_policy(tmp_path: Path) -> None:
         plan_pull(project.data, {"busybox": "sha256:1"}, PullPlanOptions(services=["e"]))
 
 
-def test_an_absent_image_to_build_is_not_pulled(tmp_path: Path) -> None:
-    # composer.plan.build builds it; the pull plan leaves it alone, image: or not.
+def test_an_absent_image_to_build_is_pulled_first_only_when_named(tmp_path: Path) -> None:
+    # v2 tries the pull of an image: that can be built (the build follows if it
+    # fails); {project}-{service} is only ever built.
     (tmp_path / "Dockerfile").write_text("FROM busybox\n")
     project = load(tmp_path, "services:\n  app:\n    build: .\n  named:\n    image: x/y\n"
                              "    build: .\n")
-    assert len(plan_pull(project.data, {})) == 0
-    assert len(plan_pull(project.data, {"p-app": "sha256:1"})) == 0
+    assert text(plan_pull(project.data, {})) == golden("""
+        #1 image:x/y PullImage: not found locally, built if the pull fails
+    """)
+    assert len(plan_pull(project.data, {"p-app": "sha256:1", "x/y": "sha256:2"})) == 0
 
 
 # -- down --------------------------------------------------------------------------------------
