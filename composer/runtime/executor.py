@@ -58,6 +58,10 @@ __all__ = ["POLL_INTERVAL", "ExecutionResult", "evaluate_condition", "execute"]
 
 #: Seconds between two inspections when the event stream is not available.
 POLL_INTERVAL = 0.5
+#: ``up --wait`` holds a verdict this long after the wait began: v2 judges at its
+#: first 500 ms tick, so a container that exits at once (even with code 0) fails
+#: there, and a check made the moment it starts would race that exit.
+WAIT_SETTLE = 0.5
 _DEFAULT_READY_TIMEOUT = 60.0
 
 OK = "ok"
@@ -390,6 +394,11 @@ class _Runner:
                                      interval=self.poll_interval, began=began)
         else:
             await self._until(service, names, condition, deadline, timeout)
+        if condition == RUNNING_OR_HEALTHY:
+            settle = began + WAIT_SETTLE - anyio.current_time()
+            if settle > 0:
+                await anyio.sleep(settle)
+                await self._until(service, names, condition, deadline, timeout)
         for name in names:
             self.emit(f"Container {name}", _SUCCESS_WORD.get(condition, "Ready"), DONE)
 
