@@ -478,9 +478,11 @@ class Compose:
         opts = options or DownOptions()
         observed = await self.backend.observe(_name(project))
         built: dict[str, list[str]] = {}
-        if opts.rmi and not isinstance(project, str):
+        if opts.rmi:
+            # Built images carry the project's labels: found so from labels alone too
+            # (`-p NAME down --rmi local` without the files, as v2).
             for image in await self.backend.list_images(
-                    labels=[f"{labels.PROJECT}={project.name}"]):
+                    labels=[f"{labels.PROJECT}={_name(project)}"]):
                 service = (image.get("Labels") or {}).get(labels.SERVICE)
                 tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
                 if service and tags:

@@ -1084,9 +1084,12 @@ def _images_to_remove(topo: _Topology, observed: Observed, services: Sequence[st
             if mode == "all" or not service.image:
                 images.add(service_image(topo.name, name, dict(service.raw or {})))
             images.update(built.get(name, ()))
-    elif mode == "all":
-        images = {c.image for c in observed.containers
-                  if c.project == topo.name and c.service in services and c.image}
+    else:
+        if mode == "all":
+            images = {c.image for c in observed.containers
+                      if c.project == topo.name and c.service in services and c.image}
+        for name in services:
+            images.update(built.get(name, ()))
     return sorted(images)
 
 

@@ -121,3 +121,27 @@ async def test_pull_image_hands_each_progress_message_to_the_event_loop(backend:
         (m["status"], threading.current_thread() is loop_thread)))
     assert seen == [("Pulling from library/app", True), ("Downloading", True),
                     ("Pull complete", True)]
+
+
+def test_down_rmi_local_from_labels_alone_removes_what_was_built(
+        run_composer: Any, engine: str, h5pp_project: str, tmp_path: Path) -> None:
+    # As v2: `-p NAME down --rmi local` run where no compose file is finds the images
+    # the project built by their labels, and leaves the images it only used.
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          web:
+            build: {context: ., network: none}
+            command: ["sleep", "300"]
+          db:
+            image: busybox:latest
+            command: ["sleep", "300"]
+        """))
+    (tmp_path / "app" / "Dockerfile").write_text("FROM busybox:latest\n")
+    up = run_composer("-p", h5pp_project, "up", "-d", cwd=tmp_path / "app", timeout=120)
+    assert up.returncode == 0, up.stderr
+    down = run_composer("-p", h5pp_project, "down", "--rmi", "local", cwd=tmp_path,
+                        timeout=60)
+    assert down.returncode == 0, down.stderr
+    assert f" Image {h5pp_project}-web:latest  Removed" in down.stderr_lines
+    assert not any("busybox" in line for line in down.stderr_lines), down.stderr
