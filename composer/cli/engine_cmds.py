@@ -131,6 +131,12 @@ def register(sub: Any) -> None:
                    help="don't start the services after creating them")
     _create_flags(p)
     p.add_argument("--no-deps", action="store_true", help="don't start linked services")
+    p.add_argument("--always-recreate-deps", action="store_true",
+                   help="recreate dependent containers; incompatible with --no-recreate")
+    p.add_argument("-V", "--renew-anon-volumes", action="store_true",
+                   help="recreate anonymous volumes instead of retrieving data from the "
+                        "previous containers")
+    p.add_argument("--quiet-build", action="store_true", help="suppress the build output")
     p.add_argument("--wait", action="store_true",
                    help="wait for services to be running|healthy; implies detached mode")
     p.add_argument("--wait-timeout", type=int, default=None, metavar="SECONDS",
@@ -162,8 +168,18 @@ def register(sub: Any) -> None:
     _timeout(p, "shutdown timeout in seconds")
     p.set_defaults(func=_lazy("down"))
 
-    p = _parser(sub, "ps", "List containers")
+    from composer.cli.goflags import add_go_bool, go_bool_parser
+
+    # ``--orphans`` takes its value only after "=" (v2's boolean flags): a parser class
+    # that knows it.
+    saved = sub._parser_class
+    sub._parser_class = go_bool_parser(saved)
+    try:
+        p = _parser(sub, "ps", "List containers")
+    finally:
+        sub._parser_class = saved
     _services(p)
+    add_go_bool(p, "orphans", help="include orphaned services (not declared by project)")
     p.add_argument("-a", "--all", action="store_true",
                    help="show all stopped containers (including those created by run)")
     p.add_argument("-q", "--quiet", action="store_true", help="only display IDs")

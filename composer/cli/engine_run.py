@@ -169,14 +169,28 @@ def _build_flags(args: argparse.Namespace) -> bool:
     return bool(args.build)
 
 
+def _check_up_recreate_flags(args: argparse.Namespace) -> None:
+    """v2's checks of ``-V`` and ``--always-recreate-deps`` against ``--no-recreate``."""
+    if not args.no_recreate:
+        return
+    if getattr(args, "renew_anon_volumes", False):
+        raise UsageError("--no-recreate and --renew-anon-volumes are incompatible")
+    if getattr(args, "always_recreate_deps", False) and not args.force_recreate:
+        raise UsageError("--always-recreate-deps and --no-recreate are incompatible")
+
+
 def up(args: argparse.Namespace) -> int:
     """``up``: converge, then (without ``-d``/``--wait``/``--no-start``) follow the logs."""
     from composer.api import UpOptions
 
     if args.wait_timeout is not None and args.wait_timeout < 0:
         raise UsageError("--wait-timeout must not be negative")
+    _check_up_recreate_flags(args)
     options = UpOptions(
         **_create_options(args),  # type: ignore[arg-type]
+        always_recreate_deps=bool(getattr(args, "always_recreate_deps", False)),
+        renew_anon_volumes=bool(getattr(args, "renew_anon_volumes", False)),
+        quiet_build=bool(getattr(args, "quiet_build", False)),
         no_deps=args.no_deps,
         timeout=args.timeout,
         no_start=args.no_start,
@@ -345,11 +359,18 @@ def ps(args: argparse.Namespace) -> int:
     flt = parse_filter(args.filter, ("status",))
     if flt is not None:
         status.append(flt[1])
+    from composer.cli.goflags import go_bool
+
+    orphans = go_bool(args, "orphans")
     target = resolve_target(args, args.services)
+    services = tuple(args.services)
+    if not orphans and not services and target.loaded is not None:
+        # As v2: only the services the project declares (not known by name alone).
+        services = tuple(target.loaded.data.get("services") or ())
 
     async def body(s: Session) -> int:
         containers = await s.compose.ps(target.ref, PsOptions(
-            services=tuple(args.services), all=args.all, status=tuple(status)))
+            services=services, all=args.all, status=tuple(status)))
         if args.quiet:
             sys.stdout.write("".join(c.id + "\n" for c in containers))
         elif args.list_services:

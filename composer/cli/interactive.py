@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from composer.backends.base import ContainerState
     from composer.backends.docker_io import DockerIO, RawStream
     from composer.cli.engine_run import Session, Target
+    from composer.config.loader import LoadedProject
 
 __all__ = ["COMMANDS", "register"]
 
@@ -174,7 +175,11 @@ def _register_run(sub: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="don't print anything to STDOUT")
     p.add_argument("--quiet-pull", action="store_true",
                    help="pull without printing progress information")
-    p.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--build", action="store_true", help="build image before starting container")
+    p.add_argument("--quiet-build", action="store_true",
+                   help="suppress progress output from the build process")
+    p.add_argument("--env-from-file", dest="env_from_file", action="append", default=[],
+                   metavar="FILE", help="set environment variables from file (repeatable)")
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS...]")
     p.set_defaults(func=_lazy(run))
@@ -415,7 +420,7 @@ async def _wait_dependencies(s: Session, project: str, data: Mapping[str, Any],
 def run(args: argparse.Namespace) -> int:
     """``run SERVICE [COMMAND] [ARGS...]``: a one-off container; its exit code."""
     from composer.cli.engine_run import resolve_target, run_engine
-    from composer.runtime.oneoff import RunOptions, create_oneoff
+    from composer.runtime.oneoff import RunOptions, create_oneoff, env_from_files
 
     target = resolve_target(args, [args.service])
     loaded = target.loaded
@@ -431,9 +436,12 @@ def run(args: argparse.Namespace) -> int:
         import shlex
 
         entrypoint = shlex.split(args.entrypoint)
+    lookup = {**os.environ, **loaded.environment}
+    file_environment = env_from_files(args.env_from_file, _environment(args.env, lookup))
     options = RunOptions(
         service=args.service, command=tuple(args.argv), entrypoint=entrypoint,
-        environment=tuple(args.env), labels=_labels(args.label), name=args.name,
+        environment=tuple(args.env), file_environment=file_environment,
+        labels=_labels(args.label), name=args.name,
         user=args.user, workdir=args.workdir, tty=tty, interactive=interactive,
         remove=args.rm, service_ports=args.service_ports, publish=tuple(args.publish),
         volumes=tuple(args.volume), use_aliases=args.use_aliases,
@@ -444,11 +452,13 @@ def run(args: argparse.Namespace) -> int:
 
         deps = [] if args.no_deps else _dependencies(loaded.data, args.service)
         if deps:
+            # --build rebuilds the dependencies' images too, as v2's does.
             s.report(await s.compose.up(loaded, UpOptions(
                 services=tuple(deps), remove_orphans=args.remove_orphans,
-                dry_run=s.dry_run)))
+                build=args.build, quiet_build=args.quiet_build, dry_run=s.dry_run)))
             if not s.dry_run:
                 await _wait_dependencies(s, loaded.name, loaded.data, args.service)
+        await _build_for_run(s, loaded, args.service, force=args.build, quiet=args.quiet_build)
         if s.dry_run:
             return 0
         io = _io(s)
@@ -465,6 +475,23 @@ def run(args: argparse.Namespace) -> int:
 
     rc: int = run_engine(args, body)
     return rc
+
+
+async def _build_for_run(s: Session, loaded: LoadedProject, service: str, *, force: bool,
+                         quiet: bool) -> None:
+    """Build the one-off's image when asked (``--build``) or when it is missing and the
+    service has a ``build:`` section, as v2's ``run`` does."""
+    from composer.api import BuildOptions
+    from composer.model.naming import service_image
+
+    config = (loaded.data.get("services") or {}).get(service) or {}
+    if not config.get("build"):
+        return
+    if not force and await s.backend.image_id(
+            service_image(loaded.name, service, dict(config))) is not None:
+        return
+    s.report(await s.compose.build(loaded, BuildOptions(services=(service,), quiet=quiet,
+                                                        dry_run=s.dry_run)))
 
 
 async def _attach_and_start(s: Session, io: DockerIO, container_id: str, *, tty: bool,

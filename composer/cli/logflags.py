@@ -26,6 +26,8 @@ def add_up_flags(p: argparse.ArgumentParser) -> None:
                    help="restrict attaching to the specified services (repeatable)")
     p.add_argument("--no-attach", action="append", default=[], metavar="SERVICE",
                    help="do not attach (stream logs) to the specified services")
+    p.add_argument("--attach-dependencies", action="store_true",
+                   help="automatically attach to log output of dependent services")
 
 
 def register_logs(sub: Any, parser: Callable[[Any, str, str], argparse.ArgumentParser],

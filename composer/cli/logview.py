@@ -13,7 +13,10 @@ first Ctrl-C or SIGTERM stops the project gracefully, a second kills it; the
 exit code is 130 then, as v2's. ``--abort-on-container-exit`` stops everything
 when a container exits (exit code: that container's),
 ``--abort-on-container-failure`` when one fails, and ``--exit-code-from S``
-aborts on the first exit and returns S's exit code.
+aborts on the first exit and returns S's exit code. ``--attach-dependencies`` also
+shows the output of the named services' dependencies; as in v2, their exits are not
+announced, abort nothing, and the session ends when the named services' containers have
+exited (dependencies still running are left running).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 
@@ -37,7 +40,8 @@ if TYPE_CHECKING:
     from composer.cli.engine_run import Session, Target
     from composer.runtime.logs import ContainerExit, LogSource
 
-__all__ = ["RAINBOW", "LogPrinter", "attached_up", "logs", "use_color", "validate_attach_flags"]
+__all__ = ["RAINBOW", "LogPrinter", "attached_up", "dependency_closure", "logs", "use_color",
+           "validate_attach_flags"]
 
 # v2's cmd/formatter/colors.go: the rainbow a new container takes its colour from.
 RAINBOW = ("36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1")
@@ -93,6 +97,8 @@ class LogPrinter:
         self._colors: dict[str, str | None] = {}
         self._prefixes: dict[str, str] = {}
         self._next = 0
+        #: Services whose status lines ("exited with code") are not shown.
+        self.silent_services: frozenset[str] = frozenset()
 
     def register(self, name: str) -> None:
         if name in self._colors:
@@ -120,6 +126,8 @@ class LogPrinter:
         out.flush()
 
     def status(self, name: str, message: str) -> None:
+        if self.silent_services and name.rpartition("-")[0] in self.silent_services:
+            return
         if name not in self._colors:
             self.register(name)
         self.stdout.write(_paint(self._colors[name], f"{RESET_LINE}{name} {message}\n"))
@@ -208,11 +216,19 @@ def validate_attach_flags(args: argparse.Namespace) -> None:
     """v2's checks: ``-d`` (and ``--wait``, which implies it) exclude the flags of the
     attached mode."""
     detached = bool(getattr(args, "detach", False) or getattr(args, "wait", False))
+    attach_deps = bool(getattr(args, "attach_dependencies", False))
+    if getattr(args, "wait", False) and (
+            attach_deps or bool(getattr(args, "attach", None))
+            or getattr(args, "abort_on_container_exit", False)
+            or (bool(getattr(args, "exit_code_from", None))
+                and not getattr(args, "abort_on_container_failure", False))):
+        raise UsageError("--wait cannot be combined with --abort-on-container-exit, --attach "
+                         "or --attach-dependencies")
     # --exit-code-from implies --abort-on-container-exit, hence v2's one message.
     attached_only = (getattr(args, "abort_on_container_exit", False)
                      or getattr(args, "abort_on_container_failure", False)
                      or bool(getattr(args, "exit_code_from", None))
-                     or bool(getattr(args, "attach", None)))
+                     or bool(getattr(args, "attach", None)) or attach_deps)
     if detached and attached_only:
         raise UsageError("--detach cannot be combined with --abort-on-container-exit, "
                          "--abort-on-container-failure, --attach, --attach-dependencies "
@@ -221,6 +237,22 @@ def validate_attach_flags(args: argparse.Namespace) -> None:
             getattr(args, "abort_on_container_failure", False):
         raise UsageError("--abort-on-container-exit and --abort-on-container-failure "
                          "cannot be combined")
+    if attach_deps and getattr(args, "attach", None):
+        raise UsageError("cannot combine --attach and --attach-dependencies")
+
+
+def dependency_closure(services: Mapping[str, Any], names: Sequence[str]) -> list[str]:
+    """The services ``names`` depend on, directly or not (``depends_on`` of the canonical
+    project's ``services``), in the order met; ``names`` themselves are left out."""
+    found: list[str] = []
+    pending = list(names)
+    while pending:
+        service = services.get(pending.pop(0))
+        for dep in (service or {}).get("depends_on") or ():
+            if dep in services and dep not in found and dep not in names:
+                found.append(dep)
+                pending.append(dep)
+    return found
 
 
 async def attached_up(s: Session, target: Target, args: argparse.Namespace,
@@ -244,16 +276,26 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
     chosen = list(getattr(args, "attach", None) or args.services or known)
     if exit_from and exit_from not in chosen:
         chosen.append(exit_from)
+    # --attach-dependencies: the named services' dependencies are shown too, but, as in
+    # v2, their exits neither end nor abort the session and are not announced.
+    dependencies: list[str] = []
+    if getattr(args, "attach_dependencies", False) and args.services and not options.no_deps:
+        dependencies = [d for d in dependency_closure(loaded.data.get("services") or {},
+                                                      args.services) if d not in chosen]
     skipped = set(getattr(args, "no_attach", None) or ())
-    chosen = [name for name in chosen if name not in skipped]
-    containers = await s.compose.ps(target.ref, PsOptions(services=tuple(args.services),
-                                                          all=True))
+    dependencies = [name for name in dependencies if name not in skipped]
+    chosen = [name for name in chosen if name not in skipped] + dependencies
+    containers = await s.compose.ps(target.ref, PsOptions(
+        services=tuple(args.services) + tuple(dependencies), all=True))
     attached = sorted((c for c in containers if not c.oneoff and c.service in chosen),
                       key=lambda c: c.name)
 
     printer = LogPrinter(sys.stdout, sys.stderr,
                          color=use_color(args.ansi, no_color=args.no_color),
                          prefix=not args.no_log_prefix, timestamps=args.timestamps)
+    printer.silent_services = frozenset(dependencies)
+    required = {c.id for c in attached if c.service not in printer.silent_services}
+    required_done = anyio.Event()
     abort_on_exit = bool(getattr(args, "abort_on_container_exit", False) or exit_from)
     abort_on_failure = bool(getattr(args, "abort_on_container_failure", False))
     result: dict[str, int] = {}
@@ -261,8 +303,12 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
     interrupted = anyio.Event()
 
     async def on_exit(event: ContainerExit) -> None:
-        if event.restarting:
+        if event.restarting or event.target.service in printer.silent_services:
             return
+        if dependencies:
+            required.discard(event.target.id)
+            if not required:
+                required_done.set()
         if exit_from and event.target.service == exit_from:
             result["code"] = event.exit_code
         if abort.is_set():
@@ -336,7 +382,7 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
                 for e in events:
                     inner.start_soon(waiter, e)
 
-        await first_of(mux.finished, abort, interrupted)
+        await first_of(mux.finished, abort, interrupted, required_done)
         if interrupted.is_set():
             # As v2: the output stops here; the stop's progress goes on (stderr).
             mux.close()

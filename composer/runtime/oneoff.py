@@ -32,6 +32,7 @@ __all__ = [
     "LABEL_SLUG",
     "RunOptions",
     "create_oneoff",
+    "env_from_files",
     "oneoff_service",
     "parse_port",
     "parse_volume",
@@ -47,7 +48,9 @@ class RunOptions:
     ``command`` empty keeps the service's; ``entrypoint`` None keeps it (an
     entrypoint given without a command clears the command, as v2 does).
     ``environment`` entries are ``KEY=VAL`` or ``KEY`` (taken from the project's
-    environment, dropped when unset). ``publish`` replaces the service's ports;
+    environment, dropped when unset); they win over ``file_environment`` (``--env-from-file``,
+    see :func:`env_from_files`), which wins over the service's own environment.
+    ``publish`` replaces the service's ports;
     without it and without ``service_ports`` the container publishes none.
     """
 
@@ -55,6 +58,7 @@ class RunOptions:
     command: Sequence[str] = ()
     entrypoint: Sequence[str] | None = None
     environment: Sequence[str] = ()
+    file_environment: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     name: str = ""
     user: str = ""
@@ -68,6 +72,31 @@ class RunOptions:
     use_aliases: bool = False
     cap_add: Sequence[str] = ()
     cap_drop: Sequence[str] = ()
+
+
+def env_from_files(paths: Sequence[str], cli_environment: Sequence[str]) -> dict[str, str]:
+    """The variables of ``run --env-from-file`` files (dotenv syntax), as v2 reads them.
+
+    ``cli_environment`` are the ``-e`` entries as ``KEY=VAL``: they win, and so does the
+    first file that sets a key. ``${VAR}`` in a file resolves against those and the keys
+    read so far (never the host's environment). Paths are relative to the current
+    directory; a missing file is an :class:`~composer.errors.EnvFileError` worded as v2's.
+    """
+    from composer.config.dotenv import load_dotenv_file
+    from composer.errors import EnvFileError
+
+    known: dict[str, str] = {}
+    for entry in cli_environment:
+        key, _, val = entry.partition("=")
+        known[key] = val
+    cli_keys = set(known)
+    for path in paths:
+        if not os.path.exists(path):
+            raise EnvFileError(f"open {path}: no such file or directory")
+        for key, value in load_dotenv_file(path, known.get).items():
+            if value is not None and key not in known:
+                known[key] = value
+    return {k: v for k, v in known.items() if k not in cli_keys}
 
 
 def parse_port(value: str) -> list[dict[str, Any]]:
@@ -151,8 +180,8 @@ def oneoff_service(project: Mapping[str, Any], options: RunOptions, *,
         service["cap_add"] = sorted(set(service.get("cap_add") or ()) | set(options.cap_add))
     if options.cap_drop:
         service["cap_drop"] = sorted(set(service.get("cap_drop") or ()) | set(options.cap_drop))
-    if options.environment:
-        env = dict(service.get("environment") or {})
+    if options.environment or options.file_environment:
+        env = {**(service.get("environment") or {}), **options.file_environment}
         for entry in options.environment:
             key, sep, val = entry.partition("=")
             if sep:
