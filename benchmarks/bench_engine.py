@@ -252,15 +252,31 @@ def ratio(a: float | None, b: float | None) -> str:
     return "" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
 
 
+def update_readme(lines: list[str], load: list[float]) -> None:
+    """Put ``lines`` (the table and its notes) between the engine markers of the README."""
+    readme = Path(__file__).with_name("README.md")
+    text = readme.read_text()
+    begin, end = "<!-- engine:begin -->", "<!-- engine:end -->"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    stamp = (f"One run ({time.strftime('%Y-%m-%d')}); one-minute load average "
+             + " to ".join(f"{x:.1f}" for x in load) + " from its start to its end.")
+    readme.write_text(head + begin + "\n" + stamp + "\n\n" + "\n".join(lines).rstrip()
+                      + "\n" + end + tail)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 5 and 10 services, a 2-link chain")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="write the table into benchmarks/README.md")
     ap.add_argument("--tools", default="floor,v2,1.29.2,composer,library",
                     help="comma-separated columns to run")
     args = ap.parse_args(argv)
     compile_composer()
+    load = [os.getloadavg()[0]]
     runs = 1 if args.quick else args.runs
     small, big = (5, 10) if args.quick else (20, 100)
     links = 2 if args.quick else CHAIN
@@ -327,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             # file, one listing), which every case above includes once.
             record("empty", col, run_tool(tools[col], root / kind, project(col), "down")[0])
 
+    hung: set[tuple[str, str]] = set()
     try:
         for r in range(runs):
             print(f"run {r + 1}/{runs} ...", file=sys.stderr, flush=True)
@@ -334,12 +351,19 @@ def main(argv: list[str] | None = None) -> int:
                 if col not in wanted:
                     continue
                 for kind in ("small", "big", "chain"):
+                    if (col, kind) in hung:
+                        continue
                     try:
                         measure(col, kind)
                     except Exception as exc:  # noqa: BLE001 - note it, go on with the rest
                         first = str(exc).splitlines()[0]
+                        if " exited -9:" in first:  # killed by the watchdog: don't wait again
+                            hung.add((col, kind))
+                            first += f" (killed after {TIMEOUT:.0f} s; not run again)"
                         notes.append(f"run {r + 1}, {col}, {kind}: {first}")
                         print(exc, file=sys.stderr)
+                        # What the failed case left must not weigh on the next ones.
+                        cleanup(client, run_id)
     except KeyboardInterrupt:
         notes.append("interrupted: partial results")
         print("interrupted, cleaning up", file=sys.stderr)
@@ -348,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         floor.pool.shutdown(cancel_futures=True)  # its calls finish before clean-up
         cleanup(client, run_id)
         tmp.cleanup()
+        load.append(os.getloadavg()[0])
 
     cases = [(f"up {small}", f"`up -d`, {small} services"),
              (f"down {small}", f"`down`, {small} services"),
@@ -361,31 +386,39 @@ def main(argv: list[str] | None = None) -> int:
         vals = results.get((case, col))
         return statistics.median(vals) if vals else None
 
-    print("| case | floor | v2 | 1.29.2 | composer | composer/floor | v2/composer "
-          "| 1.29.2/composer | library | library/floor |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines: list[str] = []
+
+    def emit(text: str) -> None:
+        print(text)
+        lines.append(text)
+
+    emit("| case | floor | v2 | 1.29.2 | composer | composer/floor | v2/composer "
+         "| 1.29.2/composer | library | library/floor |")
+    emit("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key, label in cases:
         f, v2, v1, c, lib = (med(key, col)
                              for col in ("floor", "v2", "1.29.2", "composer", "library"))
-        print(f"| {label} | {fmt_s(f)} | {fmt_s(v2)} | {fmt_s(v1)} | {fmt_s(c)} "
-              f"| {ratio(c, f)} | {ratio(v2, c)} | {ratio(v1, c)} | {fmt_s(lib)} "
-              f"| {ratio(lib, f)} |")
+        emit(f"| {label} | {fmt_s(f)} | {fmt_s(v2)} | {fmt_s(v1)} | {fmt_s(c)} "
+             f"| {ratio(c, f)} | {ratio(v2, c)} | {ratio(v1, c)} | {fmt_s(lib)} "
+             f"| {ratio(lib, f)} |")
     mem = {col: statistics.median(v) for col, v in memory.items()}
     cells = [f"{mem[col] / 1024:.0f} MiB" if col in mem else "–"
              for col in ("v2", "1.29.2", "composer")]
-    print(f"| peak memory, `up -d` {big} | | {cells[0]} | {cells[1]} | {cells[2]} "
-          "| | | | | |")
-    print()
+    emit(f"| peak memory, `up -d` {big} | | {cells[0]} | {cells[1]} | {cells[2]} "
+         "| | | | | |")
+    emit("")
     done = max((len(v) for v in results.values()), default=0)
-    print(f"- Median of {done} run(s); ratios v2/composer and 1.29.2/composer above 1 mean "
-          "composer is faster; composer/floor is composer's cost over the bare engine work.")
-    print("- library: composer's API called in-process after its imports (`load_project`, "
-          "then `Compose.up`/`down`), i.e. the command without the interpreter's start-up.")
-    print(f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"Docker Engine {client.version().get('Version', '?')}; "
-          f"Python {platform.python_version()}.")
+    emit(f"- Median of {done} run(s); ratios v2/composer and 1.29.2/composer above 1 mean "
+         "composer is faster; composer/floor is composer's cost over the bare engine work.")
+    emit("- library: composer's API called in-process after its imports (`load_project`, "
+         "then `Compose.up`/`down`), i.e. the command without the interpreter's start-up.")
+    emit(f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs; "
+         f"Docker Engine {client.version().get('Version', '?')}; "
+         f"Python {platform.python_version()}.")
     for note in notes:
-        print(f"- {note}")
+        emit(f"- {note}")
+    if args.update_readme:
+        update_readme(lines, load)
     return 1 if notes else 0
 
 
