@@ -83,7 +83,8 @@ class CreateOptions:
     replaced container to stop. ``build`` rebuilds the images of services with a
     ``build:`` section (``--build``); ``no_build`` never builds (``--no-build``);
     otherwise an image is built when missing or when ``pull_policy: build``;
-    ``quiet_build`` streams no build output. ``always_recreate_deps`` recreates the
+    ``quiet_build`` streams no build output; ``quiet_pull`` shows no per-layer
+    pull progress (each image's Pulling/Pulled lines stay). ``always_recreate_deps`` recreates the
     dependencies of the named services; ``renew_anon_volumes`` recreates the named
     services (all, when none is named) with new anonymous volumes.
     """
@@ -102,6 +103,7 @@ class CreateOptions:
     build: bool = False
     no_build: bool = False
     quiet_build: bool = False
+    quiet_pull: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -389,7 +391,7 @@ class Compose:
         # --no-build, a pull may still bring the image.
         builds = plan_builds(opts.no_build and not pulls)
         if pulls:
-            await self._pull(outcome, pulls, opts.dry_run)
+            await self._pull(outcome, pulls, opts.dry_run, quiet=opts.quiet_pull)
             if not opts.dry_run:
                 image_ids.update(await self._images(s.args["image"] for s in pulls))
             # As v2: try the pull, build only what is still missing (a failed pull of
@@ -426,11 +428,12 @@ class Compose:
 
     # -- images: build, pull, push (composer.runtime.images)
 
-    async def _pull(self, outcome: Outcome, plan: Plan, dry_run: bool) -> None:
+    async def _pull(self, outcome: Outcome, plan: Plan, dry_run: bool, *,
+                    quiet: bool = False) -> None:
         outcome.plans.append(plan)
         if dry_run:
             return
-        await images_runtime.pull_images(self.backend, plan, events=self.events)
+        await images_runtime.pull_images(self.backend, plan, events=self.events, quiet=quiet)
         outcome.executed = True
 
     async def _build(self, outcome: Outcome, plan: Plan, dry_run: bool) -> dict[str, str]:

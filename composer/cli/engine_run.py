@@ -159,6 +159,7 @@ def _create_options(args: argparse.Namespace) -> dict[str, object]:
         dry_run=bool(args.dry_run),
         build=_build_flags(args),
         no_build=bool(args.no_build),
+        quiet_pull=bool(getattr(args, "quiet_pull", False)),
     )
 
 

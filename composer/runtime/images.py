@@ -214,8 +214,9 @@ def _daemon_text(exc: BaseException) -> str:
 
 
 async def pull_images(backend: Backend, plan: Plan, *,
-                      events: Reporter | None = None) -> list[str]:
-    """Run the plan's ``PullImage`` steps side by side, reporting each pull's progress.
+                      events: Reporter | None = None, quiet: bool = False) -> list[str]:
+    """Run the plan's ``PullImage`` steps side by side, reporting each pull's progress
+    (with ``quiet``, as ``up --quiet-pull``: only each image's own lines, no layers).
 
     A step with ``buildable`` set survives a failed pull: its line reads
     ``Warning`` with the engine's words and the image is left for the build
@@ -234,7 +235,7 @@ async def pull_images(backend: Backend, plan: Plan, *,
         progress = PullProgress(display, events)
         try:
             await backend.pull_image(image, platform=step.args.get("platform"),
-                                     on_progress=progress.feed)
+                                     on_progress=None if quiet else progress.feed)
         except ComposerError as exc:
             elapsed = anyio.current_time() - began
             if step.args.get("buildable"):

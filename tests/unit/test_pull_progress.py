@@ -213,6 +213,22 @@ async def test_up_pulls_with_progress_on_a_terminal(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
+async def test_up_quiet_pull_shows_the_image_but_no_layers(tmp_path: Path) -> None:
+    fake = FakeBackend()
+    fake.pullable["app:1.0"] = "sha256:app"
+    fake.pull_messages["app:1.0"] = STREAM
+    out = Tty()
+    printer = ProgressPrinter(out, mode="tty")
+    project = load(tmp_path, "services:\n  web:\n    image: app:1.0\n")
+    await Compose(fake, events=printer).up(project, UpOptions(quiet_pull=True))
+    printer.finish()
+    shown = screen(out.getvalue())
+    assert "✔ Image app:1.0 Pulled" in shown
+    assert not any("aaa111aaa111" in line or "bbb222bbb222" in line for line in shown), shown
+    assert "✔ Container p-web-1 Started" in shown
+
+
+@pytest.mark.anyio
 async def test_pull_command_reports_progress_under_the_service(tmp_path: Path) -> None:
     fake = FakeBackend()
     fake.pullable["app:1.0"] = "sha256:app"
