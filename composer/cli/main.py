@@ -119,6 +119,8 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
     v = sub.add_parser("version", help="show the composer version")
     v.add_argument("--short", action="store_true")
     v.add_argument("--format", choices=("pretty", "json"), default="pretty")
+    v.add_argument("--dry-run", dest="dry_run", action="store_true", default=argparse.SUPPRESS,
+                   help="accepted, as by every v2 command (version changes nothing)")
     v.set_defaults(func=version_cmd)
     return p
 

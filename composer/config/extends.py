@@ -43,6 +43,7 @@ def resolve_extends(
     source: SourceMap | None = None,
     home: str | None = None,
     model: bool = False,
+    resolve_paths: bool = True,
 ) -> dict[str, Any]:
     """Return ``data`` with every ``services.*.extends`` resolved and removed.
 
@@ -53,13 +54,15 @@ def resolve_extends(
     ``source`` (the file's source map) gives errors a line and column. Cycles,
     missing services and missing files raise :class:`composer.errors.ExtendsError`.
     ``model=True`` merges with the untyped model's rules (``merge_service(model=True)``).
+    ``resolve_paths=False`` (``config --no-path-resolution``) rebases a base service's
+    relative paths onto the extending file's folder instead (``sub/ctx``), as v2 does.
     """
     services = data.get("services")
     if not isinstance(services, dict) or not any(
         isinstance(_body(s), dict) and "extends" in _body(s) for s in services.values()
     ):
         return data
-    resolver = _Resolver(load_file, file, source, home, model)
+    resolver = _Resolver(load_file, file, source, home, model, resolve_paths)
     base_dir = working_dir if working_dir is not None else os.path.dirname(file)
     out = {
         name: resolver.resolve(name, services, file, base_dir, ()) for name in services
@@ -81,8 +84,10 @@ class _Resolver:
         source: SourceMap | None,
         home: str | None,
         model: bool,
+        resolve_paths: bool = True,
     ) -> None:
         self.model = model
+        self.resolve_paths = resolve_paths
         self.load_file = load_file
         self.home = home
         self.top_file = top_file
@@ -126,8 +131,9 @@ class _Resolver:
                 )
             ref_dir = os.path.dirname(ref_file)
             base = self.resolve(ref, other, ref_file, ref_dir, chain)
+            rebase = ref_dir if self.resolve_paths else os.path.relpath(ref_dir, base_dir)
             base = paths.resolve_relative_paths(
-                {"services": {ref: base}}, ref_dir, home=self.home
+                {"services": {ref: base}}, rebase, home=self.home
             )["services"][ref]
 
         # The base as written: its own reset/override tags concern its own path only.

@@ -54,6 +54,15 @@ class LoadOptions:
     # The untyped model (what ``config --no-interpolate`` prints) instead of the
     # typed project: no profiles, no service selection, no consistency checks.
     model: bool = False
+    # ``config --no-path-resolution``: relative paths stay as written (those of
+    # included or extended files are only rebased onto the project folder).
+    resolve_paths: bool = True
+    # False for v2's listings (``config --services`` ...): ``env_file`` entries are
+    # kept unread, so a missing one is no error.
+    resolve_env_files: bool = True
+    # ``config --no-consistency``: no check of references between services and
+    # resources, nor of dependency cycles.
+    consistency: bool = True
 
 
 @dataclass
@@ -104,9 +113,11 @@ class _Session:
     """State shared by one load: caches, the warn-once set, collected source maps."""
 
     def __init__(
-        self, warn: Warn, stdin: bytes | None, do_interpolate: bool, model: bool = False
+        self, warn: Warn, stdin: bytes | None, do_interpolate: bool, model: bool = False,
+        resolve_paths: bool = True,
     ) -> None:
         self.model = model
+        self.resolve_paths = resolve_paths
         self.warn_raw = warn
         self.warned: set[str] = set()
         self.stdin = stdin
@@ -197,11 +208,13 @@ class _Session:
         environment: Mapping[str, str],
         chain: Sequence[str],
         model_env: Mapping[str, str] | None = None,
+        parent_dir: str | None = None,
     ) -> dict[str, Any]:
         """Files -> one merged document with includes and extends resolved.
 
         In model mode ``model_env`` holds the variables v2 resolves the layer's
-        ``environment: [FOO]`` entries with (none for the project itself)."""
+        ``environment: [FOO]`` entries with (none for the project itself).
+        ``parent_dir`` is the including layer's folder (None for the project)."""
         merged: dict[str, Any] | None = None
         file_cache: dict[str, dict[str, Any]] = {}
 
@@ -211,7 +224,13 @@ class _Session:
             return file_cache[path]
 
         def load_sub(req: include.IncludeRequest, sub_chain: Sequence[str]) -> dict[str, Any]:
-            return self.load_subproject(req, environment, sub_chain)
+            return self.load_subproject(req, environment, sub_chain, working_dir)
+
+        # Without path resolution, v2 still rebases an included layer's paths onto
+        # the including one's folder (``inc/ctx``); the project's own stay as written.
+        base_dir: str | None = working_dir
+        if not self.resolve_paths:
+            base_dir = None if parent_dir is None else os.path.relpath(working_dir, parent_dir)
 
         for i, path in enumerate(files):
             data = self.read_file(path, environment, merged)
@@ -221,6 +240,7 @@ class _Session:
             data = extends.resolve_extends(
                 data, file=path, load_file=load_other, working_dir=working_dir,
                 source=src, home=self.home, model=self.model,
+                resolve_paths=self.resolve_paths,
             )
             if "include" in data:
                 data = include.resolve_include(
@@ -229,18 +249,22 @@ class _Session:
                 )
             # Relative paths of every -f file are taken from the project folder
             # (the first file's folder unless --project-directory), as Compose does.
-            data = paths.resolve_relative_paths(data, working_dir, home=self.home)
+            if base_dir is not None:
+                data = paths.resolve_relative_paths(data, base_dir, home=self.home)
             merged = (
                 data if i == 0 or merged is None
                 else merge.merge_documents(merged, data, file=path, model=self.model)
             )
         if self.model and merged:
-            merged = untyped.set_model_defaults(merge.strip_markers(merged), working_dir)
+            merged = untyped.set_model_defaults(
+                merge.strip_markers(merged), working_dir if self.resolve_paths else "."
+            )
             merged = untyped.resolve_model_environment(merged, model_env or {})
         return merged or {}
 
     def load_subproject(
-        self, req: include.IncludeRequest, parent_env: Mapping[str, str], chain: Sequence[str]
+        self, req: include.IncludeRequest, parent_env: Mapping[str, str], chain: Sequence[str],
+        parent_dir: str | None = None,
     ) -> dict[str, Any]:
         env: dict[str, str] = {}
         for env_file in req.env_files:
@@ -251,7 +275,8 @@ class _Session:
                     env[k] = v
         own = dict(env)
         env.update(parent_env)
-        return self.load_layer(req.paths, req.project_directory, env, chain, model_env=own)
+        return self.load_layer(req.paths, req.project_directory, env, chain, model_env=own,
+                               parent_dir=parent_dir)
 
 
 def getwd() -> str:
@@ -266,6 +291,17 @@ def getwd() -> str:
         except OSError:
             pass
     return os.getcwd()
+
+
+def _as_v2_process(environ: dict[str, str]) -> None:
+    """The process environment as v2's own: ``PWD`` is set (to the current folder)
+    when the shell did not, and the ``LC_CTYPE`` Python adds when the locale is C
+    (PEP 538 coercion) was never the user's."""
+    if "PWD" not in environ:
+        environ["PWD"] = os.getcwd()
+    if (environ.get("LC_CTYPE") == "C.UTF-8" and "LC_ALL" not in environ
+            and environ.get("LANG", "C") in ("", "C", "POSIX")):
+        del environ["LC_CTYPE"]
 
 
 def resolve_environment(
@@ -309,7 +345,10 @@ def _load_project(options: LoadOptions | None) -> LoadedProject:
     opts = options or LoadOptions()
     environ = dict(os.environ if opts.environ is None else opts.environ)
     cwd = os.path.abspath(opts.cwd or getwd())
-    session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate, opts.model)
+    if opts.environ is None:
+        _as_v2_process(environ)
+    session = _Session(opts.warn or _default_warn, opts.stdin, opts.interpolate, opts.model,
+                       opts.resolve_paths)
     session.home = environ.get("HOME")
 
     project_dir = (
@@ -379,11 +418,13 @@ def _load_project(options: LoadOptions | None) -> LoadedProject:
     try:
         project.data = normalize.normalize_project(
             data, name=name, working_dir=working_dir, environment=environment,
-            warn=session.warn, implicit=opts.normalize,
+            warn=session.warn, implicit=opts.normalize, resolve_paths=opts.resolve_paths,
+            resolve_env_files=opts.resolve_env_files, cwd=cwd,
         )
         # v2 checks consistency with --no-normalize too (on what it did not add).
         validate.validate_project(
-            project.data, project.locate, all_services=all_services, declared=data
+            project.data, project.locate, all_services=all_services, declared=data,
+            consistency=opts.consistency,
         )
     except ConfigError as exc:
         if exc.mark is None and exc.path:

@@ -56,6 +56,8 @@ def normalize_project(
     warn: Warn | None = None,
     implicit: bool = True,
     resolve_env_files: bool = True,
+    resolve_paths: bool = True,
+    cwd: str | None = None,
 ) -> dict[str, Any]:
     """Return the canonical project (what ``config --format json`` prints).
 
@@ -74,6 +76,10 @@ def normalize_project(
 
     ``resolve_env_files=False`` keeps ``env_file`` entries unread (the form v2
     computes a service's config hash from).
+
+    ``resolve_paths=False`` (``config --no-path-resolution``): a missing build
+    context is ``.``, not the project folder, and the env and label files, left
+    relative, are read from ``cwd`` (as v2 reads them from its current folder).
     """
     project = dict(data)
     project["name"] = name
@@ -83,7 +89,8 @@ def normalize_project(
         for svc_name, svc in raw_services.items():
             services[svc_name] = _prepare_service(
                 svc if isinstance(svc, dict) else {}, environment, working_dir, warn, implicit,
-                resolve_env_files,
+                resolve_env_files, None if resolve_paths else ".",
+                working_dir if resolve_paths or cwd is None else cwd,
             )
     project["services"] = services
     if implicit:
@@ -103,8 +110,12 @@ def _prepare_service(
     warn: Warn | None,
     implicit: bool,
     resolve_env_files: bool = True,
+    default_context: str | None = None,
+    files_dir: str | None = None,
 ) -> dict[str, Any]:
     out = dict(svc)
+    context = working_dir if default_context is None else default_context
+    files_dir = working_dir if files_dir is None else files_dir
     if implicit and out.get("pull_policy") == "if_not_present":
         out["pull_policy"] = "missing"
 
@@ -115,7 +126,7 @@ def _prepare_service(
     if implicit and isinstance(build, dict):
         build = dict(build)
         if build.get("context") in (None, "", "."):
-            build["context"] = working_dir
+            build["context"] = context
         if build.get("dockerfile") is None and build.get("dockerfile_inline") is None:
             build["dockerfile"] = "Dockerfile"
         if "args" in build:
@@ -123,22 +134,22 @@ def _prepare_service(
         out["build"] = build
     elif isinstance(build, dict) and build.get("context") is None:
         # Set before normalisation in v2 (its SetDefaultValues), so even without it.
-        out["build"] = {**build, "context": working_dir}
+        out["build"] = {**build, "context": context}
 
     if not resolve_env_files:
         # v2 hashes a service with its env_file entries, not their contents.
         if "environment" in out:
             out["environment"] = resolve_service_environment(
-                {**out, "env_file": []}, environment, working_dir=working_dir, warn=warn
+                {**out, "env_file": []}, environment, working_dir=files_dir, warn=warn
             )
     else:
         if "environment" in out or out.get("env_file"):
             out["environment"] = resolve_service_environment(
-                out, environment, working_dir=working_dir, warn=warn
+                out, environment, working_dir=files_dir, warn=warn
             )
         out.pop("env_file", None)
     if out.get("label_file"):
-        labels = resolve_service_labels(out, working_dir=working_dir)
+        labels = resolve_service_labels(out, working_dir=files_dir)
         if labels is not None:
             out["labels"] = labels
     out.pop("label_file", None)

@@ -89,6 +89,7 @@ def validate_project(
     *,
     all_services: Collection[str] | None = None,
     declared: Mapping[str, Any] | None = None,
+    consistency: bool = True,
 ) -> None:
     """Raise :class:`composer.errors.ValidationError` for the first inconsistency.
 
@@ -99,6 +100,8 @@ def validate_project(
     ``all_services`` both are allowed). ``declared`` is the merged project before normalisation;
     when given, resources that normalisation drops (unused volumes, secrets,
     configs, top-level ``models``) are checked too, as v2 does.
+    ``consistency=False`` (``config --no-consistency``) stops after the declarations
+    and values: references, conflicting attributes and cycles are not checked.
     """
     source: Mapping[str, Any] = declared if declared is not None else data
     services = _mapping(data.get("services"))
@@ -111,6 +114,8 @@ def validate_project(
         if isinstance(service, dict):
             _check_values(name, service, problems)
     problems.raise_first()
+    if not consistency:
+        return
 
     defined = _Defined(data, declared, services, all_services)
     dependencies: dict[str, list[str]] = {}

@@ -130,8 +130,42 @@ _OMIT_NULL = frozenset({"command", "entrypoint"})
 _OMIT_EMPTY = frozenset({"ipam", "placement", "resources", "exec", "limits", "reservations"})
 
 
+# Keys whose plain (byte) order may differ from yaml.v3's: digits, characters above
+# "z", and an upper-case letter with one of [\]^_` (between the two cases in ASCII).
+_RISKY_KEYS = re.compile(r"[0-9{-\U0010ffff]|[A-Z].*[\[-`]|[\[-`].*[A-Z]")
+
+
+def _go_map_order(data: dict[Any, Any]) -> dict[Any, Any]:
+    """A Go map in yaml.v3's key order (``V9`` before ``V10``, ``A_B`` before ``AB``).
+
+    Maps arrive sorted bytewise (as v2's JSON has them); a struct's fields are in
+    their own order, and any of them that is sorted has lower-case keys, on which
+    both orders agree. So only a sorted mapping with keys where they may differ is
+    re-sorted."""
+    if len(data) < 2:
+        return data
+    keys = list(data)
+    if not all(isinstance(k, str) for k in keys) or not _RISKY_KEYS.search("\n".join(keys)):
+        return data
+    if keys != sorted(keys):
+        return data
+    from functools import cmp_to_key
+
+    return {k: data[k] for k in sorted(keys, key=cmp_to_key(yaml_v3_compare))}
+
+
+def _model_order(data: Any) -> Any:
+    """:func:`_go_map_order` through the whole untyped model (every mapping is a Go map)."""
+    if isinstance(data, dict):
+        return _go_map_order({k: _model_order(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return [_model_order(v) for v in data]
+    return data
+
+
 def _prune(data: Any, top: bool = False) -> Any:
-    """Drop the null/empty struct fields v2's YAML output omits; order the top level."""
+    """Drop the null/empty struct fields v2's YAML output omits; order the top level
+    and the Go maps (see :func:`_go_map_order`)."""
     if isinstance(data, dict):
         out = {}
         for k, v in data.items():
@@ -141,6 +175,7 @@ def _prune(data: Any, top: bool = False) -> Any:
             if isinstance(v, dict) and not v and k in _OMIT_EMPTY:
                 continue
             out[k] = v
+        out = _go_map_order(out)
         if top:
             ordered = {k: out[k] for k in _TOP_ORDER if k in out}
             ordered.update((k, v) for k, v in out.items() if k not in ordered)
@@ -204,11 +239,52 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(Timestamp, _str)
 
 
-def dump_yaml(data: Any, *, model: bool = False) -> str:
+def dump_yaml(data: Any, *, model: bool = False, indent: int = 2) -> str:
     """YAML text for a project; keys keep their order, 2-space indents.
 
     ``model=True`` prints the untyped model (``config --no-interpolate``) as v2 prints
-    a Go map: nothing left out, the top level not reordered."""
-    pruned = data if model else _prune(data, top=True)
+    a Go map: nothing left out, the top level not reordered. ``indent=4`` is
+    yaml.v3's own default (``yaml.Marshal``, as ``config --variables`` uses)."""
+    pruned = _model_order(data) if model else _prune(data, top=True)
     return yaml.dump(pruned, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, indent=2, width=1 << 20)
+                     allow_unicode=True, indent=indent, width=1 << 20)
+
+
+def yaml_v3_compare(a: str, b: str) -> int:
+    """yaml.v3's order of map keys (its ``keyList.Less``): runs of digits compare as
+    numbers (``V9`` < ``V10``), a letter sorts after what is neither letter nor digit,
+    and after a digit when both follow a digit. -1, 0 or 1, for ``cmp_to_key``."""
+    digits = False
+    for i in range(min(len(a), len(b))):
+        ca, cb = a[i], b[i]
+        if ca == cb:
+            digits = ca.isdecimal()
+            continue
+        al, bl = ca.isalpha(), cb.isalpha()
+        if al and bl:
+            return -1 if ca < cb else 1
+        if al or bl:
+            first_a = al if digits else bl
+            return -1 if first_a else 1
+        an = bn = 0
+        if ca == "0" or cb == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdecimal():
+            an = an * 10 + ord(a[ai]) - 48
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdecimal():
+            bn = bn * 10 + ord(b[bi]) - 48
+            bi += 1
+        if an != bn:
+            return -1 if an < bn else 1
+        if ai != bi:
+            return -1 if ai < bi else 1
+        return -1 if ca < cb else 1
+    return (len(a) > len(b)) - (len(a) < len(b))
