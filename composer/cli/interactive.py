@@ -606,17 +606,9 @@ def _unix(value: str | None) -> int | None:
         return None
     import time
 
-    from composer.config.normalize import parse_duration
+    from composer.cli.timestamps import engine_timestamp
 
-    text = value.strip()
-    try:
-        return int(float(text))
-    except ValueError:
-        pass
-    try:
-        return int(time.time() - parse_duration(text) / 1e9)
-    except ComposerError:
-        raise UsageError(f'invalid timestamp "{value}"') from None
+    return int(float(engine_timestamp(value, time.time())))
 
 
 def events(args: argparse.Namespace) -> int:

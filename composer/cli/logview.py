@@ -26,12 +26,14 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 
+from composer.cli.timestamps import engine_timestamp
 from composer.errors import ComposerError, UsageError
 
 if TYPE_CHECKING:
@@ -166,12 +168,15 @@ def logs(args: argparse.Namespace) -> int:
                 raise ComposerError(f'service "{services[0] if services else ""}" is not '
                                     f"running container #{args.index}")
         mux = LogMultiplexer(_source(s), printer, announce_exits=bool(args.follow))
+        now = time.time()
+        since = None if args.since is None else engine_timestamp(args.since, now)
+        until = None if args.until is None else engine_timestamp(args.until, now)
         async with anyio.create_task_group() as tg:
             tg.start_soon(mux.run)
             await _until_started(mux)
             for c in containers:
                 mux.follow(LogTarget(c.id, _log_name(c), c.service), follow=args.follow,
-                           tail=tail, since=args.since, until=args.until,
+                           tail=tail, since=since, until=until,
                            timestamps=args.timestamps)
             rc = 0
             if args.follow:
@@ -328,8 +333,6 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             sys.stdout.flush()
         for c in attached:
             await mux.attach(LogTarget(c.id, _log_name(c), c.service))
-        import time
-
         since = int(time.time())
         tg.start_soon(lambda: mux.watch(loaded.name, tuple(chosen), since=since))
 

@@ -203,8 +203,16 @@ def test_logs_flags(proj: Proj) -> None:
     assert bare.stdout == "bee\n"
     stamped = proj.run("logs", "-t", "--no-log-prefix", "b").stdout.strip()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z bee", stamped), stamped
-    assert proj.run("logs", "--since", "2099-01-01T00:00:00Z").stdout == ""
+    # Dates and durations are turned into engine seconds here, as the docker client does.
+    for since in ("2099-01-01T00:00:00Z", "2099-01-01"):
+        future = proj.run("logs", "--since", since)
+        assert future.returncode == 0 and future.stdout == "", future.stderr
     assert proj.run("logs", "--until", "2000-01-01T00:00:00Z").stdout == ""
+    for since in ("10m", "2000-01-01", "2000-01-01T00:00:00Z"):
+        assert proj.run("logs", "--since", since, "b").stdout == "b-1  | bee\n", since
+    assert proj.run("logs", "--until", "1h", "b").stdout == ""
+    bad = proj.run("logs", "--since", "yesterday")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     every = proj.run("logs").stdout.splitlines()
     assert sorted(every) == sorted([f"a-{n}  | {i}" for n in (1, 2) for i in range(1, 6)]
                                    + ["b-1  | bee"])
