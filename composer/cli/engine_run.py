@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
-from composer.cli import render
 from composer.cli.engine_cmds import (
     parse_filter,
     parse_scale,
@@ -37,6 +36,7 @@ from composer.errors import ComposerError, UsageError
 if TYPE_CHECKING:
     from composer.api import Compose, Outcome
     from composer.backends.base import Backend, ContainerState
+    from composer.cli import render
     from composer.config.loader import LoadedProject
 
 T = TypeVar("T")

@@ -24,8 +24,6 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from composer.cli.render import go_json
-
 __all__ = ["DRY_RUN_PREFIX", "ProgressPrinter", "human_size"]
 
 DRY_RUN_PREFIX = " DRY-RUN MODE - "
@@ -107,6 +105,8 @@ class ProgressPrinter:
                 obj["text"] = text
             if status:
                 obj["status"] = status
+            from composer.cli.render import go_json  # only --progress json needs it
+
             line = go_json(obj)
         else:
             # Go's fmt.Fprintln(prefix, id, text, status): operands joined by one space.
