@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,6 +217,23 @@ class DockerIO:
         result: Mapping[str, Any] = await self.backend._call(
             lambda: self._client.stats(container, stream=False))
         return result
+
+    async def stats_stream(self, container: str) -> AsyncIterator[Mapping[str, Any]]:
+        """Samples of ``GET /containers/{id}/stats?stream=1`` (the engine pushes one about
+        a second) until the engine ends the stream or the caller stops iterating; one
+        long-lived connection per container, holding no token of the call limiter."""
+        from docker.types.daemon import CancellableStream
+
+        def open_stream() -> CancellableStream:
+            client = self._client
+            response = client._get(client._url("/containers/{0}/stats", container),
+                                   params={"stream": True}, stream=True)
+            client._raise_for_status(response)
+            return CancellableStream(client._stream_helper(response, decode=True), response)
+
+        stream = await self.backend._call(open_stream)
+        async for sample in self.backend._iterate(stream, lambda item: item):
+            yield sample
 
 
 def iter_frames(data: bytes) -> Iterator[tuple[int, bytes]]:

@@ -755,7 +755,8 @@ def cp(args: argparse.Namespace) -> int:
 
 
 def stats(args: argparse.Namespace) -> int:
-    """``stats --no-stream``: one sample per container, in the docker CLI's table."""
+    """``stats``: the docker CLI's live table until Ctrl-C (see :mod:`composer.cli.stats_live`);
+    with ``--no-stream`` one sample per container."""
     from composer.cli.engine_run import run_engine
 
     service = args.services
@@ -765,16 +766,23 @@ def stats(args: argparse.Namespace) -> int:
                          'or "json"')
 
     async def body(s: Session) -> int:
+        import time
+
         import anyio
 
         from composer.cli import stats_table
 
         io = _io(s)
+        since = int(time.time())  # events from before the listing: no start is missed
         # In the engine's listing order (newest first), as v2 shows them.
         observed = await s.backend.observe(target.name)
         containers = [c for c in observed.containers if c.project == target.name
                       and (service is None or c.service == service)
                       and (args.all or c.state == "running")]
+        if not args.no_stream:
+            from composer.cli import stats_live
+
+            return await stats_live.run(io, target.name, service, containers, args, since=since)
         samples: dict[str, Mapping[str, Any]] = {}
 
         async def sample(c: ContainerState) -> None:
@@ -785,7 +793,7 @@ def stats(args: argparse.Namespace) -> int:
                 tg.start_soon(sample, c)
         rows = [stats_table.row(c.id, c.name, samples.get(c.id) or {}) for c in containers]
         if args.format == "json":
-            sys.stdout.write(stats_table.json_lines(rows))
+            sys.stdout.write(stats_table.json_lines(rows, trunc=not args.no_trunc))
         else:
             sys.stdout.write(stats_table.table(rows, trunc=not args.no_trunc))
         return 0

@@ -133,13 +133,14 @@ def table(rows: Sequence[StatsRow], *, trunc: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def json_lines(rows: Sequence[StatsRow]) -> str:
-    """``--format json``: one object per container, the CLI's field names."""
+def json_lines(rows: Sequence[StatsRow], *, trunc: bool = True) -> str:
+    """``--format json``: one object per container, the CLI's field names
+    (``Container`` is the full id, ``ID`` the short one unless ``trunc`` is off)."""
     out = []
     for r in rows:
-        cells = _cells(r, True)
+        cells = _cells(r, trunc)
         out.append(json.dumps({
-            "BlockIO": cells[6], "CPUPerc": cells[2], "Container": cells[0], "ID": cells[0],
+            "BlockIO": cells[6], "CPUPerc": cells[2], "Container": r.id, "ID": cells[0],
             "MemPerc": cells[4], "MemUsage": cells[3], "Name": r.name, "NetIO": cells[5],
             "PIDs": cells[7]}, separators=(",", ":")))
     return "".join(line + "\n" for line in out)

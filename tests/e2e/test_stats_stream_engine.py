@@ -1,0 +1,120 @@
+"""``composer stats`` streaming on a real Docker Engine: without a terminal it prints a
+table per interval until SIGINT (exit 130, as v2) and picks up containers that start later;
+``--no-stream`` prints one table.
+
+Projects are named ``h8st<8 hex>``; everything labelled with the name is removed
+afterwards. Skips without an engine or ``busybox:latest``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.engine
+
+LABEL = "com.docker.compose.project"
+COMPOSE = """\
+services:
+  web:
+    image: busybox:latest
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+  late:
+    image: busybox:latest
+    command: ["sleep", "300"]
+    stop_signal: SIGKILL
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    docker = pytest.importorskip("docker")
+    try:
+        found = docker.from_env(timeout=30)
+        found.ping()
+        found.images.get("busybox:latest")
+    except Exception as exc:
+        pytest.skip(f"no usable engine: {exc}")
+    return found
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+
+
+@pytest.fixture
+def project(client: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    name = f"h8st{uuid.uuid4().hex[:8]}"
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    try:
+        yield name, tmp_path
+    finally:
+        label = {"label": f"{LABEL}={name}"}
+        for c in client.containers.list(all=True, filters=label):
+            try:
+                c.remove(force=True, v=True)
+            except Exception:
+                pass
+        for n in client.networks.list(filters=label):
+            try:
+                n.remove()
+            except Exception:
+                pass
+
+
+def _composer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "composer", *args], cwd=folder, env=_env(),
+                            capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _tables(stdout: str) -> list[list[str]]:
+    """The NAME column of each table printed."""
+    tables: list[list[str]] = []
+    for line in stdout.splitlines():
+        if line.startswith("CONTAINER ID"):
+            tables.append([])
+        elif line.strip() and tables:
+            tables[-1].append(line.split()[1])
+    return tables
+
+
+def test_stats_streams_until_sigint_and_shows_containers_started_later(
+        project: tuple[str, Path]) -> None:
+    name, folder = project
+    _composer(folder, "-p", name, "up", "-d", "web")
+    stats = subprocess.Popen([sys.executable, "-m", "composer", "-p", name, "stats"],
+                             cwd=folder, env=_env(), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        _composer(folder, "-p", name, "up", "-d", "late")
+        time.sleep(3)
+        stats.send_signal(signal.SIGINT)
+        out, err = stats.communicate(timeout=20)
+    finally:
+        if stats.poll() is None:
+            stats.kill()
+    assert stats.returncode == 130, err  # as v2's stats (and composer logs -f) on Ctrl-C
+    assert "Traceback" not in err
+    assert "\033" not in out  # no terminal: plain tables, no redraw sequences
+    tables = _tables(out)
+    assert len(tables) >= 3, out
+    assert tables[0] == [f"{name}-web-1"]
+    assert sorted(tables[-1]) == sorted([f"{name}-web-1", f"{name}-late-1"])
+
+    once = _composer(folder, "-p", name, "stats", "--no-stream")
+    assert [sorted(t) for t in _tables(once.stdout)] == \
+        [sorted([f"{name}-web-1", f"{name}-late-1"])]
