@@ -101,7 +101,7 @@ def test_stats_streams_until_sigint_and_shows_containers_started_later(
     try:
         time.sleep(3)
         _composer(folder, "-p", name, "up", "-d", "late")
-        time.sleep(3)
+        time.sleep(5)  # room for the new container's first sample on a busy machine
         stats.send_signal(signal.SIGINT)
         out, err = stats.communicate(timeout=20)
     finally:
