@@ -110,7 +110,9 @@ class CreateOptions:
 class BuildOptions:
     """``build``: the services (empty: all) and, with ``with_dependencies``,
     theirs; ``build_args`` override the files' args (None: from the
-    environment); ``no_cache``, ``pull``; ``quiet`` streams no build output."""
+    environment); ``no_cache``, ``pull``; ``quiet`` streams no build output;
+    ``memory`` (bytes) limits the RUN steps' containers; ``push`` then pushes the
+    selected services' ``image:`` names (v2's ``build --push``)."""
 
     services: Sequence[str] = ()
     with_dependencies: bool = False
@@ -119,6 +121,8 @@ class BuildOptions:
     pull: bool = False
     quiet: bool = False
     dry_run: bool = False
+    memory: int | None = None
+    push: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -436,11 +440,13 @@ class Compose:
         await images_runtime.pull_images(self.backend, plan, events=self.events, quiet=quiet)
         outcome.executed = True
 
-    async def _build(self, outcome: Outcome, plan: Plan, dry_run: bool) -> dict[str, str]:
+    async def _build(self, outcome: Outcome, plan: Plan, dry_run: bool,
+                     memory: int | None = None) -> dict[str, str]:
         outcome.plans.append(plan)
         if dry_run:
             return {}
-        built = await images_runtime.build_images(self.backend, plan, events=self.events)
+        built = await images_runtime.build_images(self.backend, plan, events=self.events,
+                                                  memory=memory)
         outcome.executed = True
         return built
 
@@ -454,7 +460,13 @@ class Compose:
             build_args=opts.build_args, environment=project.environment,
             no_cache=opts.no_cache, pull=opts.pull, quiet=opts.quiet))
         outcome = Outcome()
-        await self._build(outcome, plan, opts.dry_run)
+        await self._build(outcome, plan, opts.dry_run, opts.memory)
+        if opts.push:
+            # As v2 with the classic builder: push only once the builds succeeded.
+            outcome.warnings.extend(await images_runtime.push_services(
+                self.backend, _model(project), images_runtime.PushOptions(
+                    services=opts.services, include_deps=opts.with_dependencies,
+                    quiet=opts.quiet, dry_run=opts.dry_run), events=self.events))
         return outcome
 
     async def pull(self, project: LoadedProject,

@@ -53,7 +53,8 @@ class BuildRequest:
     image's name; ``extra_tags`` are applied to the same image afterwards.
     ``args`` are build args (a None value is left out). ``shm_size`` is in
     bytes; ``extra_hosts`` maps host names to addresses; ``network`` is the
-    network RUN steps use (``none``, ``host``, a network name).
+    network RUN steps use (``none``, ``host``, a network name). ``memory`` (bytes)
+    limits the containers of RUN steps (``build -m``; the API's ``memory``).
     """
 
     service: str
@@ -74,6 +75,7 @@ class BuildRequest:
     platform: str | None = None
     isolation: str | None = None
     quiet: bool = False
+    memory: int | None = None
 
 
 # -- the context ------------------------------------------------------------------------------
@@ -251,6 +253,7 @@ def run_build(client: Any, request: BuildRequest,
             shmsize=request.shm_size or None,
             extra_hosts=dict(request.extra_hosts) if request.extra_hosts else None,
             platform=request.platform or None, isolation=request.isolation or None,
+            container_limits={"memory": request.memory} if request.memory else None,
             decode=True, timeout=None,
         )
         for message in stream:

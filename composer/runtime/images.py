@@ -23,11 +23,13 @@
   JSON progress messages into per-layer and per-image progress, reported as
   :class:`PullEvent` (layers done/total, bytes downloaded/total).
 * :func:`push_services` pushes the images of services that have both
-  ``build:`` and ``image:`` (and their ``build.tags``), as v2 does.
+  ``build:`` and ``image:`` (and their ``build.tags``), as v2 does; ``build
+  --push`` runs it once every build has succeeded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,7 @@ from typing import Any
 import anyio
 
 from composer.backends.base import Backend
+from composer.backends.build import BuildRequest
 from composer.errors import (
     BuildError,
     ComposerError,
@@ -72,9 +75,11 @@ def _emit(events: Reporter | None, resource: str, status: str, state: str = WORK
 
 
 async def build_images(backend: Backend, plan: Plan, *,
-                       events: Reporter | None = None) -> dict[str, str]:
+                       events: Reporter | None = None,
+                       memory: int | None = None) -> dict[str, str]:
     """Run the plan's ``BuildImage`` steps concurrently; returns image name -> new ID.
 
+    ``memory`` (bytes, ``build -m``) limits every build's RUN containers.
     Every build runs to its end; then, if any failed, raises
     :class:`~composer.errors.BuildError` with one line per failed service (in
     plan order).
@@ -90,6 +95,8 @@ async def build_images(backend: Backend, plan: Plan, *,
             if not quiet:
                 _emit(events, service, text)
 
+        if memory and isinstance(request, BuildRequest):
+            request = dataclasses.replace(request, memory=memory)
         began = anyio.current_time()
         _emit(events, display, "Building")
         try:
