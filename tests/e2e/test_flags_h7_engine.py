@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from .cleanup import remove_project
+
 pytestmark = pytest.mark.engine
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -78,26 +80,8 @@ class Proj:
 
 
 def _remove(client: Any, name: str, leftovers: list[str]) -> None:
+    remove_project(client, name, leftovers)
     label = {"label": f"{PROJECT_LABEL}={name}"}
-    for c in client.containers.list(all=True, filters=label):
-        # A recreated container mounts its predecessor's anonymous volume by name, which
-        # "rm -v" then keeps (v2's too): removed below.
-        leftovers = leftovers + [str(m["Name"]) for m in c.attrs.get("Mounts") or ()
-                                 if m.get("Type") == "volume" and m.get("Name")]
-        try:
-            c.remove(force=True, v=True)
-        except Exception:
-            pass
-    for n in client.networks.list(filters=label):
-        try:
-            n.remove()
-        except Exception:
-            pass
-    for v in [*client.volumes.list(filters=label), *leftovers]:
-        try:
-            (client.volumes.get(v) if isinstance(v, str) else v).remove(force=True)
-        except Exception:
-            pass
     # Built images and the classic builder's intermediate ones carry the label too;
     # children go first, so a few rounds.
     for _ in range(4):

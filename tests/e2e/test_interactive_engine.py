@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from .cleanup import remove_project
+
 pytestmark = pytest.mark.engine
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -84,17 +86,7 @@ def client() -> Any:
 
 
 def _remove(client: Any, name: str) -> None:
-    label = {"label": f"{PROJECT_LABEL}={name}"}
-    for c in client.containers.list(all=True, filters=label):
-        try:
-            c.remove(force=True, v=True)
-        except Exception:
-            pass
-    for n in client.networks.list(filters=label):
-        try:
-            n.remove()
-        except Exception:
-            pass
+    remove_project(client, name)
 
 
 @dataclass

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from .cleanup import remove_project
+
 pytestmark = pytest.mark.engine
 
 LABEL = "com.docker.compose.project"
@@ -87,17 +89,7 @@ def proj(client: Any, tmp_path: Path) -> Iterator[Proj]:
     try:
         yield p
     finally:
-        label = {"label": f"{LABEL}={p.name}"}
-        for c in client.containers.list(all=True, filters=label):
-            try:
-                c.remove(force=True, v=True)
-            except Exception:
-                pass
-        for n in client.networks.list(filters=label):
-            try:
-                n.remove()
-            except Exception:
-                pass
+        remove_project(client, p.name)
 
 
 def seq_services(count: int, lines: int, before: str = "", after: str = "") -> str:

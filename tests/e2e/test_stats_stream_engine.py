@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from .cleanup import remove_project
+
 pytestmark = pytest.mark.engine
 
-LABEL = "com.docker.compose.project"
 COMPOSE = """\
 services:
   web:
@@ -59,17 +60,7 @@ def project(client: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         yield name, tmp_path
     finally:
-        label = {"label": f"{LABEL}={name}"}
-        for c in client.containers.list(all=True, filters=label):
-            try:
-                c.remove(force=True, v=True)
-            except Exception:
-                pass
-        for n in client.networks.list(filters=label):
-            try:
-                n.remove()
-            except Exception:
-                pass
+        remove_project(client, name)
 
 
 def _composer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
