@@ -27,3 +27,32 @@ def remove_project(client: Any, name: str, volumes: Iterable[str] = ()) -> None:
     for v in [*client.volumes.list(filters=label), *leftovers]:
         with contextlib.suppress(Exception):
             (client.volumes.get(v) if isinstance(v, str) else v).remove(force=True)
+
+
+def remove_images(client: Any, name: str) -> None:
+    """Remove the images labelled with project ``name``: what it built, and the classic
+    builder's intermediate images, which carry the label too (children first, so a
+    few rounds)."""
+    label = {"label": f"{PROJECT_LABEL}={name}"}
+    for _ in range(4):
+        images = client.images.list(all=True, filters=label)
+        if not images:
+            return
+        for image in images:
+            with contextlib.suppress(Exception):
+                client.images.remove(image.id, force=True)
+
+
+def engine_client(image: str) -> Any:
+    """A docker SDK client for the engine the tests use; skips the test when there is
+    no engine or no ``image`` on it."""
+    import pytest
+
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+        client.images.get(image)
+    except Exception as exc:  # no engine, or no image: nothing to test against
+        pytest.skip(f"no usable engine: {exc}")
+    return client

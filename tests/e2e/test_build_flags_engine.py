@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from .cleanup import engine_client, remove_images
+
 pytestmark = pytest.mark.engine
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -31,27 +33,7 @@ RUN cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memor
 
 @pytest.fixture(scope="module")
 def engine() -> Any:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-        client.images.get(IMAGE)
-    except Exception as exc:  # no engine, or no busybox: nothing to test against
-        pytest.skip(f"no usable engine: {exc}")
-    return client
-
-
-def _remove_images(client: Any, name: str) -> None:
-    # The classic builder's intermediate images carry the label too; children go first.
-    for _ in range(4):
-        images = client.images.list(all=True, filters={"label": f"{PROJECT_LABEL}={name}"})
-        if not images:
-            return
-        for image in images:
-            try:
-                client.images.remove(image.id, force=True)
-            except Exception:
-                pass
+    return engine_client(IMAGE)
 
 
 @pytest.fixture
@@ -70,7 +52,7 @@ def project(engine: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         yield name, tmp_path
     finally:
-        _remove_images(engine, name)
+        remove_images(engine, name)
 
 
 def composer(run_composer: Any, name: str, folder: Path, *args: str) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .cleanup import remove_project
+from .cleanup import engine_client, remove_images, remove_project
 
 pytestmark = pytest.mark.engine
 
@@ -31,14 +31,7 @@ SLOW = 120.0  # hang guard only
 
 @pytest.fixture(scope="module")
 def engine() -> Any:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-        client.images.get(IMAGE)
-    except Exception as exc:  # no engine, or no busybox: nothing to test against
-        pytest.skip(f"no usable engine: {exc}")
-    return client
+    return engine_client(IMAGE)
 
 
 @dataclass
@@ -81,18 +74,7 @@ class Proj:
 
 def _remove(client: Any, name: str, leftovers: list[str]) -> None:
     remove_project(client, name, leftovers)
-    label = {"label": f"{PROJECT_LABEL}={name}"}
-    # Built images and the classic builder's intermediate ones carry the label too;
-    # children go first, so a few rounds.
-    for _ in range(4):
-        images = client.images.list(all=True, filters=label)
-        if not images:
-            break
-        for image in images:
-            try:
-                client.images.remove(image.id, force=True)
-            except Exception:
-                pass
+    remove_images(client, name)
 
 
 @pytest.fixture
