@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from composer.config.interpolation import _NAME_CHARS
+from composer.config.interpolation import _NAME_CHARS, _first_closing_brace
 
 __all__ = ["Variable", "extract_variables"]
 
@@ -47,25 +47,6 @@ _PATTERN = re.compile(
 )
 # Where a braced expression's name ends (Go's IndexFunc over ASCII name runes).
 _NAME_END = re.compile("[^A-Za-z0-9_]")
-
-
-def _first_closing_brace(s: str) -> int:
-    """compose-go's getFirstBraceClosingIndex: every ``{`` opens, and the character
-    after it is skipped."""
-    depth = 0
-    i = 0
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        if c == "{":
-            depth += 1
-            i += 1
-        i += 1
-    return -1
 
 
 def _scan(text: str, out: list[Variable]) -> None:
