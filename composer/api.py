@@ -455,7 +455,8 @@ class Compose:
         """Build the images of the services that have a ``build:`` section, present or
         not; raises :class:`~composer.errors.BuildError` naming the failed step."""
         opts = options or BuildOptions()
-        plan = build_plan.plan_build(_model(project), {}, build_plan.BuildPlanOptions(
+        model = _model(project)
+        plan = build_plan.plan_build(model, {}, build_plan.BuildPlanOptions(
             services=opts.services, no_deps=not opts.with_dependencies, force=True,
             build_args=opts.build_args, environment=project.environment,
             no_cache=opts.no_cache, pull=opts.pull, quiet=opts.quiet))
@@ -464,7 +465,7 @@ class Compose:
         if opts.push:
             # As v2 with the classic builder: push only once the builds succeeded.
             outcome.warnings.extend(await images_runtime.push_services(
-                self.backend, _model(project), images_runtime.PushOptions(
+                self.backend, model, images_runtime.PushOptions(
                     services=opts.services, include_deps=opts.with_dependencies,
                     quiet=opts.quiet, dry_run=opts.dry_run), events=self.events))
         return outcome

@@ -31,7 +31,7 @@ from composer.model.naming import service_image
 from composer.model.project import Project, ServiceConfig
 from composer.plan.plan import Plan
 
-__all__ = ["BUILD_IMAGE", "BuildPlanOptions", "build_request", "plan_build"]
+__all__ = ["BUILD_IMAGE", "BuildPlanOptions", "build_request", "plan_build", "select_services"]
 
 #: A plan operation: build ``request`` (a BuildRequest); args ``service``, ``image``.
 BUILD_IMAGE = "BuildImage"
@@ -63,14 +63,17 @@ class BuildPlanOptions:
     quiet: bool = False
 
 
-def _selected(project: Project, services: Sequence[str], no_deps: bool) -> list[str]:
+def select_services(project: Project, services: Sequence[str], *,
+                    with_dependencies: bool) -> list[str]:
+    """``services`` (empty: all), with what they depend on when ``with_dependencies``,
+    in project order; :class:`~composer.errors.ValidationError` for an unknown name."""
     for name in services:
         if name not in project.services:
             raise ValidationError(f"no such service: {name}")
     if not services:
         return list(project.services)
     chosen = set(services)
-    if not no_deps:
+    if with_dependencies:
         graph = build_graph({n: s.raw or s.to_dict() for n, s in project.services.items()})
         chosen |= dependencies_of(graph, list(services))
     return [name for name in project.services if name in chosen]
@@ -153,7 +156,7 @@ def plan_build(project: Project, image_ids: Mapping[str, str | None],
     opts = options or BuildPlanOptions()
     plan = Plan(project=project.name)
     seen: set[str] = set()
-    for name in _selected(project, opts.services, opts.no_deps):
+    for name in select_services(project, opts.services, with_dependencies=not opts.no_deps):
         service = project.services[name]
         if service.build is None:
             continue

@@ -44,12 +44,10 @@ from composer.errors import (
     EngineError,
     ExecutionError,
     StepFailure,
-    ValidationError,
 )
-from composer.graph import build_graph, dependencies_of
 from composer.model.naming import service_image
 from composer.model.project import Project
-from composer.plan.build import BUILD_IMAGE
+from composer.plan.build import BUILD_IMAGE, select_services
 from composer.plan.plan import PULL_IMAGE, Plan
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
 
@@ -286,19 +284,6 @@ class PullOptions:
     quiet: bool = False
 
 
-def _selection(project: Project, services: Sequence[str], with_deps: bool) -> list[str]:
-    for name in services:
-        if name not in project.services:
-            raise ValidationError(f"no such service: {name}")
-    if not services:
-        return list(project.services)
-    chosen = set(services)
-    if with_deps:
-        graph = build_graph({n: s.raw or s.to_dict() for n, s in project.services.items()})
-        chosen |= dependencies_of(graph, list(services))
-    return [name for name in project.services if name in chosen]
-
-
 async def pull_services(backend: Backend, project: Project, options: PullOptions | None = None,
                         *, events: Reporter | None = None) -> list[str]:
     """Pull the services' images (see the module docstring); returns warnings.
@@ -310,7 +295,7 @@ async def pull_services(backend: Backend, project: Project, options: PullOptions
     report = None if opts.quiet else events
     wanted: dict[str, str] = {}  # image -> first service using it
     buildable: dict[str, bool] = {}
-    for name in _selection(project, opts.services, opts.include_deps):
+    for name in select_services(project, opts.services, with_dependencies=opts.include_deps):
         service = project.services[name]
         if not service.image:
             _emit(report, name, "Skipped - No image to be pulled", DONE)
@@ -402,7 +387,7 @@ async def push_services(backend: Backend, project: Project, options: PushOptions
     opts = options or PushOptions()
     report = None if opts.quiet else events
     jobs: list[tuple[str, str]] = []
-    for name in _selection(project, opts.services, opts.include_deps):
+    for name in select_services(project, opts.services, with_dependencies=opts.include_deps):
         service = project.services[name]
         if service.build is None or not service.image:
             _emit(report, name, "Skipped", DONE)
