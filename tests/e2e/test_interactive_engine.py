@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from .cleanup import remove_project
+from .cleanup import engine_client, remove_project
 
 pytestmark = pytest.mark.engine
 
@@ -75,14 +75,7 @@ def clean_environ() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    docker = pytest.importorskip("docker")
-    try:
-        found = docker.from_env(timeout=30)
-        found.ping()
-        found.images.get(IMAGE)
-    except Exception as exc:  # any failure here means: no usable engine
-        pytest.skip(f"no usable container engine: {exc}")
-    return found
+    return engine_client(IMAGE)
 
 
 def _remove(client: Any, name: str) -> None:

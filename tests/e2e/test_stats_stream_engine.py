@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .cleanup import remove_project
+from .cleanup import engine_client, remove_project
 
 pytestmark = pytest.mark.engine
 
@@ -39,14 +39,7 @@ services:
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    docker = pytest.importorskip("docker")
-    try:
-        found = docker.from_env(timeout=30)
-        found.ping()
-        found.images.get("busybox:latest")
-    except Exception as exc:
-        pytest.skip(f"no usable engine: {exc}")
-    return found
+    return engine_client("busybox:latest")
 
 
 def _env() -> dict[str, str]:
