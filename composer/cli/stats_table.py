@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from composer.model.gofloat import format_g
+
 __all__ = ["StatsRow", "bytes_size", "human_size", "json_lines", "row", "table"]
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
@@ -26,26 +28,16 @@ def _scaled(size: float, base: float, units: Sequence[str]) -> tuple[float, str]
     return size, units[i]
 
 
-def _go_g(value: float, precision: int) -> str:
-    text = f"{value:.{precision}g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = exp[0]
-        digits = exp[1:].lstrip("0").rjust(2, "0")
-        text = f"{mantissa}e{sign}{digits}"
-    return text
-
-
 def bytes_size(size: float) -> str:
     """go-units' ``BytesSize``: ``%.4g`` in binary units (``1.5MiB``)."""
     value, unit = _scaled(size, 1024.0, _BINARY)
-    return _go_g(value, 4) + unit
+    return format_g(value, 4) + unit
 
 
 def human_size(size: float) -> str:
     """go-units' ``HumanSizeWithPrecision(size, 3)``: decimal units (``1.2kB``)."""
     value, unit = _scaled(size, 1000.0, _DECIMAL)
-    return _go_g(value, 3) + unit
+    return format_g(value, 3) + unit
 
 
 @dataclass(frozen=True, slots=True)

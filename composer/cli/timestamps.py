@@ -22,7 +22,7 @@ _SECONDS = re.compile(r"\d+(\.\d{1,9})?")
 def engine_timestamp(value: str, now: float) -> str:
     """``value`` as the engine's ``seconds[.nanos]``; ``now`` is the reference for
     durations. Raises :class:`UsageError` naming the value when it is none of those."""
-    from composer.config.normalize import parse_duration
+    from composer.model.units import parse_duration
 
     text = value.strip()
     if text != "0":

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from composer.config import dotenv
 from composer.errors import EnvFileError
+from composer.model.gofloat import sprint
 
 Lookup = Callable[[str], "str | None"]
 Warn = Callable[[str], None]
@@ -36,34 +36,8 @@ def env_value(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return go_float(value)
+        return sprint(value)
     return str(value)
-
-
-def go_float(value: float) -> str:
-    """``value`` as Go's ``fmt.Sprint`` writes a float64 (``1.0`` -> ``"1"``,
-    ``1e6`` -> ``"1e+06"``)."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if str(value).startswith("-") else "0"
-    sign = "-" if value < 0 else ""
-    # repr() gives the shortest digits that round-trip, as Go's strconv does.
-    parts = Decimal(repr(abs(value))).normalize().as_tuple()
-    digits = "".join(map(str, parts.digits))
-    exp = len(digits) + int(parts.exponent) - 1
-    # strconv's 'g' with the shortest digits switches to %e at exponents < -4 or >= 6.
-    if exp < -4 or exp >= 6:
-        tail = digits[1:]
-        out = digits[0] + ("." + tail if tail else "")
-        return f"{sign}{out}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    if exp < 0:
-        return f"{sign}0.{'0' * (-exp - 1)}{digits}"
-    if len(digits) <= exp + 1:
-        return f"{sign}{digits}{'0' * (exp + 1 - len(digits))}"
-    return f"{sign}{digits[: exp + 1]}.{digits[exp + 1:]}"
 
 
 def resolve_environment_entries(

@@ -77,7 +77,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import decimal
 import gc
 import itertools
 import os
@@ -89,6 +88,7 @@ from typing import Any, NoReturn
 import yaml
 
 from composer.errors import Mark, YamlError, format_path
+from composer.model.gofloat import sprint
 
 KeyPath = tuple[str | int, ...]
 
@@ -397,30 +397,6 @@ def _kind_of(value: Any) -> str:
     return "a string"
 
 
-def _go_float(value: float) -> str:
-    """Go's %v of a float64: shortest digits, exponent form outside [1e-4, 1e6)."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    sign, digits, exponent = decimal.Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits))
-    point = len(text) + exponent  # digits before the decimal point
-    if value == 0:
-        body = "0"
-    elif point - 1 < -4 or point - 1 >= 6:
-        body = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        body += f"e{'-' if point - 1 < 0 else '+'}{abs(point - 1):02d}"
-    elif point <= 0:
-        body = "0." + "0" * -point + text
-    elif point >= len(text):
-        body = text + "0" * (point - len(text))
-    else:
-        body = text[:point] + "." + text[point:]
-    return ("-" if sign else "") + body
-
-
 def go_text(value: Any) -> str:
     """A scalar as Go's ``%v`` writes it: ``true``, ``1e+06``, ``<nil>``."""
     if value is None:
@@ -428,7 +404,7 @@ def go_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _go_float(value)
+        return sprint(value)
     return str(value)
 
 
@@ -441,7 +417,7 @@ def _go_repr(value: Any) -> str:
     if isinstance(value, int):
         return str(value) if value <= _INT64_MAX else hex(value)
     if isinstance(value, float):
-        return _go_float(value)
+        return sprint(value)
     if isinstance(value, Timestamp):
         return value.source
     return str(value)

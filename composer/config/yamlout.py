@@ -17,6 +17,7 @@ import yaml
 
 from composer.config.source import Timestamp, go_text, resolve_scalar
 from composer.errors import ConfigError
+from composer.model.gofloat import json64
 
 _TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs", "models")
 
@@ -107,21 +108,12 @@ def dump_json(data: Any, *, escape: bool = False) -> str:
 
 
 def _go_float(value: float) -> str:
-    """A float as Go's encoding/json writes it (``50`` not ``50.0``, ``1e+21``)."""
-    if value != value or value in (float("inf"), float("-inf")):
+    """A float as Go's encoding/json writes it (``50`` not ``50.0``, ``0.00001``, ``1e+21``)."""
+    try:
+        return json64(value)
+    except ValueError:
         # As v2: JSON has no infinity nor NaN (YAML's .inf and .nan).
-        raise ConfigError(f"json: unsupported value: {go_text(value)}")
-    if value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    import json
-
-    text = json.dumps(value)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = "-" if exp.startswith("-") else "+"
-        digits = exp.lstrip("+-").lstrip("0")
-        text = f"{mantissa}e{sign}{digits.zfill(2)}"
-    return text
+        raise ConfigError(f"json: unsupported value: {go_text(value)}") from None
 
 
 # Struct fields v2 leaves out of YAML when null or empty (Go's omitempty);

@@ -1,7 +1,8 @@
-"""Table-driven conversion between canonical dicts and the frozen model classes.
+"""Conversion between canonical dicts and the frozen model classes, by the field table.
 
-Each model class gets a :class:`Codec`: the canonical keys in compose-go's field
-order, the attribute each fills, and a load/dump pair for its value. Only keys
+Each model class gets a :class:`Codec`, derived (:func:`bind`) from its struct in
+:mod:`composer.model.fields`: the canonical keys in compose-go's field order, the
+attribute each fills, and a load/dump pair for its value by the field's kind. Only keys
 present in the input are converted, and a value of ``None`` on an attribute means
 "absent", so ``dump(load(d)) == d`` without tracking anything else. Keys a class
 does not know are kept (frozen) in its ``extensions`` and written back as they were.
@@ -15,6 +16,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeVar, dataclass_transform
 
+from composer.model.fields import ALWAYS, Field, Kind, Struct
 from composer.model.units import format_duration, parse_bytes, parse_duration
 
 _T = TypeVar("_T")
@@ -130,7 +132,7 @@ def thaw(value: Any) -> Any:
     return value
 
 
-# Loaders and dumpers of the common value shapes.
+# Loaders and dumpers of the value shapes, by the field table's kinds.
 def load_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
@@ -145,6 +147,14 @@ def load_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def dump_map(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
+
+
+def load_options(value: Mapping[str, Any]) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({k: tuple(v) for k, v in value.items()})
+
+
+def dump_options(value: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in value.items()}
 
 
 # The same few durations and sizes recur across services ("30s", "512m"), and
@@ -176,31 +186,53 @@ def dump_file_mode(value: int) -> str:
     return f"0{value:o}"
 
 
-DURATION: tuple[Load, Dump] = (load_duration, format_duration)
-BYTES: tuple[Load, Dump] = (load_bytes, dump_bytes)
-TUPLE: tuple[Load, Dump] = (load_tuple, dump_list)
-MAP: tuple[Load, Dump] = (load_map, dump_map)
-PLAIN: tuple[None, None] = (None, None)
+Pair = tuple[Load | None, Dump | None]
+_PLAIN: Pair = (None, None)
+_TUPLE: Pair = (load_tuple, dump_list)
+_MAP: Pair = (load_map, dump_map)
+_BY_KIND: dict[Kind, Pair] = {
+    Kind.STR: _PLAIN,
+    Kind.BOOL: _PLAIN,
+    Kind.INT: _PLAIN,
+    Kind.FLOAT32: _PLAIN,
+    Kind.DEVICE_COUNT: _PLAIN,
+    Kind.ANY: _PLAIN,
+    Kind.BYTES: (load_bytes, dump_bytes),
+    Kind.DURATION: (load_duration, format_duration),
+    Kind.FILE_MODE: (load_file_mode, dump_file_mode),
+    Kind.STRINGS: _TUPLE,
+    Kind.COMMAND: _TUPLE,
+    Kind.HEALTHCHECK_TEST: _TUPLE,
+    Kind.HOSTS: _TUPLE,
+    Kind.SSH: _TUPLE,
+    Kind.STR_MAP: _MAP,
+    Kind.ENV_MAP: _MAP,
+    Kind.OPTIONS: (load_options, dump_options),
+}
 
 
 class Codec:
-    """Loads one model class from its canonical dict and dumps it back."""
+    """Loads one model class from its canonical dict and dumps it back.
+
+    ``entries`` are ``(key, attr, (load, dump))`` in the order keys are written;
+    ``nullable`` the keys whose ``None`` is written as ``null``.
+    """
 
     __slots__ = ("by_key", "cls", "nullable", "order")
 
     def __init__(
         self,
         cls: type,
-        fields: Iterable[tuple[str, str, tuple[Load | None, Dump | None]]],
+        entries: Iterable[tuple[str, str, Pair]],
         *,
         nullable: Iterable[str] = (),
     ) -> None:
         self.cls = cls
-        entries = list(fields)
+        rows = list(entries)
         self.by_key: dict[str, tuple[str, Load | None]] = {
-            key: (attr, conv[0]) for key, attr, conv in entries}
+            key: (attr, conv[0]) for key, attr, conv in rows}
         self.order: tuple[tuple[str, str, Dump | None], ...] = tuple(
-            (key, attr, conv[1]) for key, attr, conv in entries)
+            (key, attr, conv[1]) for key, attr, conv in rows)
         # Keys Go writes even when unset (no `omitempty`): None dumps as null.
         self.nullable = frozenset(nullable)
 
@@ -281,3 +313,58 @@ def nested_map(codec: Codec) -> tuple[Load, Dump]:
         return {k: None if v is None else dump(v) for k, v in value.items()}
 
     return load_all, dump_all
+
+
+# Attributes of a model class that are not compose-go fields.
+_OWN_ATTRS = frozenset({"extensions", "raw", "name"})
+
+
+def bind(classes: Mapping[Struct, type]) -> dict[Struct, Codec]:
+    """The codec of each model class, derived from its struct in the field table.
+
+    Every field of the struct must be an attribute of the class and every
+    attribute of the class a field (but ``extensions``, ``raw`` and a service's
+    ``name``): a model that drifted from the table fails at import. A kind's
+    values load and dump as :data:`_BY_KIND` says; struct kinds nest the codec of
+    their struct's class; ``ULIMITS``/``ENV_FILES`` use the class's own
+    ``from_value``/``to_value`` (compose-go's custom JSON forms of those two).
+    """
+    codecs: dict[Struct, Codec] = {}
+
+    def codec(struct: Struct) -> Codec:
+        found = codecs.get(struct)
+        if found is not None:
+            return found
+        cls = classes[struct]
+        attrs = {f.name for f in dataclasses.fields(cls)}
+        table = {f.attr for f in struct.fields.values()}
+        if not table <= attrs or not attrs - table <= _OWN_ATTRS:
+            raise TypeError(f"{cls.__name__} differs from {struct.name}: "
+                            f"{sorted(table ^ (attrs - _OWN_ATTRS))}")
+        rows = [(f.key, f.attr, pair(f)) for f in struct.fields.values()]
+        nullable = [f.key for f in struct.fields.values()
+                    if f.kind is Kind.COMMAND and f.omit is ALWAYS]
+        found = codecs[struct] = Codec(cls, rows, nullable=nullable)
+        return found
+
+    def pair(field: Field) -> Pair:
+        if field.item is None:
+            return _BY_KIND[field.kind]
+        if field.kind is Kind.STRUCT:
+            return nested(codec(field.item))
+        if field.kind is Kind.LIST:
+            return nested_tuple(codec(field.item))
+        if field.kind is Kind.MAP:
+            return nested_map(codec(field.item))
+        cls: Any = classes[field.item]
+        if field.kind is Kind.ULIMITS:
+            return (lambda v: MappingProxyType({k: cls.from_value(x) for k, x in v.items()}),
+                    lambda v: {k: x.to_value() for k, x in v.items()})
+        if field.kind is Kind.ENV_FILES:
+            return (lambda v: tuple(cls.from_value(x) for x in v),
+                    lambda v: [x.to_value() for x in v])
+        raise TypeError(f"{field!r}: no model form for this kind")
+
+    for struct in classes:
+        codec(struct)
+    return codecs

@@ -14,9 +14,11 @@ Conventions shared by every class:
 * keys a class does not know (``x-`` extensions included) are kept, frozen, in its
   ``extensions`` and written back by ``to_dict``.
 
-Fields are declared in compose-go's order, which is also the order ``to_dict``
-writes them in (v2's own order). Strings are kept exactly as given: the loader's
-values, not re-escaped for printing.
+Each class is the model of one struct of compose-go's field table
+(:mod:`composer.model.fields`), which says how its dict keys load and dump (in
+compose-go's order, v2's own, which ``to_dict`` writes): a class whose attributes
+differ from its struct's fields fails at import. Strings are kept exactly as given:
+the loader's values, not re-escaped for printing.
 """
 
 from __future__ import annotations
@@ -26,23 +28,8 @@ from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
-from composer.model._codec import (
-    BYTES,
-    DURATION,
-    EMPTY,
-    MAP,
-    PLAIN,
-    TUPLE,
-    Codec,
-    dump_file_mode,
-    freeze,
-    load_file_mode,
-    model,
-    nested,
-    nested_map,
-    nested_tuple,
-    thaw,
-)
+from composer.model import fields
+from composer.model._codec import EMPTY, Codec, bind, freeze, model, thaw
 
 __all__ = [
     "BindOptions",
@@ -57,6 +44,7 @@ __all__ = [
     "DevelopConfig",
     "DiscreteResource",
     "EnvFile",
+    "ExtendsConfig",
     "FileObjectConfig",
     "FileReference",
     "GenericResource",
@@ -94,7 +82,6 @@ __all__ = [
 Strings = tuple[str, ...]
 StrMap = Mapping[str, str]
 Extensions = Mapping[str, Any]
-
 
 
 # --- small value types -------------------------------------------------------
@@ -138,17 +125,6 @@ class Ulimit:
         return soft, self.hard if self.hard is not None else soft
 
 
-def _load_ulimits(value: Mapping[str, Any]) -> Mapping[str, Ulimit]:
-    return MappingProxyType({k: Ulimit.from_value(v) for k, v in value.items()})
-
-
-def _dump_ulimits(value: Mapping[str, Ulimit]) -> dict[str, Any]:
-    return {k: v.to_value() for k, v in value.items()}
-
-
-_ULIMITS = (_load_ulimits, _dump_ulimits)
-
-
 @model
 class EnvFile:
     """An ``env_file`` entry (only present when env files were not resolved yet).
@@ -184,10 +160,6 @@ class EnvFile:
         return out
 
 
-_ENV_FILES = (lambda v: tuple(EnvFile.from_value(x) for x in v),
-              lambda v: [x.to_value() for x in v])
-
-
 @model
 class FileReference:
     """A service's reference to a secret or config: ``{source, target, uid, gid, mode}``."""
@@ -200,15 +172,6 @@ class FileReference:
     extensions: Extensions = EMPTY
 
 
-_FILE_REFERENCE = Codec(FileReference, [
-    ("source", "source", PLAIN),
-    ("target", "target", PLAIN),
-    ("uid", "uid", PLAIN),
-    ("gid", "gid", PLAIN),
-    ("mode", "mode", (load_file_mode, dump_file_mode)),
-])
-
-
 @model
 class ServiceHook:
     """A ``post_start``/``pre_stop`` hook, or a watch rule's ``exec``."""
@@ -219,15 +182,6 @@ class ServiceHook:
     working_dir: str | None = None
     environment: Mapping[str, str | None] | None = None
     extensions: Extensions = EMPTY
-
-
-_HOOK = Codec(ServiceHook, [
-    ("command", "command", TUPLE),
-    ("user", "user", PLAIN),
-    ("privileged", "privileged", PLAIN),
-    ("working_dir", "working_dir", PLAIN),
-    ("environment", "environment", MAP),
-], nullable=("command",))
 
 
 # --- build -------------------------------------------------------------------
@@ -263,34 +217,6 @@ class BuildConfig:
     extensions: Extensions = EMPTY
 
 
-_BUILD = Codec(BuildConfig, [
-    ("context", "context", PLAIN),
-    ("dockerfile", "dockerfile", PLAIN),
-    ("dockerfile_inline", "dockerfile_inline", PLAIN),
-    ("entitlements", "entitlements", TUPLE),
-    ("args", "args", MAP),
-    ("provenance", "provenance", PLAIN),
-    ("sbom", "sbom", PLAIN),
-    ("ssh", "ssh", TUPLE),
-    ("labels", "labels", MAP),
-    ("cache_from", "cache_from", TUPLE),
-    ("cache_to", "cache_to", TUPLE),
-    ("no_cache", "no_cache", PLAIN),
-    ("additional_contexts", "additional_contexts", MAP),
-    ("pull", "pull", PLAIN),
-    ("extra_hosts", "extra_hosts", TUPLE),
-    ("isolation", "isolation", PLAIN),
-    ("network", "network", PLAIN),
-    ("target", "target", PLAIN),
-    ("secrets", "secrets", nested_tuple(_FILE_REFERENCE)),
-    ("shm_size", "shm_size", BYTES),
-    ("tags", "tags", TUPLE),
-    ("ulimits", "ulimits", _ULIMITS),
-    ("platforms", "platforms", TUPLE),
-    ("privileged", "privileged", PLAIN),
-])
-
-
 # --- develop -----------------------------------------------------------------
 
 @model
@@ -307,26 +233,12 @@ class WatchTrigger:
     extensions: Extensions = EMPTY
 
 
-_TRIGGER = Codec(WatchTrigger, [
-    ("path", "path", PLAIN),
-    ("action", "action", PLAIN),
-    ("target", "target", PLAIN),
-    ("exec", "exec", nested(_HOOK)),
-    ("include", "include", TUPLE),
-    ("ignore", "ignore", TUPLE),
-    ("initial_sync", "initial_sync", PLAIN),
-])
-
-
 @model
 class DevelopConfig:
     """``develop:``."""
 
     watch: tuple[WatchTrigger, ...] | None = None
     extensions: Extensions = EMPTY
-
-
-_DEVELOP = Codec(DevelopConfig, [("watch", "watch", nested_tuple(_TRIGGER))])
 
 
 # --- blkio -------------------------------------------------------------------
@@ -349,10 +261,6 @@ class ThrottleDevice:
     extensions: Extensions = EMPTY
 
 
-_WEIGHT_DEVICE = Codec(WeightDevice, [("Path", "path", PLAIN), ("Weight", "weight", PLAIN)])
-_THROTTLE_DEVICE = Codec(ThrottleDevice, [("Path", "path", PLAIN), ("Rate", "rate", BYTES)])
-
-
 @model
 class BlkioConfig:
     """``blkio_config:``."""
@@ -364,16 +272,6 @@ class BlkioConfig:
     device_write_bps: tuple[ThrottleDevice, ...] | None = None
     device_write_iops: tuple[ThrottleDevice, ...] | None = None
     extensions: Extensions = EMPTY
-
-
-_BLKIO = Codec(BlkioConfig, [
-    ("weight", "weight", PLAIN),
-    ("weight_device", "weight_device", nested_tuple(_WEIGHT_DEVICE)),
-    ("device_read_bps", "device_read_bps", nested_tuple(_THROTTLE_DEVICE)),
-    ("device_read_iops", "device_read_iops", nested_tuple(_THROTTLE_DEVICE)),
-    ("device_write_bps", "device_write_bps", nested_tuple(_THROTTLE_DEVICE)),
-    ("device_write_iops", "device_write_iops", nested_tuple(_THROTTLE_DEVICE)),
-])
 
 
 # --- deploy ------------------------------------------------------------------
@@ -393,15 +291,6 @@ class DeviceRequest:
     extensions: Extensions = EMPTY
 
 
-_DEVICE_REQUEST = Codec(DeviceRequest, [
-    ("capabilities", "capabilities", TUPLE),
-    ("driver", "driver", PLAIN),
-    ("count", "count", PLAIN),
-    ("device_ids", "device_ids", TUPLE),
-    ("options", "options", MAP),
-])
-
-
 @model
 class DiscreteResource:
     """``discrete_resource_spec``: ``kind`` and an integer ``value``."""
@@ -419,12 +308,6 @@ class GenericResource:
     extensions: Extensions = EMPTY
 
 
-_GENERIC_RESOURCE = Codec(GenericResource, [
-    ("discrete_resource_spec", "discrete_resource_spec",
-     nested(Codec(DiscreteResource, [("kind", "kind", PLAIN), ("value", "value", PLAIN)]))),
-])
-
-
 @model
 class Resource:
     """``limits`` or ``reservations``: cpus as a float, memory in bytes."""
@@ -437,15 +320,6 @@ class Resource:
     extensions: Extensions = EMPTY
 
 
-_RESOURCE = Codec(Resource, [
-    ("cpus", "cpus", PLAIN),
-    ("memory", "memory", BYTES),
-    ("pids", "pids", PLAIN),
-    ("devices", "devices", nested_tuple(_DEVICE_REQUEST)),
-    ("generic_resources", "generic_resources", nested_tuple(_GENERIC_RESOURCE)),
-])
-
-
 @model
 class Resources:
     """``deploy.resources``."""
@@ -453,12 +327,6 @@ class Resources:
     limits: Resource | None = None
     reservations: Resource | None = None
     extensions: Extensions = EMPTY
-
-
-_RESOURCES = Codec(Resources, [
-    ("limits", "limits", nested(_RESOURCE)),
-    ("reservations", "reservations", nested(_RESOURCE)),
-])
 
 
 @model
@@ -474,16 +342,6 @@ class UpdateConfig:
     extensions: Extensions = EMPTY
 
 
-_UPDATE = Codec(UpdateConfig, [
-    ("parallelism", "parallelism", PLAIN),
-    ("delay", "delay", DURATION),
-    ("failure_action", "failure_action", PLAIN),
-    ("monitor", "monitor", DURATION),
-    ("max_failure_ratio", "max_failure_ratio", PLAIN),
-    ("order", "order", PLAIN),
-])
-
-
 @model
 class RestartPolicy:
     """``deploy.restart_policy``; delay and window in nanoseconds."""
@@ -493,14 +351,6 @@ class RestartPolicy:
     max_attempts: int | None = None
     window: int | None = None
     extensions: Extensions = EMPTY
-
-
-_RESTART_POLICY = Codec(RestartPolicy, [
-    ("condition", "condition", PLAIN),
-    ("delay", "delay", DURATION),
-    ("max_attempts", "max_attempts", PLAIN),
-    ("window", "window", DURATION),
-])
 
 
 @model
@@ -521,14 +371,6 @@ class Placement:
     extensions: Extensions = EMPTY
 
 
-_PLACEMENT = Codec(Placement, [
-    ("constraints", "constraints", TUPLE),
-    ("preferences", "preferences",
-     nested_tuple(Codec(PlacementPreference, [("spread", "spread", PLAIN)]))),
-    ("max_replicas_per_node", "max_replicas_per_node", PLAIN),
-])
-
-
 @model
 class Deploy:
     """``deploy:``. v2 always prints ``resources`` and ``placement`` (maybe empty)."""
@@ -545,19 +387,6 @@ class Deploy:
     extensions: Extensions = EMPTY
 
 
-_DEPLOY = Codec(Deploy, [
-    ("mode", "mode", PLAIN),
-    ("replicas", "replicas", PLAIN),
-    ("labels", "labels", MAP),
-    ("update_config", "update_config", nested(_UPDATE)),
-    ("rollback_config", "rollback_config", nested(_UPDATE)),
-    ("resources", "resources", nested(_RESOURCES)),
-    ("restart_policy", "restart_policy", nested(_RESTART_POLICY)),
-    ("placement", "placement", nested(_PLACEMENT)),
-    ("endpoint_mode", "endpoint_mode", PLAIN),
-])
-
-
 # --- other service parts -----------------------------------------------------
 
 @model
@@ -570,11 +399,6 @@ class CredentialSpec:
     extensions: Extensions = EMPTY
 
 
-_CREDENTIAL_SPEC = Codec(CredentialSpec, [
-    ("config", "config", PLAIN), ("file", "file", PLAIN), ("registry", "registry", PLAIN),
-])
-
-
 @model
 class DependsOn:
     """One ``depends_on`` entry."""
@@ -583,13 +407,6 @@ class DependsOn:
     restart: bool | None = None
     required: bool | None = None
     extensions: Extensions = EMPTY
-
-
-_DEPENDS_ON = Codec(DependsOn, [
-    ("condition", "condition", PLAIN),
-    ("restart", "restart", PLAIN),
-    ("required", "required", PLAIN),
-])
 
 
 @model
@@ -602,12 +419,6 @@ class DeviceMapping:
     extensions: Extensions = EMPTY
 
 
-_DEVICE = Codec(DeviceMapping, [
-    ("source", "source", PLAIN), ("target", "target", PLAIN),
-    ("permissions", "permissions", PLAIN),
-])
-
-
 @model
 class ServiceProvider:
     """``provider:``: a service run by a plugin; every option is a list of strings."""
@@ -617,11 +428,13 @@ class ServiceProvider:
     extensions: Extensions = EMPTY
 
 
-_PROVIDER = Codec(ServiceProvider, [
-    ("type", "type", PLAIN),
-    ("options", "options", (lambda v: MappingProxyType({k: tuple(x) for k, x in v.items()}),
-                            lambda v: {k: list(x) for k, x in v.items()})),
-])
+@model
+class ExtendsConfig:
+    """``extends:`` as compose-go keeps it (the loader resolves it away)."""
+
+    file: str | None = None
+    service: str | None = None
+    extensions: Extensions = EMPTY
 
 
 @model
@@ -638,17 +451,6 @@ class Healthcheck:
     extensions: Extensions = EMPTY
 
 
-_HEALTHCHECK = Codec(Healthcheck, [
-    ("test", "test", TUPLE),
-    ("timeout", "timeout", DURATION),
-    ("interval", "interval", DURATION),
-    ("retries", "retries", PLAIN),
-    ("start_period", "start_period", DURATION),
-    ("start_interval", "start_interval", DURATION),
-    ("disable", "disable", PLAIN),
-])
-
-
 @model
 class Logging:
     """``logging:``."""
@@ -658,9 +460,6 @@ class Logging:
     extensions: Extensions = EMPTY
 
 
-_LOGGING = Codec(Logging, [("driver", "driver", PLAIN), ("options", "options", MAP)])
-
-
 @model
 class ServiceModel:
     """A service's ``models`` entry."""
@@ -668,11 +467,6 @@ class ServiceModel:
     endpoint_var: str | None = None
     model_var: str | None = None
     extensions: Extensions = EMPTY
-
-
-_SERVICE_MODEL = Codec(ServiceModel, [
-    ("endpoint_var", "endpoint_var", PLAIN), ("model_var", "model_var", PLAIN),
-])
 
 
 @model
@@ -691,19 +485,6 @@ class ServiceNetwork:
     extensions: Extensions = EMPTY
 
 
-_SERVICE_NETWORK = Codec(ServiceNetwork, [
-    ("aliases", "aliases", TUPLE),
-    ("driver_opts", "driver_opts", MAP),
-    ("gw_priority", "gw_priority", PLAIN),
-    ("interface_name", "interface_name", PLAIN),
-    ("ipv4_address", "ipv4_address", PLAIN),
-    ("ipv6_address", "ipv6_address", PLAIN),
-    ("link_local_ips", "link_local_ips", TUPLE),
-    ("mac_address", "mac_address", PLAIN),
-    ("priority", "priority", PLAIN),
-])
-
-
 @model
 class PortConfig:
     """One published or exposed port, in the long syntax v2 normalises to."""
@@ -716,17 +497,6 @@ class PortConfig:
     protocol: str | None = None
     app_protocol: str | None = None
     extensions: Extensions = EMPTY
-
-
-_PORT = Codec(PortConfig, [
-    ("name", "name", PLAIN),
-    ("mode", "mode", PLAIN),
-    ("host_ip", "host_ip", PLAIN),
-    ("target", "target", PLAIN),
-    ("published", "published", PLAIN),
-    ("protocol", "protocol", PLAIN),
-    ("app_protocol", "app_protocol", PLAIN),
-])
 
 
 @model
@@ -783,28 +553,6 @@ class VolumeMount:
     extensions: Extensions = EMPTY
 
 
-_VOLUME_MOUNT = Codec(VolumeMount, [
-    ("type", "type", PLAIN),
-    ("source", "source", PLAIN),
-    ("target", "target", PLAIN),
-    ("read_only", "read_only", PLAIN),
-    ("consistency", "consistency", PLAIN),
-    ("bind", "bind", nested(Codec(BindOptions, [
-        ("selinux", "selinux", PLAIN),
-        ("propagation", "propagation", PLAIN),
-        ("create_host_path", "create_host_path", PLAIN),
-        ("recursive", "recursive", PLAIN),
-    ]))),
-    ("volume", "volume", nested(Codec(VolumeOptions, [
-        ("labels", "labels", MAP), ("nocopy", "nocopy", PLAIN), ("subpath", "subpath", PLAIN),
-    ]))),
-    ("tmpfs", "tmpfs", nested(Codec(TmpfsOptions, [
-        ("size", "size", BYTES), ("mode", "mode", PLAIN),
-    ]))),
-    ("image", "image", nested(Codec(ImageOptions, [("subpath", "subpath", PLAIN)]))),
-])
-
-
 # --- the service -------------------------------------------------------------
 
 @model
@@ -846,12 +594,14 @@ class ServiceConfig:
     dns: Strings | None = None
     dns_opt: Strings | None = None
     dns_search: Strings | None = None
+    dockerfile: str | None = None
     domainname: str | None = None
     entrypoint: Strings | None = None
     provider: ServiceProvider | None = None
     environment: Mapping[str, str | None] | None = None
     env_file: tuple[EnvFile, ...] | None = None
     expose: Strings | None = None
+    extends: ExtendsConfig | None = None
     external_links: Strings | None = None
     extra_hosts: Strings | None = None  # "host=ip", sorted, as v2 prints them
     group_add: Strings | None = None
@@ -866,12 +616,15 @@ class ServiceConfig:
     label_file: Strings | None = None
     links: Strings | None = None
     logging: Logging | None = None
+    log_driver: str | None = None
+    log_opt: StrMap | None = None
     mem_limit: int | None = None
     mem_reservation: int | None = None
     memswap_limit: int | None = None
     mem_swappiness: int | None = None
     mac_address: str | None = None
     models: Mapping[str, ServiceModel | None] | None = None
+    net: str | None = None
     network_mode: str | None = None
     networks: Mapping[str, ServiceNetwork | None] | None = None
     oom_kill_disable: bool | None = None
@@ -901,6 +654,7 @@ class ServiceConfig:
     user: str | None = None
     userns_mode: str | None = None
     uts: str | None = None
+    volume_driver: str | None = None
     volumes: tuple[VolumeMount, ...] | None = None
     volumes_from: Strings | None = None
     working_dir: str | None = None
@@ -932,104 +686,14 @@ class ServiceConfig:
         return [h.replace("=", ":", 1) for h in self.extra_hosts or ()]
 
 
-_SERVICE = Codec(ServiceConfig, [
-    ("profiles", "profiles", TUPLE),
-    ("annotations", "annotations", MAP),
-    ("attach", "attach", PLAIN),
-    ("build", "build", nested(_BUILD)),
-    ("develop", "develop", nested(_DEVELOP)),
-    ("blkio_config", "blkio_config", nested(_BLKIO)),
-    ("cap_add", "cap_add", TUPLE),
-    ("cap_drop", "cap_drop", TUPLE),
-    ("cgroup_parent", "cgroup_parent", PLAIN),
-    ("cgroup", "cgroup", PLAIN),
-    ("cpu_count", "cpu_count", PLAIN),
-    ("cpu_percent", "cpu_percent", PLAIN),
-    ("cpu_period", "cpu_period", PLAIN),
-    ("cpu_quota", "cpu_quota", PLAIN),
-    ("cpu_rt_period", "cpu_rt_period", PLAIN),
-    ("cpu_rt_runtime", "cpu_rt_runtime", PLAIN),
-    ("cpus", "cpus", PLAIN),
-    ("cpuset", "cpuset", PLAIN),
-    ("cpu_shares", "cpu_shares", PLAIN),
-    ("command", "command", TUPLE),
-    ("configs", "configs", nested_tuple(_FILE_REFERENCE)),
-    ("container_name", "container_name", PLAIN),
-    ("credential_spec", "credential_spec", nested(_CREDENTIAL_SPEC)),
-    ("depends_on", "depends_on", nested_map(_DEPENDS_ON)),
-    ("deploy", "deploy", nested(_DEPLOY)),
-    ("device_cgroup_rules", "device_cgroup_rules", TUPLE),
-    ("devices", "devices", nested_tuple(_DEVICE)),
-    ("dns", "dns", TUPLE),
-    ("dns_opt", "dns_opt", TUPLE),
-    ("dns_search", "dns_search", TUPLE),
-    ("domainname", "domainname", PLAIN),
-    ("entrypoint", "entrypoint", TUPLE),
-    ("provider", "provider", nested(_PROVIDER)),
-    ("environment", "environment", MAP),
-    ("env_file", "env_file", _ENV_FILES),
-    ("expose", "expose", TUPLE),
-    ("external_links", "external_links", TUPLE),
-    ("extra_hosts", "extra_hosts", TUPLE),
-    ("group_add", "group_add", TUPLE),
-    ("gpus", "gpus", nested_tuple(_DEVICE_REQUEST)),
-    ("hostname", "hostname", PLAIN),
-    ("healthcheck", "healthcheck", nested(_HEALTHCHECK)),
-    ("image", "image", PLAIN),
-    ("init", "init", PLAIN),
-    ("ipc", "ipc", PLAIN),
-    ("isolation", "isolation", PLAIN),
-    ("labels", "labels", MAP),
-    ("label_file", "label_file", TUPLE),
-    ("links", "links", TUPLE),
-    ("logging", "logging", nested(_LOGGING)),
-    ("mem_limit", "mem_limit", BYTES),
-    ("mem_reservation", "mem_reservation", BYTES),
-    ("memswap_limit", "memswap_limit", BYTES),
-    ("mem_swappiness", "mem_swappiness", BYTES),
-    ("mac_address", "mac_address", PLAIN),
-    ("models", "models", nested_map(_SERVICE_MODEL)),
-    ("network_mode", "network_mode", PLAIN),
-    ("networks", "networks", nested_map(_SERVICE_NETWORK)),
-    ("oom_kill_disable", "oom_kill_disable", PLAIN),
-    ("oom_score_adj", "oom_score_adj", PLAIN),
-    ("pid", "pid", PLAIN),
-    ("pids_limit", "pids_limit", PLAIN),
-    ("platform", "platform", PLAIN),
-    ("ports", "ports", nested_tuple(_PORT)),
-    ("privileged", "privileged", PLAIN),
-    ("pull_policy", "pull_policy", PLAIN),
-    ("read_only", "read_only", PLAIN),
-    ("restart", "restart", PLAIN),
-    ("runtime", "runtime", PLAIN),
-    ("scale", "scale", PLAIN),
-    ("secrets", "secrets", nested_tuple(_FILE_REFERENCE)),
-    ("security_opt", "security_opt", TUPLE),
-    ("shm_size", "shm_size", BYTES),
-    ("stdin_open", "stdin_open", PLAIN),
-    ("stop_grace_period", "stop_grace_period", DURATION),
-    ("stop_signal", "stop_signal", PLAIN),
-    ("storage_opt", "storage_opt", MAP),
-    ("sysctls", "sysctls", MAP),
-    ("tmpfs", "tmpfs", TUPLE),
-    ("tty", "tty", PLAIN),
-    ("ulimits", "ulimits", _ULIMITS),
-    ("use_api_socket", "use_api_socket", PLAIN),
-    ("user", "user", PLAIN),
-    ("userns_mode", "userns_mode", PLAIN),
-    ("uts", "uts", PLAIN),
-    ("volumes", "volumes", nested_tuple(_VOLUME_MOUNT)),
-    ("volumes_from", "volumes_from", TUPLE),
-    ("working_dir", "working_dir", PLAIN),
-    ("post_start", "post_start", nested_tuple(_HOOK)),
-    ("pre_stop", "pre_stop", nested_tuple(_HOOK)),
-], nullable=("command", "entrypoint"))
-
-
-def _load_service(data: Mapping[str, Any], name: str) -> ServiceConfig:
+def _load_service(data: Mapping[str, Any], name: str,
+                  extensions: Mapping[str, Any] | None = None) -> ServiceConfig:
     service: ServiceConfig = _SERVICE.load(data)
     state = service.__dict__
     state["name"] = name
+    if extensions:
+        state["extensions"] = MappingProxyType(
+            {**service.extensions, **{k: freeze(v) for k, v in extensions.items()}})
     state["raw"] = MappingProxyType(data) if isinstance(data, dict) else data
     return service
 
@@ -1056,17 +720,6 @@ class IpamConfig:
     extensions: Extensions = EMPTY
 
 
-_IPAM = Codec(IpamConfig, [
-    ("driver", "driver", PLAIN),
-    ("config", "config", nested_tuple(Codec(IpamPool, [
-        ("subnet", "subnet", PLAIN),
-        ("gateway", "gateway", PLAIN),
-        ("ip_range", "ip_range", PLAIN),
-        ("aux_addresses", "aux_addresses", MAP),
-    ]))),
-])
-
-
 @model
 class NetworkConfig:
     """A top-level network; ``name`` is the engine's name (``{project}_{key}``)."""
@@ -1083,19 +736,9 @@ class NetworkConfig:
     enable_ipv6: bool | None = None
     extensions: Extensions = EMPTY
 
-
-_NETWORK = Codec(NetworkConfig, [
-    ("name", "name", PLAIN),
-    ("driver", "driver", PLAIN),
-    ("driver_opts", "driver_opts", MAP),
-    ("ipam", "ipam", nested(_IPAM)),
-    ("external", "external", PLAIN),
-    ("internal", "internal", PLAIN),
-    ("attachable", "attachable", PLAIN),
-    ("labels", "labels", MAP),
-    ("enable_ipv4", "enable_ipv4", PLAIN),
-    ("enable_ipv6", "enable_ipv6", PLAIN),
-])
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical dict, keys in v2's order; ``x-``/unknown keys at the end."""
+        return _NETWORK.dump(self)
 
 
 @model
@@ -1109,14 +752,9 @@ class VolumeConfig:
     labels: StrMap | None = None
     extensions: Extensions = EMPTY
 
-
-_VOLUME = Codec(VolumeConfig, [
-    ("name", "name", PLAIN),
-    ("driver", "driver", PLAIN),
-    ("driver_opts", "driver_opts", MAP),
-    ("external", "external", PLAIN),
-    ("labels", "labels", MAP),
-])
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical dict, keys in v2's order; ``x-``/unknown keys at the end."""
+        return _VOLUME.dump(self)
 
 
 @model
@@ -1135,21 +773,13 @@ class FileObjectConfig:
     template_driver: str | None = None
     extensions: Extensions = EMPTY
 
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical dict, keys in v2's order; ``x-``/unknown keys at the end."""
+        return _FILE_OBJECT.dump(self)
+
 
 SecretConfig = FileObjectConfig
 ConfigObjConfig = FileObjectConfig
-
-_FILE_OBJECT = Codec(FileObjectConfig, [
-    ("name", "name", PLAIN),
-    ("file", "file", PLAIN),
-    ("environment", "environment", PLAIN),
-    ("content", "content", PLAIN),
-    ("external", "external", PLAIN),
-    ("labels", "labels", MAP),
-    ("driver", "driver", PLAIN),
-    ("driver_opts", "driver_opts", MAP),
-    ("template_driver", "template_driver", PLAIN),
-])
 
 
 @model
@@ -1162,13 +792,9 @@ class ModelConfig:
     runtime_flags: Strings | None = None
     extensions: Extensions = EMPTY
 
-
-_MODEL = Codec(ModelConfig, [
-    ("name", "name", PLAIN),
-    ("model", "model", PLAIN),
-    ("context_size", "context_size", PLAIN),
-    ("runtime_flags", "runtime_flags", TUPLE),
-])
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical dict, keys in v2's order; ``x-``/unknown keys at the end."""
+        return _MODEL.dump(self)
 
 
 def _load_all(codec: Codec, value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -1205,12 +831,18 @@ class Project:
     working_dir: str | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, working_dir: str | None = None) -> Project:
+    def from_dict(cls, data: Mapping[str, Any], *, working_dir: str | None = None,
+                  extensions: Mapping[str, Mapping[str, Any]] | None = None) -> Project:
         """The model of a canonical project dict; ``to_dict()`` gives ``data`` back.
 
-        Raises ``ValueError`` for a duration or size the canonical form cannot hold.
+        ``extensions`` adds keys the canonical dict leaves out to services, by
+        service name: their ``x-`` keys (v2's JSON has none below the top level),
+        which then are in each ``ServiceConfig.extensions`` (and in its
+        ``to_dict()``). Raises ``ValueError`` for a duration or size the canonical
+        form cannot hold.
         """
-        services = {key: _load_service(value or {}, key)
+        more = extensions or {}
+        services = {key: _load_service(value or {}, key, more.get(key))
                     for key, value in (data.get("services") or {}).items()}
         ext = {k: freeze(v) for k, v in data.items() if k not in _TOP_LEVEL}
         return cls(
@@ -1251,3 +883,54 @@ class Project:
     def service_names(self) -> tuple[str, ...]:
         """Service names in the project's order."""
         return tuple(self.services)
+
+
+_CODECS = bind({
+    fields.SERVICE_HOOK: ServiceHook,
+    fields.FILE_REFERENCE: FileReference,
+    fields.ULIMIT: Ulimit,
+    fields.BUILD: BuildConfig,
+    fields.TRIGGER: WatchTrigger,
+    fields.DEVELOP: DevelopConfig,
+    fields.WEIGHT_DEVICE: WeightDevice,
+    fields.THROTTLE_DEVICE: ThrottleDevice,
+    fields.BLKIO: BlkioConfig,
+    fields.CREDENTIAL_SPEC: CredentialSpec,
+    fields.SERVICE_DEPENDENCY: DependsOn,
+    fields.UPDATE_CONFIG: UpdateConfig,
+    fields.DEVICE_REQUEST: DeviceRequest,
+    fields.DISCRETE_RESOURCE: DiscreteResource,
+    fields.GENERIC_RESOURCE: GenericResource,
+    fields.RESOURCE: Resource,
+    fields.RESOURCES: Resources,
+    fields.RESTART_POLICY: RestartPolicy,
+    fields.PLACEMENT_PREFERENCE: PlacementPreference,
+    fields.PLACEMENT: Placement,
+    fields.DEPLOY: Deploy,
+    fields.DEVICE_MAPPING: DeviceMapping,
+    fields.SERVICE_PROVIDER: ServiceProvider,
+    fields.ENV_FILE: EnvFile,
+    fields.EXTENDS: ExtendsConfig,
+    fields.HEALTHCHECK: Healthcheck,
+    fields.LOGGING: Logging,
+    fields.SERVICE_MODEL: ServiceModel,
+    fields.SERVICE_NETWORK: ServiceNetwork,
+    fields.PORT: PortConfig,
+    fields.VOLUME_BIND: BindOptions,
+    fields.VOLUME_VOLUME: VolumeOptions,
+    fields.VOLUME_TMPFS: TmpfsOptions,
+    fields.VOLUME_IMAGE: ImageOptions,
+    fields.SERVICE_VOLUME: VolumeMount,
+    fields.SERVICE: ServiceConfig,
+    fields.IPAM_POOL: IpamPool,
+    fields.IPAM: IpamConfig,
+    fields.NETWORK: NetworkConfig,
+    fields.VOLUME: VolumeConfig,
+    fields.FILE_OBJECT: FileObjectConfig,
+    fields.MODEL: ModelConfig,
+})
+_SERVICE = _CODECS[fields.SERVICE]
+_NETWORK = _CODECS[fields.NETWORK]
+_VOLUME = _CODECS[fields.VOLUME]
+_FILE_OBJECT = _CODECS[fields.FILE_OBJECT]
+_MODEL = _CODECS[fields.MODEL]

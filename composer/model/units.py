@@ -1,22 +1,30 @@
 """Durations and byte sizes, parsed and printed the way Docker Compose v2 does.
 
-Durations follow compose-go: the loader parses them with ``str2duration`` (Go's
-``time.ParseDuration`` plus the units ``d`` and ``w``) and prints them with Go's
-``time.Duration.String()``. Byte sizes follow ``go-units.RAMInBytes``: binary
-multiples (``k`` = 1024), case-insensitive, an optional ``i`` and ``b``.
+The one parser of both for the whole package (the loader, the model, the engine
+spec, the command line):
+
+* durations follow compose-go, which parses them with ``str2duration`` (Go's
+  ``time.ParseDuration`` plus the units ``d`` and ``w``) and prints them with
+  Go's ``time.Duration.String()``;
+* byte sizes follow ``go-units.RAMInBytes``: binary multiples (``k`` = 1024), any
+  case, an optional ``i`` and ``b``.
+
+Errors are ``ValueError`` with Go's own wording (``time: unknown unit "x" in
+duration "1x"``, ``invalid suffix: 'xb'``), which compose prints as is.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = [
-    "NANOSECOND",
+    "HOUR",
     "MICROSECOND",
     "MILLISECOND",
-    "SECOND",
     "MINUTE",
-    "HOUR",
+    "NANOSECOND",
+    "SECOND",
     "format_duration",
     "parse_bytes",
     "parse_duration",
@@ -42,6 +50,7 @@ _UNITS: dict[str, int] = {
     "w": 168 * HOUR,
 }
 _INT64_MAX = (1 << 63) - 1
+# One <digits>[.<digits>]<unit> part; every group may be empty, so it always matches.
 _DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
 
 
@@ -61,32 +70,39 @@ def parse_duration(text: str) -> int:
     if text == "0":
         return 0
     if not text:
-        raise ValueError(f'time: invalid duration "{orig}"')
+        raise ValueError(f"time: invalid duration {_quote(orig)}")
     total = 0
     pos = 0
     while pos < len(text):
         m = _DURATION_PART.match(text, pos)
-        assert m is not None  # every group may be empty, so it always matches
+        assert m is not None
         whole, frac, unit_name = m.group(1), m.group(2), m.group(3)
         if not whole and not frac:
-            raise ValueError(f'time: invalid duration "{orig}"')
+            raise ValueError(f"time: invalid duration {_quote(orig)}")
         if not unit_name:
-            raise ValueError(f'time: missing unit in duration "{orig}"')
+            raise ValueError(f"time: missing unit in duration {_quote(orig)}")
         unit = _UNITS.get(unit_name)
         if unit is None:
-            raise ValueError(f'time: unknown unit "{unit_name}" in duration "{orig}"')
-        value = int(whole or "0") * unit
-        if value > _INT64_MAX:
-            raise ValueError(f'time: invalid duration "{orig}"')
+            raise ValueError(
+                f"time: unknown unit {_quote(unit_name)} in duration {_quote(orig)}")
+        number = int(whole or "0")
+        if number > _INT64_MAX // unit:
+            raise ValueError(f"time: invalid duration {_quote(orig)}")
+        value = number * unit
         if frac:
             # Go scales the fraction in float64 and truncates; keep that rounding.
             digits = frac[:18]
             value += int(float(int(digits)) * (unit / 10 ** len(digits)))
         total += value
         if total > _INT64_MAX:
-            raise ValueError(f'time: invalid duration "{orig}"')
+            raise ValueError(f"time: invalid duration {_quote(orig)}")
         pos = m.end()
     return -total if neg else total
+
+
+def _quote(text: str) -> str:
+    """Go's ``strconv.Quote`` for the printable text durations are made of."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _format_fraction(value: int, precision: int) -> tuple[str, int]:
@@ -135,30 +151,51 @@ def format_duration(ns: int) -> str:
     return f"-{body}" if neg else body
 
 
-_SIZE = re.compile(r"^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$", re.IGNORECASE)
 _BINARY = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+# What Go's strconv.ParseFloat reads in base 10 (no "_" without a base prefix).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
 def parse_bytes(value: str | int) -> int:
     """Bytes in a size such as ``"512m"`` (536_870_912); an int is returned as is.
 
-    Like compose (go-units ``RAMInBytes``): a decimal number, an optional space,
-    an optional unit among b, k, m, g, t, p (binary multiples, any case) with an
-    optional ``i`` and ``b`` (``"1GiB"``, ``"1kb"``, ``"2b"``). The product is
-    truncated to an integer (``"1.5"`` -> 1). Raises ``ValueError`` otherwise.
+    go-units' ``RAMInBytes``, step for step: the number is what precedes the last
+    digit, dot or space (a space before the unit is dropped); the unit is one of
+    b, k, m, g, t, p (binary multiples, any case), optionally followed by ``b`` or
+    ``ib`` (``"1GiB"``, ``"1kb"``, ``"2b"``). The product is truncated to an integer
+    (``"1.5"`` -> 1). Raises ``ValueError`` with go-units' wording: ``invalid size:
+    '...'``, ``invalid suffix: '...'`` or strconv's for a malformed number.
     """
     if isinstance(value, bool):
         raise ValueError(f"invalid size: '{value}'")
     if isinstance(value, int):
         return value
-    m = _SIZE.match(value)
-    if m is None:
-        raise ValueError(f"invalid size: '{value}'")
-    try:
-        number = float(m.group(1))
-    except ValueError:  # "1.2.3" passes the pattern but is no number
-        raise ValueError(f'strconv.ParseFloat: parsing "{m.group(1)}": invalid syntax') from None
-    unit = m.group(2)
-    if unit:
-        number *= _BINARY[unit.lower()]
-    return int(number)
+    text = value
+    sep = max(text.rfind(c) for c in "0123456789. ")
+    if sep < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    if text[sep] == " ":
+        number, suffix = text[:sep], text[sep + 1:]
+    else:
+        number, suffix = text[:sep + 1], text[sep + 1:]
+    if not _DECIMAL.match(number):
+        raise ValueError(f'strconv.ParseFloat: parsing {_quote(number)}: invalid syntax')
+    size = float(number)
+    if math.isinf(size):
+        raise ValueError(f'strconv.ParseFloat: parsing {_quote(number)}: value out of range')
+    if size < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    if not suffix:
+        return int(size)
+    if len(suffix) > 3:
+        raise ValueError(f"invalid suffix: '{suffix}'")
+    low = suffix.lower()
+    if low[0] == "b":
+        if len(low) > 1:
+            raise ValueError(f"invalid suffix: '{low}'")
+        return int(size)
+    multiple = _BINARY.get(low[0])
+    if multiple is None or (len(low) == 2 and low[1] != "b") or (
+            len(low) == 3 and low[1:] != "ib"):
+        raise ValueError(f"invalid suffix: '{low}'")
+    return int(size * multiple)

@@ -11,16 +11,12 @@ from typing import Any
 import pytest
 
 from composer.config.canonical import canonicalize
-from composer.config.environment import go_float
-from composer.config.normalize import (
-    float32,
-    format_duration,
-    normalize_project,
-    parse_bytes,
-    parse_duration,
-    split_command,
-)
+from composer.config.normalize import normalize_project
+from composer.config.shellwords import split_command
 from composer.errors import ConfigError, EnvFileError
+from composer.model.gofloat import shortest32 as float32
+from composer.model.gofloat import sprint as go_float
+from composer.model.units import format_duration, parse_bytes, parse_duration
 
 WORKDIR = "/work/proj"
 
