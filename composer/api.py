@@ -241,7 +241,7 @@ def _name(project: ProjectRef) -> str:
 
 
 def _model(project: LoadedProject) -> Project:
-    return Project.from_dict(project.data, working_dir=project.working_dir)
+    return project.model
 
 
 def _target(project: ProjectRef) -> Project | str:

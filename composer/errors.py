@@ -28,6 +28,13 @@ else escaping is a bug.
         ├── ConflictError           a name or resource in use
         ├── UnsupportedError        this engine (or API version) cannot do it
         └── BuildError              an image build failed (names service and step)
+
+What v2 prints as ``WARN[0000] ...`` and goes on (an unset variable, an obsolete
+key) is a warning, not an error: the library reports it through the ``warn``
+callback it is given, else as Python's ``warnings`` in this category::
+
+    UserWarning
+    └── ComposerWarning             a project loaded, with something to say about it
 """
 
 from __future__ import annotations
@@ -204,3 +211,10 @@ class ExecutionError(EngineError):
         self.skipped = tuple(skipped)
         #: Warnings met on the way (the plan's, optional dependencies that failed).
         self.warnings: list[str] = list(warnings or ())
+
+
+class ComposerWarning(UserWarning):
+    """A warning about a project that loaded anyway (v2's ``WARN[0000]`` lines).
+
+    The loader's default when no ``warn`` callback is given; the CLI passes its
+    own callback and prints them as v2 does."""

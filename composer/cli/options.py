@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,4 +26,10 @@ def load_options(
         services=tuple(services),
         interpolate=interpolate,
         normalize=normalize,
+        warn=print_warning,
     )
+
+
+def print_warning(message: str) -> None:
+    """A loader warning as v2 prints it: ``WARN[0000] <message>`` on stderr."""
+    sys.stderr.write(f"WARN[0000] {message}\n")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from composer.config import (
     canonical,
@@ -30,7 +32,10 @@ from composer.config import (
     untyped,
     validate,
 )
-from composer.errors import ConfigError, EnvFileError, Mark
+from composer.errors import ComposerWarning, ConfigError, EnvFileError, Mark
+
+if TYPE_CHECKING:
+    from composer.model.project import Project
 
 Warn = Callable[[str], None]
 
@@ -50,6 +55,8 @@ class LoadOptions:
     environ: Mapping[str, str] | None = None
     cwd: str | None = None
     stdin: bytes | None = None
+    # Called with each warning (v2's text, without its ``WARN[0000]`` prefix); by
+    # default they go to Python's ``warnings`` as ComposerWarning.
     warn: Warn | None = None
     # The untyped model (what ``config --no-interpolate`` prints) instead of the
     # typed project: no profiles, no service selection, no consistency checks.
@@ -67,7 +74,12 @@ class LoadOptions:
 
 @dataclass
 class LoadedProject:
-    """A loaded project: its canonical data and where it came from."""
+    """A loaded project: its canonical data, its typed model and where it came from.
+
+    ``data`` is the project exactly as ``docker compose config --format json``
+    shows it; :attr:`model` is the same project as the frozen
+    :class:`~composer.model.project.Project` every layer above the loader reads.
+    """
 
     name: str
     working_dir: str
@@ -79,6 +91,31 @@ class LoadedProject:
     all_services: dict[str, Any] = field(default_factory=dict)
     # The merged project after profiles, before normalisation.
     declared: dict[str, Any] = field(default_factory=dict)
+    # Loaded with LoadOptions(model=True): ``data`` is the untyped model.
+    untyped: bool = False
+
+    @cached_property
+    def model(self) -> Project:
+        """The typed project, built from ``data`` on first use: ``working_dir`` set,
+        and each service's ``x-`` keys (``x-composer-ready``...), which v2's JSON
+        leaves out, in its ``ServiceConfig.extensions``. Raises ``ValueError`` for
+        an untyped load (``LoadOptions(model=True)``)."""
+        if self.untyped:
+            raise ValueError("an untyped load (LoadOptions(model=True)) has no typed model")
+        from composer.model.project import Project
+
+        declared = self.declared.get("services")
+        extensions: dict[str, dict[str, Any]] = {}
+        if isinstance(declared, dict):
+            for name in self.data.get("services") or ():
+                service = declared.get(name)
+                if isinstance(service, dict):
+                    keys = {k: v for k, v in service.items()
+                            if isinstance(k, str) and k.startswith("x-")}
+                    if keys:
+                        extensions[name] = keys
+        return Project.from_dict(self.data, working_dir=self.working_dir,
+                                 extensions=extensions)
 
     def hash_view(self, service: str) -> dict[str, Any]:
         """The service as v2's ``config --hash`` hashes it: normalised, with
@@ -106,7 +143,8 @@ class LoadedProject:
 
 
 def _default_warn(message: str) -> None:
-    sys.stderr.write(f"WARN[0000] {message}\n")
+    # The library never prints: the CLI passes its own callback (v2's WARN lines).
+    warnings.warn(message, ComposerWarning, stacklevel=4)
 
 
 class _Session:
@@ -395,6 +433,7 @@ def _load_project(options: LoadOptions | None) -> LoadedProject:
             sources=session.sources,
             all_services=dict(data.get("services") or {}),
             declared=data,
+            untyped=True,
         )
 
     data = {"name": name, **{k: v for k, v in data.items() if k != "name"}}

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composer.model.project import ServiceConfig
 
 
-def service_image(project: str, service: str, config: dict[str, Any]) -> str:
-    """The image a service runs: ``image:``, else ``{project}-{service}`` for builds."""
-    image = config.get("image")
+def image_name(project: str, service: ServiceConfig) -> str:
+    """The image ``service`` runs: its ``image:``, else ``{project}-{service}`` (what a
+    ``build:`` without ``image:`` is tagged)."""
+    return service.image or f"{project}-{service.name}"
+
+
+def service_image(project: str, service: str, config: Mapping[str, Any] | ServiceConfig) -> str:
+    """The image a service runs: ``image:``, else ``{project}-{service}`` for builds.
+
+    ``config`` is the service's model (prefer :func:`image_name`) or, for callers
+    not moved to the model yet, its canonical dict."""
+    image = config.get("image") if isinstance(config, Mapping) else config.image
     if image:
         return str(image)
     return f"{project}-{service}"

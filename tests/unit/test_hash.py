@@ -18,6 +18,7 @@ import pytest
 import yaml
 from corpus import CORPUS, CORPUS_ENVIRON
 
+from composer.config.loader import LoadOptions, load_project
 from composer.model.hash import service_config_hash, service_hash_payload
 from composer.model.project import ServiceConfig
 
@@ -1036,3 +1037,19 @@ def test_corpus_hashes_match_the_binary(row: dict[str, str], v2_binary: str,
         if _declares_env_file(path, name):
             continue  # v2 hashes env_file unresolved; the printed form has it resolved
         assert service_config_hash(service, dollars_escaped=True) == hashes[name], name
+
+
+@pytest.mark.skipif(not CORPUS_ROWS, reason=f"reference corpus not found at {CORPUS}")
+@pytest.mark.parametrize("row", CORPUS_ROWS, ids=[r["path"] for r in CORPUS_ROWS])
+def test_corpus_hash_of_the_model_is_the_hash_of_the_loaded_dict(row: dict[str, str]) -> None:
+    """The typed ServiceConfig alone gives v2's hash: the same as the loaded dict's,
+    for every service of every corpus file (x- keys in the model change nothing)."""
+    path = CORPUS / row["path"]
+    project = load_project(LoadOptions(files=[path.name], cwd=str(path.parent),
+                                       environ=dict(CORPUS_ENVIRON), warn=lambda _: None))
+    model = project.model
+    assert list(model.services) == list(project.data["services"])
+    for name, service in project.data["services"].items():
+        typed = model.services[name]
+        assert service_config_hash(typed) == service_config_hash(service), name
+        assert service_hash_payload(typed) == service_hash_payload(service), name

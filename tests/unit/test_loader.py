@@ -308,3 +308,55 @@ def test_no_normalize_still_defaults_the_build_context_and_checks(tmp_path: Path
     write(tmp_path, "compose.yaml", "services:\n  a: {image: x, networks: [default]}\n")
     with pytest.raises(ConfigError, match="undefined network default"):
         load(tmp_path, normalize=False)
+
+
+# -- the typed model and warnings -------------------------------------------------------------
+
+
+def test_the_loaded_project_has_its_typed_model(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", """
+        services:
+          db:
+            image: postgres
+            x-composer-ready: {tcp: [5432]}
+          web:
+            image: nginx
+            stop_grace_period: 1m30s
+            depends_on: {db: {condition: service_healthy}}
+        x-top: 1
+        """)
+    project = load_project(LoadOptions(cwd=str(tmp_path), environ={}))
+    model = project.model
+    assert model is project.model  # built once
+    assert model.name == project.name and model.working_dir == str(tmp_path)
+    assert list(model.services) == ["db", "web"]
+    # v2's JSON has no x- keys below the top level; the model keeps them.
+    assert "x-composer-ready" not in project.data["services"]["db"]
+    assert model.services["db"].extensions["x-composer-ready"]["tcp"] == (5432,)
+    assert not model.services["web"].extensions
+    assert model.services["web"].stop_grace_period == 90 * 10**9
+    depends = model.services["web"].depends_on
+    assert depends is not None and depends["db"].condition == "service_healthy"
+    assert model.extensions == {"x-top": 1}
+
+
+def test_an_untyped_load_has_no_typed_model(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", "services: {web: {image: nginx}}\n")
+    project = load_project(LoadOptions(cwd=str(tmp_path), environ={}, model=True,
+                                       interpolate=False))
+    with pytest.raises(ValueError, match="untyped"):
+        _ = project.model
+
+
+def test_warnings_go_to_the_callback_or_to_python_warnings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "compose.yaml", "services: {web: {image: 'nginx:${UNSET_TAG}'}}\n")
+    seen: list[str] = []
+    load_project(LoadOptions(cwd=str(tmp_path), environ={}, warn=seen.append))
+    assert seen == ['The "UNSET_TAG" variable is not set. Defaulting to a blank string.']
+    from composer.errors import ComposerWarning
+
+    with pytest.warns(ComposerWarning, match="UNSET_TAG"):
+        load_project(LoadOptions(cwd=str(tmp_path), environ={}))
+    # The library never prints.
+    assert capsys.readouterr() == ("", "")
