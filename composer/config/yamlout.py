@@ -231,15 +231,211 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(Timestamp, _str)
 
 
-def dump_yaml(data: Any, *, model: bool = False, indent: int = 2) -> str:
+def dump_yaml(data: Any, *, model: bool = False, indent: int = 2,
+              escape: bool = False) -> str:
     """YAML text for a project; keys keep their order, 2-space indents.
 
     ``model=True`` prints the untyped model (``config --no-interpolate``) as v2 prints
     a Go map: nothing left out, the top level not reordered. ``indent=4`` is
-    yaml.v3's own default (``yaml.Marshal``, as ``config --variables`` uses)."""
+    yaml.v3's own default (``yaml.Marshal``, as ``config --variables`` uses).
+    ``escape=True`` doubles every ``$`` in string values (see :func:`escape_dollars`)."""
+    if indent == 2:
+        try:
+            return _write(data, prune=not model, escape=escape)
+        except _Unusual:
+            pass
+    if escape:
+        data = escape_dollars(data)
     pruned = _model_order(data) if model else _prune(data, top=True)
-    return yaml.dump(pruned, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+    return _pyyaml(pruned, indent)
+
+
+def _pyyaml(data: Any, indent: int = 2) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, indent=indent, width=1 << 20)
+
+
+# -- the writer ------------------------------------------------------------------------------
+# PyYAML's emitter (through _Dumper) decides how yaml.v3 would print each scalar, but
+# walks every node through four Python layers: on 1,000 services it took three times
+# as long as loading the project. The writer below lays out the block structure
+# itself and asks PyYAML only about the scalars it cannot settle at a glance (once
+# per distinct value): the bytes are the same (tests/unit/test_yamlout.py compares
+# the two on the corpus and on generated documents).
+
+
+class _Unusual(Exception):
+    """Something the writer leaves to PyYAML for the whole document (a complex key)."""
+
+
+# A string PyYAML writes plain, or (when it would read back as another type) in
+# double quotes with nothing to escape: printable ASCII without quotes or
+# backslashes, no leading indicator, no ": " / " #" / final ":", no edge spaces.
+_SIMPLE = re.compile(r"(?![#,\[\]{}&*!|>'%@`]|[?:-](?: |\Z)|---|\.\.\.)"
+                     r"[!#-\[\]-~](?:[ !#-\[\]-~]*[!#-\[\]-~])?\Z")
+_SCALARS: dict[Any, str] = {}
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+_INT64 = 1 << 63
+
+
+def _plain_or_quoted(text: str) -> str | None:
+    """How a simple string is written, or None when it is not simple."""
+    found = _SCALARS.get(text)
+    if found is not None:
+        return found
+    if not _SIMPLE.match(text) or ": " in text or " #" in text or text[-1] == ":":
+        return None
+    found = _SCALARS[text] = f'"{text}"' if _needs_quotes(text) else text
+    return found
+
+
+def _scalar(value: Any, item: bool, indent: str, escape: bool) -> str:
+    """A scalar after ``key: `` (or ``- `` when ``item``), lines after the first
+    (a literal block's) indented under ``indent``, the column of the key or dash."""
+    t = type(value)
+    if t is str:
+        if escape and "$" in value:
+            value = value.replace("$", "$$")
+        simple = _plain_or_quoted(value)
+        if simple is not None:
+            return simple
+    elif value is None:
+        return "null"
+    elif value is True:
+        return "true"
+    elif value is False:
+        return "false"
+    elif t is int and -_INT64 <= value < _INT64:  # larger ones read back as text
+        return str(value)
+    key = (t, value, item)
+    text = _SCALARS.get(key)
+    if text is None:
+        # What PyYAML writes for it after "- " or "k: " at column 0.
+        dumped = _pyyaml([value] if item else {"k": value})
+        if "\n...\n" in dumped or dumped.endswith("...\n") or _OTHER_BREAKS.search(dumped):
+            # An open-ended literal (|+) moves the document end; a line broken at
+            # U+0085/2028/2029 is indented after it: both left to PyYAML.
+            raise _Unusual
+        text = _SCALARS[key] = dumped[2 if item else 3:-1]
+    if "\n" in text and indent:
+        first, *rest = text.split("\n")
+        text = "\n".join([first, *(indent + line if line else line for line in rest)])
+    return text
+
+
+def _key(value: Any) -> str:
+    if type(value) is str:
+        simple = _plain_or_quoted(value)
+        if simple is not None:
+            return simple
+    key = (type(value), value, "key")
+    text = _SCALARS.get(key)
+    if text is None:
+        dumped = _pyyaml({value: None})
+        if not dumped.endswith(": null\n") or dumped.startswith("? ") or \
+                dumped.count("\n") != 1 or _OTHER_BREAKS.search(dumped):
+            raise _Unusual  # a complex key ("? ..."): left to PyYAML
+        text = _SCALARS[key] = dumped[:-len(": null\n")]
+    return text
+
+
+def _write(data: Any, *, prune: bool, escape: bool) -> str:
+    """``data`` as PyYAML with _Dumper writes it after :func:`_prune` (``prune``) or
+    :func:`_model_order` (not ``prune``), and :func:`escape_dollars` (``escape``)."""
+    if type(data) is not dict or not data:
+        raise _Unusual
+    items = _items(data, prune)
+    if prune:
+        first = [(k, v) for k in _TOP_ORDER for k2, v in items if k2 == k]
+        items = first + [(k, v) for k, v in items if k not in _TOP_ORDER]
+    out: list[str] = []
+    _mapping(items, "", out, False, prune, escape)
+    return "".join(out)
+
+
+def _items(data: dict[Any, Any], prune: bool) -> list[tuple[Any, Any]]:
+    """The entries of a mapping as written: pruned (see :func:`_prune`), in Go map
+    order where that applies (see :func:`_go_map_order`)."""
+    if prune:
+        kept: dict[Any, Any] | None = None
+        for k, v in data.items():
+            if v is None and k in _OMIT_NULL:
+                drop = True
+            elif k in _OMIT_EMPTY and type(v) is dict:
+                drop = not _prune(v)
+            else:
+                drop = False
+            if drop and kept is None:
+                kept = {k2: v2 for k2, v2 in data.items()}
+            if drop and kept is not None:
+                del kept[k]
+        if kept is not None:
+            data = kept
+    for key in data:
+        if type(key) is not str:
+            raise _Unusual
+    return list(_go_map_order(data).items())
+
+
+def _mapping(items: list[tuple[Any, Any]], indent: str, out: list[str], inline: bool,
+             prune: bool, escape: bool) -> None:
+    """A block mapping at ``indent``; ``inline``: its first key follows a ``- ``."""
+    add = out.append
+    deeper = indent + "  "
+    for key, value in items:
+        if inline:
+            inline = False
+        else:
+            add(indent)
+        add(_key(key))
+        t = type(value)
+        if t is dict:
+            entries = _items(value, prune) if value else None
+            if entries:
+                add(":\n")
+                _mapping(entries, deeper, out, False, prune, escape)
+            else:
+                add(": {}\n")
+        elif t is list:
+            if value:
+                add(":\n")
+                _sequence(value, deeper, out, False, prune, escape)
+            else:
+                add(": []\n")
+        else:
+            add(": ")
+            add(_scalar(value, False, indent, escape))
+            add("\n")
+
+
+def _sequence(data: list[Any], indent: str, out: list[str], inline: bool, prune: bool,
+              escape: bool) -> None:
+    """A block sequence at ``indent``; ``inline``: its first dash follows a ``- ``."""
+    add = out.append
+    deeper = indent + "  "
+    for value in data:
+        if inline:
+            inline = False
+        else:
+            add(indent)
+        t = type(value)
+        if t is dict:
+            entries = _items(value, prune) if value else None
+            if entries:
+                add("- ")
+                _mapping(entries, deeper, out, True, prune, escape)
+            else:
+                add("- {}\n")
+        elif t is list:
+            if value:
+                add("- ")
+                _sequence(value, deeper, out, True, prune, escape)
+            else:
+                add("- []\n")
+        else:
+            add("- ")
+            add(_scalar(value, True, indent, escape))
+            add("\n")
 
 
 def yaml_v3_compare(a: str, b: str) -> int:

@@ -6,11 +6,28 @@ Expected texts were read from Docker Compose v2.40.3 printing the same values un
 
 from __future__ import annotations
 
-import pytest
+import csv
+import random
+from typing import Any
 
-from composer.config.source import parse_yaml
-from composer.config.yamlout import dump_json, dump_yaml
+import pytest
+from corpus import CORPUS, CORPUS_ENVIRON
+
+from composer.config import yamlout
+from composer.config.source import Timestamp, parse_yaml
+from composer.config.yamlout import dump_json, dump_yaml, escape_dollars
 from composer.errors import ConfigError
+
+
+def _corpus_rows() -> list[dict[str, str]]:
+    manifest = CORPUS / "manifest.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh, delimiter="\t") if r["v2_config"] == "ok"]
+
+
+CORPUS_ROWS = _corpus_rows()
 
 
 @pytest.mark.parametrize(("value", "printed"), [
@@ -68,3 +85,65 @@ def test_json_cannot_hold_infinity_nor_nan(value: float, shown: str) -> None:
         dump_json({"x-a": [1, value]})
     assert str(info.value) == f"json: unsupported value: {shown}"
     assert dump_yaml({"x-a": value}, model=True).startswith("x-a: ")
+
+
+# -- the writer against PyYAML's emitter ------------------------------------------------------
+# dump_yaml lays out the block structure itself and asks PyYAML's emitter only about
+# scalars it cannot settle at a glance; these tests hold it to the emitter's bytes.
+
+_STRINGS = [
+    "", " ", "a", "web", "8080", "0o17", "1e3", "on", "Y", "no", "null", "~", "true",
+    "2001-12-14", "12:30", "1:2:3", "-", "- a", "-a", "?", "? a", ":", "a:", "a: b", "a:b",
+    "a #b", "a#b", "#a", "@x", "%x", "`x`", "*x", "&x", "!x", "|x", ">x", "'x'", '"x"',
+    "it's", 'say "hi"', "back\\slash", "tab\there", " lead", "trail ", "two  spaces",
+    "line1\nline2", "line1\nline2\n", "line\n\n", "\nlead", "  indented\nblock",
+    "trailing \nspace", "unicodé", "日本語", "emoji 🎉", "\u2028", "bell\x07", "$HOME",
+    "a$$b", "${VAR}", "---", "...", "--- x", "... x", "[a]", "{a}", "a,b", "a[0]",
+    "http://x:80/y", "postgres://u:${P:-s}@h/db", "x" * 130, "CMD-SHELL", ".5", ".inf",
+    "0x1F", "+1", "-1.5", "1_000", "=", "a=b", "a=", "\\", "'", '"', "*.foo",
+]
+
+
+_OTHERS = [None, True, False, 0, 7, -3, 10**20, 2**63 - 1, -(2**63), 2**63, 0.5, 1.0, 1e-7,
+           float("inf"), Timestamp("2001-12-14T00:00:00Z", "2001-12-14")]
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth > 3 or roll < 0.55:
+        return rng.choice([*_STRINGS, *_STRINGS, *_OTHERS])
+    if roll < 0.75:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return _random_mapping(rng, depth + 1)
+
+
+def _random_mapping(rng: random.Random, depth: int) -> dict[str, Any]:
+    keys = ["command", "entrypoint", "ipam", "exec", "resources", "image", "V10", "V9",
+            "A_B", "AB", "a", "b", *rng.sample(_STRINGS[:60], 6)]
+    return {rng.choice(keys): _random_value(rng, depth) for _ in range(rng.randint(0, 6))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_writer_prints_what_pyyaml_prints(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(10):
+        data = _random_mapping(rng, 0) or {"a": 1}
+        data["services"] = _random_mapping(rng, 1)
+        for model in (False, True):
+            for escape in (False, True):
+                expected_input = escape_dollars(data) if escape else data
+                expected = yamlout._pyyaml(yamlout._model_order(expected_input) if model
+                                           else yamlout._prune(expected_input, top=True))
+                assert dump_yaml(data, model=model, escape=escape) == expected, data
+
+
+@pytest.mark.skipif(not CORPUS_ROWS, reason=f"reference corpus not found at {CORPUS}")
+def test_the_writer_prints_what_pyyaml_prints_for_the_corpus() -> None:
+    from composer.config.loader import LoadOptions, load_project
+
+    for row in CORPUS_ROWS:
+        path = CORPUS / row["path"]
+        data = load_project(LoadOptions(files=[path.name], cwd=str(path.parent),
+                                        environ=dict(CORPUS_ENVIRON), warn=lambda _: None)).data
+        expected = yamlout._pyyaml(yamlout._prune(escape_dollars(data), top=True))
+        assert dump_yaml(data, escape=True) == expected, row["path"]
