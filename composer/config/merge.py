@@ -28,7 +28,8 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from composer.config.source import KeyPath, Override, Reset, go_text
+from composer.config.scalar import go_text
+from composer.config.source import KeyPath, Override, Reset
 from composer.errors import MergeError
 
 Rule = Callable[[Any, Any, KeyPath], Any]

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from composer.config.canonical import clean_path, parse_port_spec
 from composer.config.environment import env_value
 from composer.config.shellwords import split_command
+from composer.config.shortsyntax import clean_path, parse_port_spec
 from composer.errors import ConfigError
 from composer.model import fields
 from composer.model.fields import ALWAYS, OMIT, PTR, Field, Kind, Struct, is_empty, zero

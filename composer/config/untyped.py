@@ -28,9 +28,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from composer.config.canonical import clean_path
 from composer.config.paths import resolve_path
-from composer.config.source import go_text
+from composer.config.scalar import go_text
+from composer.config.shortsyntax import clean_path
+from composer.model.conditions import SERVICE_STARTED
 
 __all__ = ["normalize_model", "resolve_model_environment", "set_model_defaults", "sort_keys"]
 
@@ -176,7 +177,7 @@ def _normalize_service(svc: dict[str, Any]) -> dict[str, Any]:
     def imply(service: str, restart: bool) -> None:
         if service not in depends_on:
             depends_on[service] = {
-                "condition": "service_started", "restart": restart, "required": True
+                "condition": SERVICE_STARTED, "restart": restart, "required": True
             }
 
     for link in _strings(out.get("links")):

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from composer.config.source import Timestamp, go_text, resolve_scalar
+from composer.config.scalar import Timestamp, go_text, resolve_scalar
 from composer.errors import ConfigError
 from composer.model.gofloat import json64
 

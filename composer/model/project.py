@@ -403,7 +403,7 @@ class CredentialSpec:
 class DependsOn:
     """One ``depends_on`` entry."""
 
-    condition: str | None = None  # service_started | service_healthy | ..._completed_successfully
+    condition: str | None = None  # one of composer.model.conditions.CONDITIONS
     restart: bool | None = None
     required: bool | None = None
     extensions: Extensions = EMPTY

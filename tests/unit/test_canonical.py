@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from composer.config.canonical import canonicalize, clean_path, parse_port_spec, parse_volume_spec
+from composer.config.canonical import canonicalize
+from composer.config.shortsyntax import clean_path, parse_port_spec, parse_volume_spec
 from composer.config.source import Override, Reset, SourceMap
 from composer.errors import ConfigError, Mark
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from composer.config import schema
+from composer.config import schema, schemacompile
 from composer.config.schema import is_valid, validate_schema
 from composer.config.source import Override, Reset, SourceMap
 from composer.errors import Mark, SchemaError
@@ -374,8 +374,8 @@ def test_fast_check_agrees_with_jsonschema() -> None:
 def test_pattern_dollar_is_end_of_input() -> None:
     # Python's `$` also matches before a final newline; JSON Schema's does not.
     assert not is_valid({"services": {"a\n": {"image": "x"}}})
-    assert schema._python_regex("^[a-z$]+$") == r"^[a-z$]+\Z"
-    assert schema._python_regex(r"^a\$$") == r"^a\$\Z"
+    assert schemacompile.python_regex("^[a-z$]+$") == r"^[a-z$]+\Z"
+    assert schemacompile.python_regex(r"^a\$$") == r"^a\$\Z"
 
 
 # --------------------------------------------------------------------------- the schema file

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from composer.config import source
+from composer.config import yamltext
 from composer.config.source import (
     Document,
     Override,
@@ -35,8 +35,8 @@ F = "compose.yaml"
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with libyaml's parser and with PyYAML's pure-Python fallback."""
     if request.param == "pure-python":
-        monkeypatch.setattr(source, "_CParser", None)
-    elif source._CParser is None:  # pragma: no cover - PyYAML without libyaml
+        monkeypatch.setattr(yamltext, "_CParser", None)
+    elif yamltext._CParser is None:  # pragma: no cover - PyYAML without libyaml
         pytest.skip("PyYAML was built without libyaml")
     return str(request.param)
 
@@ -733,7 +733,7 @@ def test_thousand_services(big_file: str) -> None:
 def test_both_parsers_agree(big_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
     text = big_file[:20_000] + "x-m: &m {a: 1}\nx-n:\n  <<: *m\n  t: 2001-12-14\n"
     fast = parse_yaml(text, F)
-    monkeypatch.setattr(source, "_CParser", None)
+    monkeypatch.setattr(yamltext, "_CParser", None)
     slow = parse_yaml(text, F)
     assert [d.data for d in fast] == [d.data for d in slow]
     assert [d.source for d in fast] == [d.source for d in slow]
