@@ -306,11 +306,11 @@ def _extensions(value: Any) -> dict[str, Any]:
     return {k: v for k, v in value.items() if isinstance(k, str) and k.startswith("x-")}
 
 
-# yaml.v3 writes types.ModelConfig's fields in this order.
-_MODEL_FIELDS = ("name", "model", "context_size", "runtime_flags")
 
 
 def _used_models(data: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    from composer.model.fields import MODEL
+
     used = {name for svc in (data.get("services") or {}).values()
             for name in (svc.get("models") or {})}
     declared_models = declared.get("models") or {}
@@ -318,7 +318,8 @@ def _used_models(data: dict[str, Any], declared: dict[str, Any]) -> dict[str, An
     for name in sorted(used):
         model = declared_models.get(name)
         if isinstance(model, dict):
-            fields = {k: model[k] for k in _MODEL_FIELDS if model.get(k) not in (None, "", [])}
+            # yaml.v3 writes types.ModelConfig's fields in their order.
+            fields = {k: model[k] for k in MODEL.fields if model.get(k) not in (None, "", [])}
             fields.update((k, v) for k, v in model.items() if str(k).startswith("x-"))
             out[name] = fields
     return out

@@ -60,9 +60,8 @@ def render_project(project: dict[str, Any]) -> dict[str, Any]:
 
 
 def _extension(value: Any) -> Any:
-    """An ``x-`` value as Go's JSON writes what YAML gave it: keys sorted, ``1.0`` -> ``1``."""
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    """An ``x-`` value as v2 keeps what YAML gave it: keys sorted (floats stay floats,
+    printed as Go prints a float64)."""
     if isinstance(value, dict):
         return {str(k): _extension(v) for k, v in sorted(value.items(), key=lambda i: str(i[0]))}
     if isinstance(value, list):

@@ -33,7 +33,7 @@ from typing import Any
 
 from composer import graph
 from composer.errors import Mark, ValidationError
-from composer.model import units
+from composer.model import fields, units
 
 # Finds where a key path of the merged project was written, if known.
 Locator = Callable[[tuple[str | int, ...]], Mark | None]
@@ -247,28 +247,9 @@ def _check_file_objects(
 
 # -- stage 2: values ---------------------------------------------------------
 
-_DURATION_KEYS: tuple[Path, ...] = (
-    ("stop_grace_period",),
-    ("healthcheck", "interval"),
-    ("healthcheck", "timeout"),
-    ("healthcheck", "start_period"),
-    ("healthcheck", "start_interval"),
-    ("deploy", "restart_policy", "delay"),
-    ("deploy", "restart_policy", "window"),
-    ("deploy", "update_config", "delay"),
-    ("deploy", "update_config", "monitor"),
-    ("deploy", "rollback_config", "delay"),
-    ("deploy", "rollback_config", "monitor"),
-)
-_BYTE_KEYS: tuple[Path, ...] = (
-    ("mem_limit",),
-    ("mem_reservation",),
-    ("memswap_limit",),
-    ("shm_size",),
-    ("build", "shm_size"),
-    ("deploy", "resources", "limits", "memory"),
-    ("deploy", "resources", "reservations", "memory"),
-)
+# Where a service holds durations and sizes (compose-go's field table says).
+_DURATION_KEYS: tuple[Path, ...] = fields.paths(fields.SERVICE, fields.Kind.DURATION)
+_BYTE_KEYS: tuple[Path, ...] = fields.paths(fields.SERVICE, fields.Kind.BYTES)
 
 
 def _get(obj: Any, keys: Path) -> Any:

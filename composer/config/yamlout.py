@@ -17,7 +17,7 @@ import yaml
 
 from composer.config.scalar import Timestamp, go_text, resolve_scalar
 from composer.errors import ConfigError
-from composer.model.gofloat import json64
+from composer.model.gofloat import json64, yaml64
 
 _TOP_ORDER = ("name", "services", "networks", "volumes", "secrets", "configs", "models")
 
@@ -227,8 +227,15 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar(_TAGS[str], value, style='"' if _needs_quotes(value) else None)
 
 
+def _float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    # As yaml.v3: Go's shortest 'g' form (1e+20, 1.5, 1), tagged as it reads back.
+    text = yaml64(value)
+    return dumper.represent_scalar(_TAGS[type(resolve_scalar(text))], text)
+
+
 _Dumper.add_representer(str, _str)
 _Dumper.add_representer(Timestamp, _str)
+_Dumper.add_representer(float, _float)
 
 
 def dump_yaml(data: Any, *, model: bool = False, indent: int = 2,
@@ -307,6 +314,8 @@ def _scalar(value: Any, item: bool, indent: str, escape: bool) -> str:
         return "false"
     elif t is int and -_INT64 <= value < _INT64:  # larger ones read back as text
         return str(value)
+    elif t is float:
+        return yaml64(value)
     key = (t, value, item)
     text = _SCALARS.get(key)
     if text is None:

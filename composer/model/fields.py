@@ -34,6 +34,7 @@ __all__ = [
     "Kind",
     "Struct",
     "is_empty",
+    "paths",
     "zero",
 ]
 
@@ -150,6 +151,19 @@ def zero(field: Field) -> Any:
     if field.kind is Kind.STRUCT:
         return {}
     return _ZERO.get(field.kind)
+
+
+def paths(struct: Struct, kind: Kind) -> tuple[tuple[str, ...], ...]:
+    """The key paths, through nested structs (not lists or maps), of the fields of
+    ``kind`` under ``struct``: ``paths(SERVICE, Kind.DURATION)`` includes
+    ``("healthcheck", "interval")``."""
+    found: list[tuple[str, ...]] = []
+    for field in struct.fields.values():
+        if field.kind is kind:
+            found.append((field.key,))
+        elif field.kind is Kind.STRUCT and field.item is not None:
+            found.extend((field.key, *rest) for rest in paths(field.item, kind))
+    return tuple(found)
 
 
 def F(key: str, kind: Kind, omit: Omit = OMIT, item: Struct | None = None, *,

@@ -8,6 +8,7 @@ Compose v2 is written in Go, and what it prints or hashes follows Go's rules:
 * :func:`json32` / :func:`json64`: ``encoding/json``'s text of a ``float32`` /
   ``float64`` (``50``, ``0.25``, ``1e-7``, ``1e+21``);
 * :func:`sprint`: ``fmt.Sprint``/``%v`` of a ``float64`` (``1e+06``, ``0.0001``);
+* :func:`yaml64`: yaml.v3's text of a float (``1e+20``, ``.inf``);
 * :func:`format_g`: ``%.<n>g`` (``strconv.FormatFloat(f, 'g', n, 64)``).
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "round32",
     "shortest32",
     "sprint",
+    "yaml64",
 ]
 
 #: The largest finite float32 (``math.MaxFloat32``).
@@ -137,6 +139,16 @@ def sprint(value: float) -> str:
     if exp < -4 or exp >= 6:
         return _exponent_form(sign, digits, exp)
     return _plain_form(sign, digits, exp)
+
+
+def yaml64(value: float) -> str:
+    """A float as Go's yaml.v3 writes it: ``strconv.FormatFloat(f, 'g', -1, 64)`` (what
+    :func:`sprint` gives), infinities and NaN as ``.inf``, ``-.inf``, ``.nan``."""
+    if value != value:
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return sprint(value)
 
 
 def format_g(value: float, precision: int) -> str:
