@@ -23,7 +23,7 @@ from composer.config.shellwords import split_command
 from composer.config.shortsyntax import clean_path, parse_port_spec
 from composer.errors import ConfigError
 from composer.model import fields
-from composer.model.fields import ALWAYS, OMIT, PTR, Field, Kind, Struct, is_empty, zero
+from composer.model.fields import ALWAYS, OMIT, PTR, Field, Kind, Struct, zero
 from composer.model.gofloat import shortest32
 from composer.model.units import format_duration, parse_bytes, parse_duration
 
@@ -87,7 +87,7 @@ def _text(value: Any) -> str:
 
 
 def _to_str(value: Any, path: Path) -> str:
-    return _text(value)
+    return value if type(value) is str else _text(value)
 
 
 def _to_int(value: Any, path: Path) -> int:
@@ -313,11 +313,14 @@ def _scalar(field: Field) -> Encoder:
     """A field that is not a struct: converted by its kind, left out by its omit rule."""
     convert, kind = _CONVERT[field.kind], field.kind
     if field.omit is OMIT:
+        # is_empty(kind, result), inlined: it runs for every field of every service.
+        zero_text = "0" if kind is Kind.BYTES else "0s" if kind is Kind.DURATION else None
+
         def omit_empty(value: Any, path: Path) -> Any:
             if value is None:
                 return _OMIT
             result = convert(value, path)
-            return _OMIT if is_empty(kind, result) else result
+            return _OMIT if not result or result == zero_text else result
         return omit_empty
     if field.omit is PTR:
         def pointer(value: Any, path: Path) -> Any:
