@@ -229,18 +229,30 @@ def run_once(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, fl
     return elapsed, usage.ru_maxrss / 1024, proc.returncode, tail
 
 
-def measure(argv: list[str], runs: int, cwd: Path, env: dict[str, str]) -> Measurement:
-    """Median of ``runs`` timed runs after one warm-up that must succeed."""
-    _, _, code, tail = run_once(argv, cwd, env)
-    if code != 0:
-        first = tail.splitlines()[-1] if tail else f"exit {code}"
-        return Measurement(None, None, f"fails: {first[:120]}")
-    times, rss = [], []
+def measure(commands: dict[str, list[str]], runs: int, cwd: Path,
+            env: dict[str, str]) -> dict[str, Measurement]:
+    """Median of ``runs`` timed runs of each command, after one warm-up each that
+    must succeed. The commands take turns within a run, so that a change in the
+    machine's load while the benchmark runs falls on all of them alike."""
+    results: dict[str, Measurement] = {}
+    live: dict[str, list[str]] = {}
+    for key, argv in commands.items():
+        _, _, code, tail = run_once(argv, cwd, env)
+        if code != 0:
+            first = tail.splitlines()[-1] if tail else f"exit {code}"
+            results[key] = Measurement(None, None, f"fails: {first[:120]}")
+        else:
+            live[key] = argv
+    times: dict[str, list[float]] = {key: [] for key in live}
+    rss: dict[str, list[float]] = {key: [] for key in live}
     for _ in range(runs):
-        seconds, mem, _code, _ = run_once(argv, cwd, env)
-        times.append(seconds)
-        rss.append(mem)
-    return Measurement(statistics.median(times), statistics.median(rss))
+        for key, argv in live.items():
+            seconds, mem, _code, _ = run_once(argv, cwd, env)
+            times[key].append(seconds)
+            rss[key].append(mem)
+    for key in live:
+        results[key] = Measurement(statistics.median(times[key]), statistics.median(rss[key]))
+    return results
 
 
 # -- reporting --------------------------------------------------------------------------------
@@ -387,13 +399,15 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     try:
         write_project(folder, args.services)
-        for key in ("yaml", "json", "version"):
-            for tool in tools:
-                command = tool.commands.get(key)
-                if tool.argv is None or command is None:
-                    continue
-                print(f"timing {tool.label} {key} ...", file=sys.stderr)
-                tool.results[key] = measure([*tool.argv, *command], args.runs, folder, env)
+        commands = {(tool.label, key): [*tool.argv, *command]
+                    for tool in tools if tool.argv is not None
+                    for key, command in tool.commands.items() if command is not None}
+        print(f"timing {len(commands)} commands, {args.runs} runs ...", file=sys.stderr)
+        measured = measure({f"{label}\0{key}": argv for (label, key), argv in commands.items()},
+                           args.runs, folder, env)
+        for name, result in measured.items():
+            label, key = name.split("\0")
+            next(t for t in tools if t.label == label).results[key] = result
         agreement = ""
         if tools[0].argv and tools[1].argv:
             agreement = compare_outputs(tools[0].argv, tools[1].argv, folder, env)
