@@ -104,8 +104,20 @@ class LoadedProject:
             raise ValueError("an untyped load (LoadOptions(model=True)) has no typed model")
         from composer.model.project import Project
 
+        # As while loading: the collector would walk the whole project for nothing.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return Project.from_dict(self.data, working_dir=self.working_dir,
+                                     extensions=self._service_extensions())
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _service_extensions(self) -> dict[str, dict[str, Any]]:
+        """Each service's ``x-`` keys, as declared (v2's JSON leaves them out)."""
         declared = self.declared.get("services")
-        extensions: dict[str, dict[str, Any]] = {}
+        out: dict[str, dict[str, Any]] = {}
         if isinstance(declared, dict):
             for name in self.data.get("services") or ():
                 service = declared.get(name)
@@ -113,9 +125,8 @@ class LoadedProject:
                     keys = {k: v for k, v in service.items()
                             if isinstance(k, str) and k.startswith("x-")}
                     if keys:
-                        extensions[name] = keys
-        return Project.from_dict(self.data, working_dir=self.working_dir,
-                                 extensions=extensions)
+                        out[name] = keys
+        return out
 
     def hash_view(self, service: str) -> dict[str, Any]:
         """The service as v2's ``config --hash`` hashes it: normalised, with
