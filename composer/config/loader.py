@@ -79,6 +79,9 @@ class LoadedProject:
     ``data`` is the project exactly as ``docker compose config --format json``
     shows it; :attr:`model` is the same project as the frozen
     :class:`~composer.model.project.Project` every layer above the loader reads.
+    The loader produces the dict (``config`` prints it as it is: fast, and byte
+    for byte v2's) and the model is built from it once, on first use; both are
+    shaped by compose-go's field table (:mod:`composer.model.fields`).
     """
 
     name: str

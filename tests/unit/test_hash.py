@@ -19,7 +19,12 @@ import yaml
 from corpus import CORPUS, CORPUS_ENVIRON
 
 from composer.config.loader import LoadOptions, load_project
-from composer.model.hash import service_config_hash, service_hash_payload
+from composer.model.hash import (
+    network_config_hash,
+    service_config_hash,
+    service_hash_payload,
+    volume_config_hash,
+)
 from composer.model.project import ServiceConfig
 
 CASES_YAML = r"""
@@ -1053,3 +1058,7 @@ def test_corpus_hash_of_the_model_is_the_hash_of_the_loaded_dict(row: dict[str, 
         typed = model.services[name]
         assert service_config_hash(typed) == service_config_hash(service), name
         assert service_hash_payload(typed) == service_hash_payload(service), name
+    for name, network in (project.data.get("networks") or {}).items():
+        assert network_config_hash(model.networks[name]) == network_config_hash(network)
+    for name, volume in (project.data.get("volumes") or {}).items():
+        assert volume_config_hash(model.volumes[name]) == volume_config_hash(volume)
