@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 from composer.config.source import KeyPath, Override, SourceMap
 from composer.errors import InterpolationError, Mark
+from composer.model.gofloat import FLOAT32_MAX
 
 Lookup = Callable[[str], str | None]
 Warn = Callable[[str], None]
@@ -207,7 +208,6 @@ _FLOAT_RE = re.compile(
 _HEX_FLOAT_RE = re.compile(r"[+-]?0[xX][0-9a-fA-F_.]+[pP][+-]?[0-9]+\Z")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
-_FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _parse_int(value: str, func: str) -> int:
@@ -232,7 +232,7 @@ def _parse_float(value: str, bits: int) -> float:
         raise _CastError(bad + "invalid syntax") from None
     if math.isinf(f) and "inf" not in value.lower():
         raise _CastError(bad + "value out of range")
-    if bits == 32 and math.isfinite(f) and abs(f) > _FLOAT32_MAX:
+    if bits == 32 and math.isfinite(f) and abs(f) > FLOAT32_MAX:
         raise _CastError(bad + "value out of range")
     return f
 
