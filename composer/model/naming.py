@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composer.model.project import ServiceConfig
 
 
-def service_image(project: str, service: str, config: dict[str, Any]) -> str:
-    """The image a service runs: ``image:``, else ``{project}-{service}`` for builds."""
-    image = config.get("image")
+def service_image(project: str, service: str, config: ServiceConfig | Mapping[str, Any]) -> str:
+    """The image a service runs: ``image:``, else ``{project}-{service}`` for builds.
+
+    ``config`` is the service's model (or, for the loader's ``config --images``,
+    its canonical mapping)."""
+    image = config.get("image") if isinstance(config, Mapping) else config.image
     if image:
         return str(image)
     return f"{project}-{service}"
