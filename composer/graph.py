@@ -206,8 +206,9 @@ def build_graph(services: Project | Mapping[str, ServiceConfig]
     ``services``), or, for the loader's checks before there is a model, a
     ``{name: service mapping}``. One node per service; an edge ``u -> v`` with
     attributes ``condition``, ``required`` and ``restart`` for each dependency of
-    ``u``. Dependencies on names that are not in ``services`` (undefined, or disabled by a profile) are
-    left out: :func:`composer.config.validate.validate_project` reports those.
+    ``u``. Dependencies on names that are not in ``services`` (undefined, or
+    disabled by a profile) are left out:
+    :func:`composer.config.validate.validate_project` reports those.
     """
     if not isinstance(services, Mapping):
         services = services.services

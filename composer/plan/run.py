@@ -282,7 +282,10 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
     planner.create_phase(extra_networks=network_keys(service),
                          extra_volumes=volume_keys(service, project), orphans=bool(deps))
     planner.start_phase()
-    prereqs = [*planner.prerequisites(name), *planner.infra_deps(service)]
+    infra = [planner.network_steps[k] for k in network_keys(service) if k in planner.network_steps]
+    infra += [planner.volume_steps[k] for k in volume_keys(service, project)
+              if k in planner.volume_steps]
+    prereqs = [*planner.prerequisites(name), *infra]
     # Links and service: references: the dependencies' containers as they will be,
     # other services' running ones as they are.
     refs: dict[str, list[spec.ContainerRef]] = {}
