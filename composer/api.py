@@ -50,6 +50,7 @@ from composer.plan import build as build_plan
 from composer.plan import reconcile
 from composer.plan.plan import Plan
 from composer.plan.run import OneOffOptions
+from composer.plan.steps import PullImage
 from composer.runtime import images as images_runtime
 from composer.runtime.errors import ExecutionError
 from composer.runtime.executor import ExecutionResult, execute
@@ -476,7 +477,8 @@ class Compose:
         if pulls:
             await self._pull(outcome, pulls, dry_run, quiet=quiet_pull)
             if not dry_run:
-                image_ids.update(await self._images(str(s.args["image"]) for s in pulls))
+                image_ids.update(await self._images(
+                    s.operation.image for s in pulls if isinstance(s.operation, PullImage)))
             # As v2: try the pull, build only what is still missing (a failed pull of
             # an image that can be built was only a warning).
             builds = plan_builds(no_build)

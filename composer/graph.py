@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from composer.errors import ValidationError
+from composer.model.conditions import SERVICE_STARTED
 
 if TYPE_CHECKING:
     from composer.model.project import Project, ServiceConfig
@@ -29,7 +30,7 @@ SERVICE_PREFIX = "service:"
 CONTAINER_PREFIX = "container:"
 
 # What Docker Compose v2 records for a dependency nobody spelled out.
-_STARTED = "service_started"
+_STARTED = SERVICE_STARTED
 
 
 def _explicit(depends_on: Any) -> dict[str, dict[str, Any]]:

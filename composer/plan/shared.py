@@ -34,7 +34,7 @@ from composer.model.conditions import SERVICE_STARTED
 from composer.model.project import Project, ServiceConfig
 from composer.model.units import parse_duration
 from composer.plan.plan import Plan
-from composer.plan.steps import WaitCondition
+from composer.plan.steps import RemoveContainer, StopContainer, WaitCondition
 
 __all__ = [
     "READY_EXTENSION",
@@ -225,6 +225,31 @@ def orphan_warning(orphans: Sequence[ContainerState]) -> str:
     return (f"Found orphan containers ([{names}]) for this project. If you removed or renamed "
             "this service in your compose file, you can run this command with the "
             "--remove-orphans flag to clean it up.")
+
+
+def remove_orphans(plan: Plan, orphans: Sequence[ContainerState], timeout: int | None) -> None:
+    """Stop (when running) and remove each orphan, as ``up --remove-orphans`` does."""
+    for c in orphans:
+        resource = f"orphan:{c.name}"
+        stop = None
+        if c.state in RUNNING_STATES:
+            stop = plan.add(StopContainer(container=c.id, timeout=timeout,
+                                          display=display(c.name)),
+                            resource, "orphaned container")
+        plan.add(RemoveContainer(container=c.id, display=display(c.name)),
+                 resource, "orphaned container", (stop,) if stop else ())
+
+
+def namespace_parents(service: ServiceConfig) -> set[str]:
+    """Services whose containers this one shares a namespace or volumes with."""
+    parents = set()
+    for mode in (service.network_mode, service.ipc, service.pid):
+        if mode and mode.startswith("service:"):
+            parents.add(mode[len("service:"):])
+    for source in service.volumes_from or ():
+        if not source.startswith("container:"):
+            parents.add(source.split(":", 1)[0])
+    return parents
 
 
 def select(graph: ServiceGraph, project: Project, services: Sequence[str],

@@ -48,9 +48,11 @@ from composer.plan.shared import (
     add_wait,
     by_service,
     display,
+    namespace_parents,
     network_keys,
     orphan_containers,
     orphan_warning,
+    remove_orphans,
     resource_name,
     scale_of,
     select,
@@ -128,18 +130,6 @@ class UpPlanOptions:
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
     extensions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-def _namespace_parents(service: ServiceConfig) -> set[str]:
-    """Services whose containers this one shares a namespace or volumes with."""
-    parents = set()
-    for mode in (service.network_mode, service.ipc, service.pid):
-        if mode and mode.startswith("service:"):
-            parents.add(mode[len("service:"):])
-    for source in service.volumes_from or ():
-        if not source.startswith("container:"):
-            parents.add(source.split(":", 1)[0])
-    return parents
 
 
 @dataclass
@@ -407,7 +397,7 @@ class UpPlanner:
         expected = scale_of(service, self.options.scale)
         found = list(self.containers.get(name, ()))
         expected_hash = self._observed_hash(service)
-        parents = _namespace_parents(service)
+        parents = namespace_parents(service)
         parent = next((p for p in sorted(parents)
                        if p in self.state and self.state[p].recreated), None)
         why = {c.id: self._why_recreate(service, c, expected_hash, parent) for c in found}
@@ -528,20 +518,10 @@ class UpPlanner:
 
     def _orphans(self) -> None:
         orphans = orphan_containers(self.project, self.observed, self.options.known_services)
-        if not orphans:
-            return
-        if not self.options.remove_orphans:
+        if orphans and not self.options.remove_orphans:
             self.plan.warnings.append(orphan_warning(orphans))
-            return
-        for c in orphans:
-            resource = f"orphan:{c.name}"
-            stop = None
-            if c.state in RUNNING_STATES:
-                stop = self.plan.add(
-                    StopContainer(container=c.id, timeout=self.options.timeout,
-                                  display=display(c.name)), resource, "orphaned container")
-            self.plan.add(RemoveContainer(container=c.id, display=display(c.name)),
-                          resource, "orphaned container", (stop,) if stop else ())
+        elif orphans:
+            remove_orphans(self.plan, orphans, self.options.timeout)
 
     # -- the start phase
 

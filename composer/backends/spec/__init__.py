@@ -32,6 +32,8 @@ from composer.backends.spec.common import (
     ContainerRef,
     api_at_least,
     container_name,
+    normalize_capabilities,
+    proxy_environment,
     referenced_services,
     resolve_service_references,
 )
@@ -40,9 +42,6 @@ from composer.backends.spec.container import (
     container_create_body,
     container_create_request,
     container_platform,
-    normalize_capabilities,
-    proxy_environment,
-    service_links,
 )
 from composer.backends.spec.network import (
     endpoint_settings,
@@ -51,6 +50,7 @@ from composer.backends.spec.network import (
     network_create_body,
     network_name,
     networks_by_priority,
+    service_links,
     volume_config_hash,
     volume_create_body,
 )

@@ -17,7 +17,9 @@ __all__ = [
     "ContainerRef",
     "api_at_least",
     "container_name",
+    "normalize_capabilities",
     "or_none",
+    "proxy_environment",
     "referenced_services",
     "resolve_mode",
     "resolve_service_references",
@@ -128,3 +130,46 @@ def resolve_service_references(service: ServiceConfig,
     if service.volumes_from is not None:
         changes["volumes_from"] = _volumes_from(service.volumes_from, containers)
     return dataclasses.replace(service, **changes) if changes else service
+
+
+def normalize_capabilities(caps: Sequence[str] | None) -> list[str] | None:
+    """As the Docker Go client sends them: upper case, ``CAP_`` prefixed, unique, sorted."""
+    if caps is None:
+        return None
+    out: set[str] = set()
+    for cap in caps:
+        name = cap.upper()
+        if name != "ALL" and not name.startswith("CAP_"):
+            name = "CAP_" + name
+        out.add(name)
+    return sorted(out)
+
+
+_PROXY_KEYS = (
+    ("httpProxy", "HTTP_PROXY"),
+    ("httpsProxy", "HTTPS_PROXY"),
+    ("noProxy", "NO_PROXY"),
+    ("ftpProxy", "FTP_PROXY"),
+    ("allProxy", "ALL_PROXY"),
+)
+
+
+def proxy_environment(docker_config: Mapping[str, Any], host: str) -> dict[str, str]:
+    """Variables v2 adds to every container from ``~/.docker/config.json`` ``proxies``.
+
+    ``host`` is the engine address (``unix:///var/run/docker.sock``); its own entry
+    wins over ``default``. Both spellings (``HTTP_PROXY``, ``http_proxy``) are set.
+    """
+    proxies = docker_config.get("proxies")
+    if not isinstance(proxies, Mapping):
+        return {}
+    chosen = proxies.get(host) or proxies.get("default")
+    if not isinstance(chosen, Mapping):
+        return {}
+    env: dict[str, str] = {}
+    for key, variable in _PROXY_KEYS:
+        value = chosen.get(key)
+        if value:
+            env[variable] = str(value)
+            env[variable.lower()] = str(value)
+    return env

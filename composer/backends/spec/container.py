@@ -20,6 +20,7 @@ from composer.backends.spec.common import (
     ContainerRef,
     api_at_least,
     container_name,
+    normalize_capabilities,
     or_none,
     resolve_mode,
     resolve_service_references,
@@ -30,6 +31,7 @@ from composer.backends.spec.network import (
     network_connect_bodies,
     networking,
     networks_by_priority,
+    service_links,
 )
 from composer.model import labels as L
 from composer.model.naming import service_image
@@ -47,9 +49,6 @@ __all__ = [
     "container_create_body",
     "container_create_request",
     "container_platform",
-    "normalize_capabilities",
-    "proxy_environment",
-    "service_links",
 ]
 
 # A CDI device name: vendor/class=name (tags.cncf.io/container-device-interface).
@@ -85,85 +84,11 @@ def _scaled(value: float | None, factor: float) -> int:
     return int(_float32(_float32(float(value)) * _float32(factor)))
 
 
-def normalize_capabilities(caps: Sequence[str] | None) -> list[str] | None:
-    """As the Docker Go client sends them: upper case, ``CAP_`` prefixed, unique, sorted."""
-    if caps is None:
-        return None
-    out: set[str] = set()
-    for cap in caps:
-        name = cap.upper()
-        if name != "ALL" and not name.startswith("CAP_"):
-            name = "CAP_" + name
-        out.add(name)
-    return sorted(out)
-
-
 def container_platform(service: ServiceConfig,
                        environment: Mapping[str, str] | None = None) -> str | None:
     """The ``platform`` query parameter of the create call (or ``DOCKER_DEFAULT_PLATFORM``)."""
     platform = service.platform or (environment or {}).get("DOCKER_DEFAULT_PLATFORM")
     return str(platform) if platform else None
-
-
-_PROXY_KEYS = (
-    ("httpProxy", "HTTP_PROXY"),
-    ("httpsProxy", "HTTPS_PROXY"),
-    ("noProxy", "NO_PROXY"),
-    ("ftpProxy", "FTP_PROXY"),
-    ("allProxy", "ALL_PROXY"),
-)
-
-
-def proxy_environment(docker_config: Mapping[str, Any], host: str) -> dict[str, str]:
-    """Variables v2 adds to every container from ``~/.docker/config.json`` ``proxies``.
-
-    ``host`` is the engine address (``unix:///var/run/docker.sock``); its own entry
-    wins over ``default``. Both spellings (``HTTP_PROXY``, ``http_proxy``) are set.
-    """
-    proxies = docker_config.get("proxies")
-    if not isinstance(proxies, Mapping):
-        return {}
-    chosen = proxies.get(host) or proxies.get("default")
-    if not isinstance(chosen, Mapping):
-        return {}
-    env: dict[str, str] = {}
-    for key, variable in _PROXY_KEYS:
-        value = chosen.get(key)
-        if value:
-            env[variable] = str(value)
-            env[variable.lower()] = str(value)
-    return env
-
-
-def service_links(project_name: str, service: ServiceConfig, number: int,
-                  containers: Mapping[str, Sequence[ContainerRef]]) -> list[str]:
-    """``HostConfig.Links`` for one replica, as v2's ``getLinks`` (after Compose v1).
-
-    Every container of a linked service is linked under the link name, under
-    ``{service}-{number}`` and under ``{project}-{service}-{number}``, where
-    ``number`` is the *linking* container's own number (a v1 quirk v2 kept);
-    ``external_links`` follow. A one-off container also links to its service's
-    containers.
-    """
-    links: list[str] = []
-    for raw in service.links or ():
-        linked, _, alias = raw.partition(":")
-        alias = alias or linked
-        for ref in containers.get(linked, ()):
-            links += [
-                f"{ref.name}:{alias}",
-                f"{ref.name}:{linked}-{number}",
-                f"{ref.name}:{project_name}-{linked}-{number}",
-            ]
-    if (service.labels or {}).get(L.ONEOFF) == "True":
-        for ref in containers.get(service.name, ()):
-            short = ref.name.removeprefix(f"{project_name}-")
-            links += [f"{ref.name}:{service.name}", f"{ref.name}:{short}",
-                      f"{ref.name}:{ref.name}"]
-    for raw in service.external_links or ():
-        target, _, alias = raw.partition(":")
-        links.append(f"{target}:{alias or target}")
-    return links
 
 
 # -- labels ------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "network_name",
     "networks_by_priority",
     "networking",
+    "service_links",
     "volume_config_hash",
     "volume_create_body",
 ]
@@ -51,6 +52,37 @@ def network_name(project: Project, key: str) -> str:
     """The engine's name of the project's network ``key`` (``name:``, else ``{project}_{key}``)."""
     declared = project.networks.get(key)
     return (declared.name if declared is not None else None) or resource_name(project.name, key)
+
+
+def service_links(project_name: str, service: ServiceConfig, number: int,
+                  containers: Mapping[str, Sequence[ContainerRef]]) -> list[str]:
+    """``HostConfig.Links`` for one replica, as v2's ``getLinks`` (after Compose v1).
+
+    Every container of a linked service is linked under the link name, under
+    ``{service}-{number}`` and under ``{project}-{service}-{number}``, where
+    ``number`` is the *linking* container's own number (a v1 quirk v2 kept);
+    ``external_links`` follow. A one-off container also links to its service's
+    containers.
+    """
+    links: list[str] = []
+    for raw in service.links or ():
+        linked, _, alias = raw.partition(":")
+        alias = alias or linked
+        for ref in containers.get(linked, ()):
+            links += [
+                f"{ref.name}:{alias}",
+                f"{ref.name}:{linked}-{number}",
+                f"{ref.name}:{project_name}-{linked}-{number}",
+            ]
+    if (service.labels or {}).get(L.ONEOFF) == "True":
+        for ref in containers.get(service.name, ()):
+            short = ref.name.removeprefix(f"{project_name}-")
+            links += [f"{ref.name}:{service.name}", f"{ref.name}:{short}",
+                      f"{ref.name}:{ref.name}"]
+    for raw in service.external_links or ():
+        target, _, alias = raw.partition(":")
+        links.append(f"{target}:{alias or target}")
+    return links
 
 
 def endpoint_settings(service: ServiceConfig, network_key: str, *, name: str,
