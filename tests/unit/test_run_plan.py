@@ -180,3 +180,25 @@ async def test_a_healthy_dependency_lets_the_one_off_be_created(tmp_path: Path) 
     assert fake.by_name("p-app-run-" + SLUG[:12]).id == container
     ops = fake.ops("create_container")
     assert ops == ["create_container p-db-1", "create_container p-app-run-" + SLUG[:12]]
+
+
+def test_readiness_and_optional_dependencies_reach_the_run_waits(tmp_path: Path) -> None:
+    project = load(tmp_path, """
+        services:
+          db:
+            image: busybox
+            x-composer-ready: {tcp: [5432], timeout: 5s}
+          cache: {image: busybox}
+          app:
+            image: busybox
+            depends_on:
+              db: {condition: service_healthy}
+              cache: {condition: service_healthy, required: false}
+    """)
+    plan = plan_run(model(project), Observed(), RunPlanOptions(
+        oneoff=OneOffOptions(service="app"), slug=SLUG,
+        extensions={"db": {"x-composer-ready": {"tcp": [5432], "timeout": "5s"}}}))
+    waits = {s.operation.service: s.operation for s in plan  # type: ignore[attr-defined]
+             if s.op == "WaitCondition"}
+    assert (waits["db"].tcp, waits["db"].timeout, waits["db"].required) == ((5432,), 5.0, True)
+    assert (waits["cache"].tcp, waits["cache"].required) == ((), False)
