@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,8 @@ from composer.model.project import Project
 from composer.plan import build as build_plan
 from composer.plan import reconcile
 from composer.plan.plan import Plan
+from composer.plan.run import OneOffOptions
+from composer.plan.steps import PullImage
 from composer.runtime import images as images_runtime
 from composer.runtime.errors import ExecutionError
 from composer.runtime.executor import ExecutionResult, execute
@@ -64,10 +67,13 @@ __all__ = [
     "PsOptions",
     "RestartOptions",
     "RmOptions",
+    "RunOptions",
+    "RunOutcome",
     "StartOptions",
     "StopOptions",
     "UnpauseOptions",
     "UpOptions",
+    "project_model",
 ]
 
 
@@ -134,6 +140,29 @@ class UpOptions(CreateOptions):
     no_start: bool = False
     wait: bool = False
     wait_timeout: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions(OneOffOptions):
+    """``run SERVICE``: the one-off container's flags (see
+    :class:`~composer.plan.run.OneOffOptions`), and what comes first: the
+    service's dependencies are brought up as ``up`` would (unless ``no_deps``),
+    their ``depends_on`` conditions awaited; ``build`` rebuilds the images
+    (``--build``), ``pull`` is ``up``'s; ``remove_orphans`` as ``up``'s. The
+    container is created, not started: the caller attaches, then starts it.
+    ``environment`` is the project's (``-e KEY`` values), ``slug`` the one-off's
+    (random when empty)."""
+
+    no_deps: bool = False
+    remove_orphans: bool = False
+    build: bool = False
+    quiet_build: bool = False
+    quiet_pull: bool = False
+    pull: str = "policy"
+    timeout: int | None = None
+    dry_run: bool = False
+    project_environment: Mapping[str, str] = field(default_factory=dict)
+    slug: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,6 +260,14 @@ class Outcome:
         return self.plans[-1] if self.plans else Plan()
 
 
+@dataclass
+class RunOutcome(Outcome):
+    """``run``'s outcome: the one-off container's name and, once created, its ID."""
+
+    container_name: str = ""
+    container_id: str = ""
+
+
 # -- helpers -----------------------------------------------------------------------------------
 
 ProjectRef = LoadedProject | str
@@ -240,8 +277,12 @@ def _name(project: ProjectRef) -> str:
     return project if isinstance(project, str) else project.name
 
 
-def _model(project: LoadedProject) -> Project:
+def project_model(project: LoadedProject) -> Project:
+    """The typed model of a loaded project (:class:`composer.model.project.Project`)."""
     return project.model
+
+
+_model = project_model
 
 
 def _target(project: ProjectRef) -> Project | str:
@@ -378,31 +419,11 @@ class Compose:
         model = _model(project)
         recreate, recreate_deps = _recreate(opts)
         observed = await self.backend.observe(project.name)
-        images = [service_image(model.name, name, dict(s.raw or {}))
-                  for name, s in model.services.items()]
-        image_ids = await self._images(images)
         outcome = Outcome()
-        pulls = reconcile.plan_pull(model, image_ids, reconcile.PullPlanOptions(
-            services=opts.services, no_deps=opts.no_deps, build=opts.build,
-            policy=None if opts.pull == "policy" else opts.pull))
-
-        def plan_builds(no_build: bool) -> Plan:
-            return build_plan.plan_build(model, image_ids, build_plan.BuildPlanOptions(
-                services=opts.services, no_deps=opts.no_deps, force=opts.build,
-                no_build=no_build, quiet=opts.quiet_build))
-
-        # Planned before any pull, so a build the engine cannot do fails first; with
-        # --no-build, a pull may still bring the image.
-        builds = plan_builds(opts.no_build and not pulls)
-        if pulls:
-            await self._pull(outcome, pulls, opts.dry_run, quiet=opts.quiet_pull)
-            if not opts.dry_run:
-                image_ids.update(await self._images(s.args["image"] for s in pulls))
-            # As v2: try the pull, build only what is still missing (a failed pull of
-            # an image that can be built was only a warning).
-            builds = plan_builds(opts.no_build)
-        if builds:
-            image_ids.update(await self._build(outcome, builds, opts.dry_run))
+        image_ids = await self._prepare_images(
+            outcome, model, opts.services, no_deps=opts.no_deps, build=opts.build,
+            no_build=opts.no_build, pull=opts.pull, quiet_build=opts.quiet_build,
+            quiet_pull=opts.quiet_pull, dry_run=opts.dry_run)
         plan = reconcile.plan_up(model, observed, reconcile.UpPlanOptions(
             services=opts.services,
             no_deps=opts.no_deps,
@@ -429,6 +450,76 @@ class Compose:
             # tests/integration/test_issue3_same_containers.py.
         ))
         return await self._run(outcome, plan, opts.dry_run)
+
+    async def _prepare_images(self, outcome: Outcome, model: Project, services: Sequence[str],
+                              *, no_deps: bool, build: bool, no_build: bool, pull: str,
+                              quiet_build: bool, quiet_pull: bool, dry_run: bool
+                              ) -> dict[str, str | None]:
+        """Pull then build what the services (and their dependencies) need, as
+        ``up`` does; the image IDs by reference."""
+        images = [service_image(model.name, name, s) for name, s in model.services.items()]
+        image_ids = await self._images(images)
+        pulls = reconcile.plan_pull(model, image_ids, reconcile.PullPlanOptions(
+            services=services, no_deps=no_deps, build=build,
+            policy=None if pull == "policy" else pull))
+
+        def plan_builds(no_build: bool) -> Plan:
+            return build_plan.plan_build(model, image_ids, build_plan.BuildPlanOptions(
+                services=services, no_deps=no_deps, force=build,
+                no_build=no_build, quiet=quiet_build))
+
+        # Planned before any pull, so a build the engine cannot do fails first; with
+        # --no-build, a pull may still bring the image.
+        builds = plan_builds(no_build and not pulls)
+        if pulls:
+            await self._pull(outcome, pulls, dry_run, quiet=quiet_pull)
+            if not dry_run:
+                image_ids.update(await self._images(
+                    s.operation.image for s in pulls if isinstance(s.operation, PullImage)))
+            # As v2: try the pull, build only what is still missing (a failed pull of
+            # an image that can be built was only a warning).
+            builds = plan_builds(no_build)
+        if builds:
+            image_ids.update(await self._build(outcome, builds, dry_run))
+        return image_ids
+
+    # -- run
+
+    async def run(self, project: LoadedProject, options: RunOptions) -> RunOutcome:
+        """Bring up the dependencies of ``options.service`` as ``up`` does, wait for
+        their ``depends_on`` conditions, then create the one-off container (not
+        started: attach to it first, then start it). A dependency that cannot be
+        satisfied fails the run with v2's words (``dependency failed to start:
+        container p-db-1 has no healthcheck configured``); nothing is created for
+        the one-off then. With ``dry_run``, only returns the plans."""
+        model = _model(project)
+        if options.service not in model.services:
+            raise UsageError(f"no such service: {options.service}")
+        outcome = RunOutcome()
+        image_ids = await self._prepare_images(
+            outcome, model, (options.service,), no_deps=options.no_deps, build=options.build,
+            no_build=False, pull=options.pull, quiet_build=options.quiet_build,
+            quiet_pull=options.quiet_pull, dry_run=options.dry_run)
+        observed = await self.backend.observe(project.name)
+        known = {k: v for k, v in image_ids.items() if v}
+        slug = options.slug or secrets.token_hex(32)
+        plan = reconcile.plan_run(model, observed, reconcile.RunPlanOptions(
+            oneoff=options, slug=slug, no_deps=options.no_deps,
+            remove_orphans=options.remove_orphans, timeout=options.timeout,
+            config_files=project.config_files, working_dir=project.working_dir or "",
+            environment=options.project_environment,
+            image_ids=known,
+            image_volumes=await self._image_volumes(known),
+            existing_external=await self._external(model),
+            known_services=tuple(project.all_services or ()),
+            api_version=self.backend.api_version,
+            extensions=_extensions(project)))
+        await self._run(outcome, plan, options.dry_run)
+        outcome.container_name = reconcile.oneoff_name(model.name, options, slug)
+        for result in outcome.results:
+            outcome.container_id = result.created.get(outcome.container_name,
+                                                      outcome.container_id)
+        return outcome
 
     # -- images: build, pull, push (composer.runtime.images)
 
@@ -584,7 +675,7 @@ class Compose:
         if opts.services:
             known = {c.service for c in containers}
             if not isinstance(project, str):
-                known |= set(project.data.get("services") or ())
+                known |= set(_model(project).services)
             for service in opts.services:
                 if service not in known:
                     raise ValidationError(f"no such service: {service}")

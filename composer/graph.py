@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from composer.errors import ValidationError
+from composer.model.conditions import SERVICE_STARTED
+
+if TYPE_CHECKING:
+    from composer.model.project import Project, ServiceConfig
 
 SERVICE_PREFIX = "service:"
 CONTAINER_PREFIX = "container:"
 
 # What Docker Compose v2 records for a dependency nobody spelled out.
-_STARTED = "service_started"
+_STARTED = SERVICE_STARTED
 
 
 def _explicit(depends_on: Any) -> dict[str, dict[str, Any]]:
@@ -69,14 +73,42 @@ def implicit_dependencies(service: Mapping[str, Any]) -> dict[str, bool]:
     return out
 
 
-def service_dependencies(service: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def service_dependencies(service: Mapping[str, Any] | ServiceConfig
+                         ) -> dict[str, dict[str, Any]]:
     """Every dependency of one service: name -> ``{condition, required, restart}``.
 
+    ``service`` is the model's :class:`~composer.model.project.ServiceConfig`, or
+    (for the loader's checks, before there is a model) a service mapping.
     Explicit ``depends_on`` entries win; implicit ones (see module docstring) are
     ``service_started``, required.
     """
+    if not isinstance(service, Mapping):
+        return _model_dependencies(service)
     deps = _explicit(service.get("depends_on"))
     for name, restart in implicit_dependencies(service).items():
+        if name not in deps:
+            deps[name] = {"condition": _STARTED, "required": True, "restart": restart}
+    return deps
+
+
+def _model_dependencies(service: ServiceConfig) -> dict[str, dict[str, Any]]:
+    deps: dict[str, dict[str, Any]] = {}
+    for name, dep in (service.depends_on or {}).items():
+        deps[name] = {
+            "condition": dep.condition or _STARTED,
+            "required": dep.required is not False,
+            "restart": dep.restart is True,
+        }
+    implicit: dict[str, bool] = {}
+    for value in (service.network_mode, service.ipc, service.pid):
+        if value and value.startswith(SERVICE_PREFIX):
+            implicit.setdefault(value[len(SERVICE_PREFIX):], True)
+    for link in service.links or ():
+        implicit.setdefault(link.split(":", 1)[0], True)
+    for source in service.volumes_from or ():
+        if not source.startswith(CONTAINER_PREFIX):
+            implicit.setdefault(source.split(":", 1)[0], False)
+    for name, restart in implicit.items():
         if name not in deps:
             deps[name] = {"condition": _STARTED, "required": True, "restart": restart}
     return deps
@@ -167,14 +199,20 @@ class ServiceGraph:
         return order
 
 
-def build_graph(services: Mapping[str, Mapping[str, Any]]) -> ServiceGraph:
-    """The dependency graph of ``services`` (name -> service mapping).
+def build_graph(services: Project | Mapping[str, ServiceConfig]
+                | Mapping[str, Mapping[str, Any]]) -> ServiceGraph:
+    """The dependency graph of a project's services.
 
-    One node per service; an edge ``u -> v`` with attributes ``condition``,
-    ``required`` and ``restart`` for each dependency of ``u``. Dependencies on
-    names that are not in ``services`` (undefined, or disabled by a profile) are
-    left out: :func:`composer.config.validate.validate_project` reports those.
+    ``services`` is the model's :class:`~composer.model.project.Project` (or its
+    ``services``), or, for the loader's checks before there is a model, a
+    ``{name: service mapping}``. One node per service; an edge ``u -> v`` with
+    attributes ``condition``, ``required`` and ``restart`` for each dependency of
+    ``u``. Dependencies on names that are not in ``services`` (undefined, or
+    disabled by a profile) are left out:
+    :func:`composer.config.validate.validate_project` reports those.
     """
+    if not isinstance(services, Mapping):
+        services = services.services
     graph = ServiceGraph()
     for name in services:
         graph.add_node(name)

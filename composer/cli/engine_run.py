@@ -367,7 +367,9 @@ def ps(args: argparse.Namespace) -> int:
     services = tuple(args.services)
     if not orphans and not services and target.loaded is not None:
         # As v2: only the services the project declares (not known by name alone).
-        services = tuple(target.loaded.data.get("services") or ())
+        from composer.api import project_model
+
+        services = tuple(project_model(target.loaded).services)
 
     async def body(s: Session) -> int:
         containers = await s.compose.ps(target.ref, PsOptions(

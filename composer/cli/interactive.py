@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from composer.backends.base import ContainerState
     from composer.backends.docker_io import DockerIO, RawStream
     from composer.cli.engine_run import Session, Target
-    from composer.config.loader import LoadedProject
 
 __all__ = ["COMMANDS", "register"]
 
@@ -373,60 +372,18 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _dependencies(data: Mapping[str, Any], service: str) -> list[str]:
-    """Every service ``service`` depends on, directly or not."""
-    services = data.get("services") or {}
-    seen: list[str] = []
-    pending = list((services.get(service) or {}).get("depends_on") or ())
-    while pending:
-        name = pending.pop(0)
-        if name in seen or name not in services:
-            continue
-        seen.append(name)
-        pending += list((services[name] or {}).get("depends_on") or ())
-    return seen
-
-
-async def _wait_dependencies(s: Session, project: str, data: Mapping[str, Any],
-                             service: str) -> None:
-    """Wait for the conditions the service puts on its direct dependencies."""
-    import anyio
-
-    declared = ((data.get("services") or {}).get(service) or {}).get("depends_on") or {}
-    conditions = {k: (v or {}).get("condition", "service_started") for k, v in declared.items()}
-    pending = {k: c for k, c in conditions.items() if c != "service_started"}
-    while pending:
-        containers = await _containers(s, project, None)
-        for dep, condition in list(pending.items()):
-            mine = [c for c in containers if c.service == dep]
-            if condition == "service_healthy":
-                if any(c.health == "unhealthy" for c in mine):
-                    raise EngineError(f"dependency failed to start: container "
-                                      f"{mine[0].name} is unhealthy")
-                if mine and all(c.health == "healthy" for c in mine):
-                    del pending[dep]
-            elif condition == "service_completed_successfully":
-                done = [c for c in mine if c.state == "exited"]
-                if any(c.exit_code for c in done):
-                    bad = next(c for c in done if c.exit_code)
-                    raise EngineError(f"service {dep!r} didn't complete successfully: "
-                                      f"exit {bad.exit_code}")
-                if mine and len(done) == len(mine):
-                    del pending[dep]
-        if pending:
-            await anyio.sleep(0.5)
-
-
 def run(args: argparse.Namespace) -> int:
-    """``run SERVICE [COMMAND] [ARGS...]``: a one-off container; its exit code."""
+    """``run SERVICE [COMMAND] [ARGS...]``: a one-off container; its exit code.
+
+    The dependencies, their waits and the container's creation are one plan
+    (:meth:`composer.api.Compose.run`, shown by ``--dry-run``); then the
+    container is attached to and started here."""
     from composer.cli.engine_run import resolve_target, run_engine
-    from composer.runtime.oneoff import RunOptions, create_oneoff, env_from_files
+    from composer.runtime.oneoff import env_from_files
 
     target = resolve_target(args, [args.service])
     loaded = target.loaded
     assert loaded is not None
-    if args.service not in (loaded.data.get("services") or {}):
-        raise UsageError(f"no such service: {args.service}")
     if args.service_ports and args.publish:
         raise UsageError("--service-ports and --publish are incompatible")
     tty = _wants_tty(args) and not args.detach
@@ -438,33 +395,26 @@ def run(args: argparse.Namespace) -> int:
         entrypoint = shlex.split(args.entrypoint)
     lookup = {**os.environ, **loaded.environment}
     file_environment = env_from_files(args.env_from_file, _environment(args.env, lookup))
-    options = RunOptions(
-        service=args.service, command=tuple(args.argv), entrypoint=entrypoint,
-        environment=tuple(args.env), file_environment=file_environment,
-        labels=_labels(args.label), name=args.name,
-        user=args.user, workdir=args.workdir, tty=tty, interactive=interactive,
-        remove=args.rm, service_ports=args.service_ports, publish=tuple(args.publish),
-        volumes=tuple(args.volume), use_aliases=args.use_aliases,
-        cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop))
 
     async def body(s: Session) -> int:
-        from composer.api import UpOptions
+        from composer.api import RunOptions
 
-        deps = [] if args.no_deps else _dependencies(loaded.data, args.service)
-        if deps:
-            # --build rebuilds the dependencies' images too, as v2's does.
-            s.report(await s.compose.up(loaded, UpOptions(
-                services=tuple(deps), remove_orphans=args.remove_orphans,
-                build=args.build, quiet_build=args.quiet_build, dry_run=s.dry_run)))
-            if not s.dry_run:
-                await _wait_dependencies(s, loaded.name, loaded.data, args.service)
-        await _build_for_run(s, loaded, args.service, force=args.build, quiet=args.quiet_build)
+        outcome = await s.compose.run(loaded, RunOptions(
+            service=args.service, command=tuple(args.argv), entrypoint=entrypoint,
+            environment=tuple(args.env), file_environment=file_environment,
+            labels=_labels(args.label), name=args.name,
+            user=args.user, workdir=args.workdir, tty=tty, interactive=interactive,
+            remove=args.rm, service_ports=args.service_ports, publish=tuple(args.publish),
+            volumes=tuple(args.volume), use_aliases=args.use_aliases,
+            cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop),
+            no_deps=args.no_deps, remove_orphans=args.remove_orphans, build=args.build,
+            quiet_build=args.quiet_build, quiet_pull=args.quiet_pull, pull=args.pull,
+            dry_run=s.dry_run, project_environment=lookup))
+        s.report(outcome)
         if s.dry_run:
             return 0
         io = _io(s)
-        container_id, _name = await create_oneoff(
-            s.backend, loaded.data, options, environment={**os.environ, **loaded.environment},
-            working_dir=loaded.working_dir, config_files=loaded.config_files)
+        container_id = outcome.container_id
         if args.detach:
             await s.backend.start_container(container_id)
             if not args.quiet:
@@ -475,23 +425,6 @@ def run(args: argparse.Namespace) -> int:
 
     rc: int = run_engine(args, body)
     return rc
-
-
-async def _build_for_run(s: Session, loaded: LoadedProject, service: str, *, force: bool,
-                         quiet: bool) -> None:
-    """Build the one-off's image when asked (``--build``) or when it is missing and the
-    service has a ``build:`` section, as v2's ``run`` does."""
-    from composer.api import BuildOptions
-    from composer.model.naming import service_image
-
-    config = (loaded.data.get("services") or {}).get(service) or {}
-    if not config.get("build"):
-        return
-    if not force and await s.backend.image_id(
-            service_image(loaded.name, service, dict(config))) is not None:
-        return
-    s.report(await s.compose.build(loaded, BuildOptions(services=(service,), quiet=quiet,
-                                                        dry_run=s.dry_run)))
 
 
 async def _attach_and_start(s: Session, io: DockerIO, container_id: str, *, tty: bool,

@@ -27,9 +27,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import anyio
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from composer.cli.engine_run import Session, Target
     from composer.runtime.logs import ContainerExit, LogSource
 
-__all__ = ["RAINBOW", "LogPrinter", "attached_up", "dependency_closure", "logs", "use_color",
+__all__ = ["RAINBOW", "LogPrinter", "attached_up", "logs", "use_color",
            "validate_attach_flags"]
 
 # v2's cmd/formatter/colors.go: the rainbow a new container takes its colour from.
@@ -246,20 +246,6 @@ def validate_attach_flags(args: argparse.Namespace) -> None:
         raise UsageError("cannot combine --attach and --attach-dependencies")
 
 
-def dependency_closure(services: Mapping[str, Any], names: Sequence[str]) -> list[str]:
-    """The services ``names`` depend on, directly or not (``depends_on`` of the canonical
-    project's ``services``), in the order met; ``names`` themselves are left out."""
-    found: list[str] = []
-    pending = list(names)
-    while pending:
-        service = services.get(pending.pop(0))
-        for dep in (service or {}).get("depends_on") or ():
-            if dep in services and dep not in found and dep not in names:
-                found.append(dep)
-                pending.append(dep)
-    return found
-
-
 async def attached_up(s: Session, target: Target, args: argparse.Namespace,
                       options: UpOptions) -> int:
     """Create, attach to each container, start, print the merged output until every
@@ -285,8 +271,12 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
     # v2, their exits neither end nor abort the session and are not announced.
     dependencies: list[str] = []
     if getattr(args, "attach_dependencies", False) and args.services and not options.no_deps:
-        dependencies = [d for d in dependency_closure(loaded.data.get("services") or {},
-                                                      args.services) if d not in chosen]
+        from composer.api import project_model
+        from composer.graph import build_graph, dependencies_of
+
+        model = project_model(loaded)
+        wanted = dependencies_of(build_graph(model), args.services)
+        dependencies = [d for d in model.services if d in wanted and d not in chosen]
     skipped = set(getattr(args, "no_attach", None) or ())
     dependencies = [name for name in dependencies if name not in skipped]
     chosen = [name for name in chosen if name not in skipped] + dependencies

@@ -30,10 +30,11 @@ from composer.model import labels
 from composer.model.naming import service_image
 from composer.model.project import Project, ServiceConfig
 from composer.plan.plan import Plan
+from composer.plan.steps import BuildImage
 
 __all__ = ["BUILD_IMAGE", "BuildPlanOptions", "build_request", "plan_build", "select_services"]
 
-#: A plan operation: build ``request`` (a BuildRequest); args ``service``, ``image``.
+#: The word of the plan operation :class:`~composer.plan.steps.BuildImage`.
 BUILD_IMAGE = "BuildImage"
 #: The builder the classic API is, as v2 labels images it builds with it.
 CLASSIC_BUILDER = "classic"
@@ -74,8 +75,7 @@ def select_services(project: Project, services: Sequence[str], *,
         return list(project.services)
     chosen = set(services)
     if with_dependencies:
-        graph = build_graph({n: s.raw or s.to_dict() for n, s in project.services.items()})
-        chosen |= dependencies_of(graph, list(services))
+        chosen |= dependencies_of(build_graph(project), list(services))
     return [name for name in project.services if name in chosen]
 
 
@@ -126,7 +126,7 @@ def build_request(project: Project, name: str,
     platform = (build.platforms[0] if build.platforms else None) or service.platform
     return BuildRequest(
         service=name,
-        tag=service_image(project.name, name, dict(service.raw or {})),
+        tag=service_image(project.name, name, service),
         context=build.context or project.working_dir or ".",
         dockerfile=build.dockerfile or "Dockerfile",
         dockerfile_inline=build.dockerfile_inline,
@@ -160,7 +160,7 @@ def plan_build(project: Project, image_ids: Mapping[str, str | None],
         service = project.services[name]
         if service.build is None:
             continue
-        image = service_image(project.name, name, dict(service.raw or {}))
+        image = service_image(project.name, name, service)
         if image in seen:
             continue
         if opts.force:
@@ -177,6 +177,6 @@ def plan_build(project: Project, image_ids: Mapping[str, str | None],
                                     "engine and --no-build forbids building it")
             continue
         seen.add(image)
-        plan.add(BUILD_IMAGE, f"image:{image}", reason, service=name, image=image,
-                 request=build_request(project, name, opts), display=f"Service {name}")
+        plan.add(BuildImage(service=name, image=image, request=build_request(project, name, opts),
+                            display=f"Service {name}"), f"image:{image}", reason)
     return plan

@@ -8,47 +8,19 @@ on its text without any engine::
     #3 <- #2 service:db:1 StartContainer: created
     #4 <- #3 service:db WaitCondition: service_healthy for web
 
-Each step's ``args`` hold everything its engine call needs (names, engine
-bodies, timeouts), so running a step is one call with no lookups in the project.
-The argument keys per operation:
-
-============== ==============================================================
-op             args
-============== ==============================================================
-CreateNetwork  ``name``, ``body``
-RemoveNetwork  ``name``
-CreateVolume   ``name``, ``body``
-RemoveVolume   ``name``
-PullImage      ``image``, ``platform`` (or None)
-RemoveImage    ``image``
-CreateContainer ``name``, ``body``, ``platform``, ``service``, ``number``,
-               ``inherit`` (ID of the replaced container, whose anonymous volumes
-               the body already takes over, or None); for a service referring
-               to other services' containers, ``hash_service`` (the service) and
-               ``hash_refs`` (service -> container names): the executor writes
-               the config hash once those containers' IDs are known
-ConnectNetwork ``container``, ``network``, ``endpoint``
-StartContainer ``container``
-StopContainer  ``container``, ``timeout`` (seconds or None)
-KillContainer  ``container``, ``signal``
-RemoveContainer ``container``, ``force``, ``volumes``
-RenameContainer ``container``, ``name``
-PauseContainer / UnpauseContainer ``container``
-WaitCondition  ``service``, ``condition``, ``containers`` (names), ``required``,
-               ``restart``, ``healthcheck`` (the service declares one),
-               ``tcp`` (ports of the readiness extension), ``timeout`` (seconds
-               or None)
-============== ==============================================================
-
-Every step also has ``display``: what a person reads in progress lines
-(``Container proj-web-1``, ``Network proj_default``).
+Each step holds its :mod:`operation <composer.plan.steps>`, a frozen dataclass
+with everything its engine call needs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
+
+from composer.plan.steps import Operation
 
 __all__ = [
     "CONNECT_NETWORK",
@@ -71,7 +43,7 @@ __all__ = [
     "Step",
 ]
 
-# Operations, one engine call each (WaitCondition waits on the event stream).
+# The operations' words (``step.op``), for code that filters steps by kind.
 CREATE_NETWORK = "CreateNetwork"
 REMOVE_NETWORK = "RemoveNetwork"
 CREATE_VOLUME = "CreateVolume"
@@ -92,7 +64,8 @@ WAIT_CONDITION = "WaitCondition"
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One node of the plan.
+    """One node of the plan: an :class:`~composer.plan.steps.Operation` and where
+    it sits.
 
     ``resource`` names what the step acts on: ``service:web:1`` (a replica),
     ``service:web`` (a wait on the whole service), ``network:default``,
@@ -101,20 +74,31 @@ class Step:
     """
 
     id: int
-    op: str
+    operation: Operation
     resource: str
     reason: str
     depends: tuple[int, ...] = ()
-    args: Mapping[str, Any] = field(default_factory=dict)
     group: str = ""
 
     @property
+    def op(self) -> str:
+        """The operation's word (``CreateContainer``)."""
+        return type(self.operation).__name__
+
+    @property
+    def args(self) -> Mapping[str, Any]:
+        """The operation's fields as a read-only mapping (for readers that predate
+        the typed operations; new code reads ``step.operation``)."""
+        op = self.operation
+        return MappingProxyType({f.name: getattr(op, f.name) for f in dataclasses.fields(op)})
+
+    @property
     def service(self) -> str | None:
-        """The service this step belongs to, if any (from ``resource`` or ``args``)."""
+        """The service this step belongs to, if any (from ``resource`` or the operation)."""
         kind, _, rest = self.resource.partition(":")
         if kind == "service":
             return rest.split(":", 1)[0]
-        value = self.args.get("service")
+        value = getattr(self.operation, "service", None)
         return value if isinstance(value, str) else None
 
     def __str__(self) -> str:
@@ -139,16 +123,14 @@ class Plan:
     project: str = ""
     unchanged: list[str] = field(default_factory=list)
 
-    def add(
-        self, op: str, resource: str, reason: str, depends: tuple[int, ...] = (),
-        *, group: str = "", **args: Any,
-    ) -> int:
+    def add(self, operation: Operation, resource: str, reason: str,
+            depends: tuple[int, ...] = (), *, group: str = "") -> int:
         """Append a step and return its id (1-based, in order of addition)."""
         step_id = len(self.steps) + 1
         deps = tuple(sorted(set(depends)))
         if any(d >= step_id or d < 1 for d in deps):
             raise ValueError(f"step #{step_id} depends on a later or unknown step: {deps}")
-        self.steps.append(Step(step_id, op, resource, reason, deps, args, group))
+        self.steps.append(Step(step_id, operation, resource, reason, deps, group))
         return step_id
 
     def step(self, step_id: int) -> Step:
@@ -156,16 +138,16 @@ class Plan:
         return self.steps[step_id - 1]
 
     def update(self, step_id: int, depends: tuple[int, ...] = (), *,
-               reason: str | None = None, **args: Any) -> None:
+               reason: str | None = None, operation: Operation | None = None) -> None:
         """Widen an existing step's prerequisites (earlier ids), or change its reason
-        or some of its args."""
+        or its operation."""
         old = self.steps[step_id - 1]
         deps = tuple(sorted(set(old.depends) | set(depends)))
         if any(d >= step_id or d < 1 for d in deps):
             raise ValueError(f"step #{step_id} depends on a later or unknown step: {deps}")
-        self.steps[step_id - 1] = Step(old.id, old.op, old.resource,
+        self.steps[step_id - 1] = Step(old.id, operation or old.operation, old.resource,
                                        old.reason if reason is None else reason, deps,
-                                       {**old.args, **args}, old.group)
+                                       old.group)
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)

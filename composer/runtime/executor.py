@@ -20,41 +20,52 @@ waiters fall back to polling (every 500 ms, as Docker Compose v2 does).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
+from composer.backends import spec
 from composer.backends.base import Backend
 from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import ComposerError
-from composer.plan.plan import (
-    CONNECT_NETWORK,
-    CREATE_CONTAINER,
-    CREATE_NETWORK,
-    CREATE_VOLUME,
-    KILL_CONTAINER,
-    PAUSE_CONTAINER,
-    PULL_IMAGE,
-    REMOVE_CONTAINER,
-    REMOVE_IMAGE,
-    REMOVE_NETWORK,
-    REMOVE_VOLUME,
-    RENAME_CONTAINER,
-    START_CONTAINER,
-    STOP_CONTAINER,
-    UNPAUSE_CONTAINER,
-    WAIT_CONDITION,
-    Plan,
-    Step,
+from composer.model import labels
+from composer.model.conditions import (
+    RUNNING_OR_HEALTHY,
+    SERVICE_COMPLETED_SUCCESSFULLY,
+    SERVICE_HEALTHY,
+    SERVICE_STARTED,
+)
+from composer.model.hash import service_config_hash
+from composer.model.project import ServiceConfig
+from composer.plan.plan import Plan, Step
+from composer.plan.steps import (
+    BuildImage,
+    ConnectNetwork,
+    CreateContainer,
+    CreateNetwork,
+    CreateVolume,
+    KillContainer,
+    Operation,
+    PauseContainer,
+    PullImage,
+    RemoveContainer,
+    RemoveImage,
+    RemoveNetwork,
+    RemoveVolume,
+    RenameContainer,
+    StartContainer,
+    StopContainer,
+    UnpauseContainer,
+    WaitCondition,
 )
 from composer.runtime.errors import ExecutionError, StepFailure, WaitError
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
 from composer.runtime.readiness import wait_tcp_ready
 
-__all__ = ["POLL_INTERVAL", "ExecutionResult", "evaluate_condition", "execute"]
+__all__ = ["HANDLERS", "POLL_INTERVAL", "ExecutionResult", "evaluate_condition", "execute"]
 
 #: Seconds between two inspections when the event stream is not available.
 POLL_INTERVAL = 0.5
@@ -69,35 +80,13 @@ FAILED = "failed"
 SKIPPED = "skipped"
 PENDING = "pending"
 
-SERVICE_STARTED = "service_started"
-SERVICE_HEALTHY = "service_healthy"
-SERVICE_COMPLETED = "service_completed_successfully"
-RUNNING_OR_HEALTHY = "running_or_healthy"
-
-# (while working, once done) per operation; "" says nothing.
-_STATUS: dict[str, tuple[str, str]] = {
-    CREATE_NETWORK: ("Creating", "Created"),
-    REMOVE_NETWORK: ("Removing", "Removed"),
-    CREATE_VOLUME: ("Creating", "Created"),
-    REMOVE_VOLUME: ("Removing", "Removed"),
-    PULL_IMAGE: ("Pulling", "Pulled"),
-    REMOVE_IMAGE: ("Removing", "Removed"),
-    CREATE_CONTAINER: ("Creating", "Created"),
-    CONNECT_NETWORK: ("", ""),
-    START_CONTAINER: ("Starting", "Started"),
-    STOP_CONTAINER: ("Stopping", "Stopped"),
-    KILL_CONTAINER: ("Killing", "Killed"),
-    REMOVE_CONTAINER: ("Removing", "Removed"),
-    RENAME_CONTAINER: ("", ""),
-    PAUSE_CONTAINER: ("Pausing", "Paused"),
-    UNPAUSE_CONTAINER: ("Unpausing", "Unpaused"),
-    WAIT_CONDITION: ("", ""),
-}
+# Kept under their former names here; composer.model.conditions holds them.
+SERVICE_COMPLETED = SERVICE_COMPLETED_SUCCESSFULLY
 
 _SUCCESS_WORD = {
     SERVICE_STARTED: "Started",
     SERVICE_HEALTHY: "Healthy",
-    SERVICE_COMPLETED: "Exited",
+    SERVICE_COMPLETED_SUCCESSFULLY: "Exited",
     RUNNING_OR_HEALTHY: "Healthy",
 }
 
@@ -129,7 +118,7 @@ def evaluate_condition(condition: str, info: Mapping[str, Any],
     test = list(((info.get("Config") or {}).get("Healthcheck") or {}).get("Test") or ())
     has_check = bool(test) and test[:1] != ["NONE"]
     exited = status in ("exited", "dead")
-    if condition == SERVICE_COMPLETED:
+    if condition == SERVICE_COMPLETED_SUCCESSFULLY:
         if not exited:
             return PENDING, ""
         if code == 0:
@@ -217,7 +206,7 @@ class _Runner:
 
     async def run(self) -> ExecutionResult:
         async with anyio.create_task_group() as outer:
-            if any(step.op == WAIT_CONDITION for step in self.plan):
+            if any(isinstance(step.operation, WaitCondition) for step in self.plan):
                 outer.start_soon(self.hub.run)
             async with anyio.create_task_group() as steps:
                 for step in self.plan:
@@ -241,16 +230,20 @@ class _Runner:
             self.done[step.id].set()
 
     async def _attempt(self, step: Step) -> None:
-        display = str(step.args.get("display") or step.resource)
-        working, finished = step.args.get("progress") or _STATUS.get(step.op, ("", ""))
+        op = step.operation
+        display = op.display or step.resource
+        handler = HANDLERS.get(type(op))
+        if handler is None:
+            raise ValueError(f"unknown plan operation {step.op!r} in {step}")
+        working, finished = op.progress or handler.status
         began = anyio.current_time()
         self.emit(display, working)
         try:
-            warning = await self._dispatch(step)
+            warning = await handler.run(self, op)
         except ComposerError as exc:
             elapsed = anyio.current_time() - began
-            if step.op == WAIT_CONDITION and not step.args.get("required", True):
-                text = f'optional dependency "{step.args.get("service")}" failed: {exc}'
+            if isinstance(op, WaitCondition) and not op.required:
+                text = f'optional dependency "{op.service}" failed: {exc}'
                 self.result.warnings.append(text)
                 self.emit(display, "Skipped", WARNING, elapsed, text)
                 self.result.outcomes[step.id] = OK
@@ -268,33 +261,30 @@ class _Runner:
             self.emit(display, finished, DONE, elapsed)
 
     def _failure(self, step: Step, exc: ComposerError) -> StepFailure:
+        op = step.operation
         kind, _, rest = step.resource.partition(":")
-        if step.op == WAIT_CONDITION:
-            dependents = step.args.get("dependents") or ()
-            names = ", ".join(f'"{d}"' for d in dependents)
-            subject = f"service {names}" if dependents else f'service "{step.service}"'
-            reason = f"dependency failed to start: {exc}" if dependents else str(exc)
+        if isinstance(op, WaitCondition):
+            names = ", ".join(f'"{d}"' for d in op.dependents)
+            subject = f"service {names}" if op.dependents else f'service "{op.service}"'
+            reason = f"dependency failed to start: {exc}" if op.dependents else str(exc)
             return StepFailure(subject, str(step), reason)
         if kind == "service":
             subject = f'service "{step.service}"'
         elif kind == "orphan":
             subject = f'container "{rest}"'
-        elif step.op == PULL_IMAGE and step.args.get("service"):
+        elif isinstance(op, PullImage) and op.service:
             # The person thinks in services: name the one that needs the image.
-            subject = f'service "{step.args["service"]}"'
-            return StepFailure(subject, str(step),
-                               f'pulling image "{step.args["image"]}": {exc}')
+            return StepFailure(f'service "{op.service}"', str(step),
+                               f'pulling image "{op.image}": {exc}')
         else:
-            subject = f'{kind} "{step.args.get("name") or step.args.get("image") or rest}"'
+            what = getattr(op, "name", None) or getattr(op, "image", None) or rest
+            subject = f'{kind} "{what}"'
         return StepFailure(subject, str(step), str(exc))
 
-    async def _hashed(self, body: Mapping[str, Any], service: Mapping[str, Any],
-                      refs: Mapping[str, list[str]]) -> dict[str, Any]:
+    async def hashed(self, body: Mapping[str, Any], service: ServiceConfig,
+                     refs: Mapping[str, Any]) -> dict[str, Any]:
         """``body`` with v2's config hash: the service hashed with the IDs of the
         containers it shares namespaces or volumes with, which exist by now."""
-        from composer.backends import spec
-        from composer.model.hash import service_config_hash
-
         found: dict[str, list[spec.ContainerRef]] = {}
         for other, names in refs.items():
             for name in names:
@@ -303,83 +293,18 @@ class _Runner:
                     ident = str((await self.backend.inspect_container(name))["Id"])
                 found.setdefault(other, []).append(spec.ContainerRef(name, ident))
         resolved = spec.resolve_service_references(service, found)
-        labels = {**(body.get("Labels") or {}),
-                  spec.LABEL_CONFIG_HASH: service_config_hash(resolved)}
-        return {**body, "Labels": labels}
-
-    async def _dispatch(self, step: Step) -> str:
-        """Run one step; returns a warning text when it ended without doing its job."""
-        a = step.args
-        b = self.backend
-        op = step.op
-        if op == CREATE_NETWORK:
-            await b.create_network(a["name"], a["body"])
-        elif op == REMOVE_NETWORK:
-            try:
-                await b.remove_network(a["name"])
-            except NotFoundError:
-                return "No resource found to remove"
-            except ConflictError:
-                return "Resource is still in use"
-        elif op == CREATE_VOLUME:
-            await b.create_volume(a["name"], a["body"])
-        elif op == REMOVE_VOLUME:
-            try:
-                await b.remove_volume(a["name"])
-            except NotFoundError:
-                return "No resource found to remove"
-            except ConflictError:
-                return "Resource is still in use"
-        elif op == PULL_IMAGE:
-            await b.pull_image(a["image"], platform=a.get("platform"))
-        elif op == REMOVE_IMAGE:
-            try:
-                await b.remove_image(a["image"])
-            except NotFoundError:
-                return "No resource found to remove"
-            except ConflictError:
-                return "Resource is still in use"
-        elif op == CREATE_CONTAINER:
-            body = a["body"]
-            if a.get("hash_service") is not None:
-                body = await self._hashed(body, a["hash_service"], a["hash_refs"])
-            self.result.created[a["name"]] = await b.create_container(
-                a["name"], body, platform=a.get("platform"))
-        elif op == CONNECT_NETWORK:
-            await b.connect_network(a["network"], a["container"], a["endpoint"])
-        elif op == START_CONTAINER:
-            await b.start_container(a["container"])
-        elif op == STOP_CONTAINER:
-            await b.stop_container(a["container"], a.get("timeout"))
-        elif op == KILL_CONTAINER:
-            await b.kill_container(a["container"], a.get("signal") or "SIGKILL")
-        elif op == REMOVE_CONTAINER:
-            try:
-                await b.remove_container(a["container"], force=bool(a.get("force")),
-                                         volumes=bool(a.get("volumes")))
-            except NotFoundError:
-                pass  # already gone: the goal is reached
-        elif op == RENAME_CONTAINER:
-            await b.rename_container(a["container"], a["name"])
-        elif op == PAUSE_CONTAINER:
-            await b.pause_container(a["container"])
-        elif op == UNPAUSE_CONTAINER:
-            await b.unpause_container(a["container"])
-        elif op == WAIT_CONDITION:
-            await self._wait(step)
-        else:
-            raise ValueError(f"unknown plan operation {op!r} in {step}")
-        return ""
+        body_labels = {**(body.get("Labels") or {}),
+                       labels.CONFIG_HASH: service_config_hash(resolved)}
+        return {**body, "Labels": body_labels}
 
     # -- waits
 
-    async def _wait(self, step: Step) -> None:
-        a = step.args
-        service = str(a["service"])
-        condition = str(a["condition"])
-        names = [str(n) for n in a.get("containers") or ()]
-        tcp = tuple(int(p) for p in a.get("tcp") or ())
-        timeout: float | None = a.get("timeout")
+    async def wait(self, op: WaitCondition) -> None:
+        service = op.service
+        condition = op.condition
+        names = list(op.containers)
+        tcp = op.tcp
+        timeout = op.timeout
         if tcp and timeout is None:
             timeout = _DEFAULT_READY_TIMEOUT
         began = anyio.current_time()
@@ -426,7 +351,143 @@ class _Runner:
 
 
 def _word(condition: str) -> str:
-    return {SERVICE_STARTED: "running", SERVICE_COMPLETED: "completed"}.get(condition, "healthy")
+    return {SERVICE_STARTED: "running",
+            SERVICE_COMPLETED_SUCCESSFULLY: "completed"}.get(condition, "healthy")
+
+
+# -- the dispatch table: one handler per operation type ---------------------------------------
+#
+# A handler runs one step's engine call (or wait) and returns a warning text when
+# the step ended without doing its job ("" otherwise); ``status`` are the words
+# of its progress lines (while working, once done; "" says nothing).
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """How the executor runs one kind of operation."""
+
+    run: Callable[[_Runner, Any], Awaitable[str]]
+    status: tuple[str, str]
+
+
+async def _removal(call: Awaitable[None]) -> str:
+    try:
+        await call
+    except NotFoundError:
+        return "No resource found to remove"
+    except ConflictError:
+        return "Resource is still in use"
+    return ""
+
+
+async def _create_network(r: _Runner, op: CreateNetwork) -> str:
+    await r.backend.create_network(op.name, op.body)
+    return ""
+
+
+async def _remove_network(r: _Runner, op: RemoveNetwork) -> str:
+    return await _removal(r.backend.remove_network(op.name))
+
+
+async def _create_volume(r: _Runner, op: CreateVolume) -> str:
+    await r.backend.create_volume(op.name, op.body)
+    return ""
+
+
+async def _remove_volume(r: _Runner, op: RemoveVolume) -> str:
+    return await _removal(r.backend.remove_volume(op.name))
+
+
+async def _pull_image(r: _Runner, op: PullImage) -> str:
+    await r.backend.pull_image(op.image, platform=op.platform)
+    return ""
+
+
+async def _build_image(r: _Runner, op: BuildImage) -> str:
+    await r.backend.build_image(op.request)
+    return ""
+
+
+async def _remove_image(r: _Runner, op: RemoveImage) -> str:
+    return await _removal(r.backend.remove_image(op.image))
+
+
+async def _create_container(r: _Runner, op: CreateContainer) -> str:
+    body = op.body
+    if op.hash_service is not None:
+        body = await r.hashed(body, op.hash_service, op.hash_refs)
+    r.result.created[op.name] = await r.backend.create_container(op.name, body,
+                                                                 platform=op.platform)
+    return ""
+
+
+async def _connect_network(r: _Runner, op: ConnectNetwork) -> str:
+    await r.backend.connect_network(op.network, op.container, op.endpoint)
+    return ""
+
+
+async def _start_container(r: _Runner, op: StartContainer) -> str:
+    await r.backend.start_container(op.container)
+    return ""
+
+
+async def _stop_container(r: _Runner, op: StopContainer) -> str:
+    await r.backend.stop_container(op.container, op.timeout)
+    return ""
+
+
+async def _kill_container(r: _Runner, op: KillContainer) -> str:
+    await r.backend.kill_container(op.container, op.signal or "SIGKILL")
+    return ""
+
+
+async def _remove_container(r: _Runner, op: RemoveContainer) -> str:
+    try:
+        await r.backend.remove_container(op.container, force=op.force, volumes=op.volumes)
+    except NotFoundError:
+        pass  # already gone: the goal is reached
+    return ""
+
+
+async def _rename_container(r: _Runner, op: RenameContainer) -> str:
+    await r.backend.rename_container(op.container, op.name)
+    return ""
+
+
+async def _pause_container(r: _Runner, op: PauseContainer) -> str:
+    await r.backend.pause_container(op.container)
+    return ""
+
+
+async def _unpause_container(r: _Runner, op: UnpauseContainer) -> str:
+    await r.backend.unpause_container(op.container)
+    return ""
+
+
+async def _wait_condition(r: _Runner, op: WaitCondition) -> str:
+    await r.wait(op)
+    return ""
+
+
+#: Operation type -> how to run it.
+HANDLERS: Mapping[type[Operation], Handler] = {
+    CreateNetwork: Handler(_create_network, ("Creating", "Created")),
+    RemoveNetwork: Handler(_remove_network, ("Removing", "Removed")),
+    CreateVolume: Handler(_create_volume, ("Creating", "Created")),
+    RemoveVolume: Handler(_remove_volume, ("Removing", "Removed")),
+    PullImage: Handler(_pull_image, ("Pulling", "Pulled")),
+    BuildImage: Handler(_build_image, ("Building", "Built")),
+    RemoveImage: Handler(_remove_image, ("Removing", "Removed")),
+    CreateContainer: Handler(_create_container, ("Creating", "Created")),
+    ConnectNetwork: Handler(_connect_network, ("", "")),
+    StartContainer: Handler(_start_container, ("Starting", "Started")),
+    StopContainer: Handler(_stop_container, ("Stopping", "Stopped")),
+    KillContainer: Handler(_kill_container, ("Killing", "Killed")),
+    RemoveContainer: Handler(_remove_container, ("Removing", "Removed")),
+    RenameContainer: Handler(_rename_container, ("", "")),
+    PauseContainer: Handler(_pause_container, ("Pausing", "Paused")),
+    UnpauseContainer: Handler(_unpause_container, ("Unpausing", "Unpaused")),
+    WaitCondition: Handler(_wait_condition, ("", "")),
+}
 
 
 async def execute(plan: Plan, backend: Backend, *, events: Reporter | None = None,

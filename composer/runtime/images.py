@@ -392,7 +392,7 @@ async def push_services(backend: Backend, project: Project, options: PushOptions
         if service.build is None or not service.image:
             _emit(report, name, "Skipped", DONE)
             continue
-        image = service_image(project.name, name, dict(service.raw or {}))
+        image = service_image(project.name, name, service)
         for tag in (image, *(service.build.tags or ())):
             jobs.append((name, tag))
     errors: dict[int, str] = {}

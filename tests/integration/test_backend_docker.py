@@ -18,6 +18,7 @@ from composer.backends import spec
 from composer.backends.docker import DockerBackend, connect
 from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import EngineError, EngineUnreachableError
+from composer.model.project import Project
 
 pytestmark = [pytest.mark.engine, pytest.mark.anyio]
 
@@ -38,19 +39,20 @@ async def _up(backend: DockerBackend, project: dict[str, Any], service: str, num
               *, start: bool = True, **options: Any) -> str:
     """Create the project's networks and volumes if missing, then one container."""
     observed = await backend.observe(project["name"])
+    model = Project.from_dict(project)
     have_networks = {n.key for n in observed.networks}
     for key, network in project.get("networks", {}).items():
         if key not in have_networks and not network.get("external"):
             await backend.create_network(network["name"],
-                                         spec.network_create_body(project, key))
+                                         spec.network_create_body(model, key))
     have_volumes = {v.key for v in observed.volumes}
     for key, volume in project.get("volumes", {}).items():
         if key not in have_volumes:
-            await backend.create_volume(volume["name"], spec.volume_create_body(project, key))
+            await backend.create_volume(volume["name"], spec.volume_create_body(model, key))
     image_id = await backend.image_id(IMAGE)
     assert image_id is not None
     request = spec.container_create_request(
-        project, service, project["services"][service], number, config_files=["/dev/null"],
+        model, model.services[service], number, config_files=["/dev/null"],
         working_dir="/", image_id=image_id, config_hash="hash-" + service,
         api_version=backend.api_version, **options)
     container = await backend.create_container(request.name, request.body,
@@ -114,8 +116,9 @@ async def test_observe_maps_containers_networks_and_volumes(
     assert {m["Destination"] for m in state.mounts} == {"/data", "/anon"}
     assert [(n.name, n.key) for n in observed.networks] == [(f"{project_name}_default",
                                                              "default")]
-    assert observed.networks[0].config_hash == spec.network_config_hash(
-        {"name": f"{project_name}_default", "ipam": {}})
+    assert observed.networks[0].config_hash == spec.network_config_hash(Project.from_dict(
+        {"name": project_name, "networks": {"default": {"name": f"{project_name}_default",
+                                                         "ipam": {}}}}).networks["default"])
     assert [(v.name, v.key) for v in observed.volumes] == [(f"{project_name}_data", "data")]
 
     await backend.start_container(container)
@@ -321,7 +324,8 @@ async def test_volumes_created_with_labels_and_removed(
         backend: DockerBackend, project_name: str) -> None:
     project = {"name": project_name, "volumes": {"v": {"name": f"{project_name}_v",
                                                        "labels": {"x": "y"}}}}
-    name = await backend.create_volume(f"{project_name}_v", spec.volume_create_body(project, "v"))
+    name = await backend.create_volume(f"{project_name}_v",
+                                       spec.volume_create_body(Project.from_dict(project), "v"))
     assert name == f"{project_name}_v"
     (volume,) = (await backend.observe(project_name)).volumes
     assert volume.labels["x"] == "y" and volume.labels[spec.LABEL_VOLUME] == "v"

@@ -27,6 +27,7 @@ from composer.backends import spec
 from composer.backends.docker import DockerBackend, connect
 from composer.config.loader import LoadOptions, load_project
 from composer.model.hash import service_config_hash
+from composer.model.project import Project
 
 from .conftest import remove_project
 
@@ -300,24 +301,25 @@ def _order(services: Mapping[str, Any]) -> list[str]:
 
 async def _create_with_composer(backend: DockerBackend, loaded: Any) -> None:
     """What ``up --no-start`` does, reduced to the engine calls (no plan, no scheduler)."""
-    project = loaded.data
-    for key, network in (project.get("networks") or {}).items():
-        if not network.get("external"):
-            await backend.create_network(network["name"], spec.network_create_body(project, key))
-    for key, volume in (project.get("volumes") or {}).items():
-        if not volume.get("external"):
-            await backend.create_volume(volume["name"], spec.volume_create_body(project, key))
+    project = Project.from_dict(loaded.data, working_dir=loaded.working_dir)
+    for key, network in project.networks.items():
+        if network is not None and not network.external:
+            await backend.create_network(spec.network_name(project, key),
+                                         spec.network_create_body(project, key))
+    for key, volume in project.volumes.items():
+        if volume is not None and not volume.external:
+            await backend.create_volume(volume.name or f"{project.name}_{key}",
+                                        spec.volume_create_body(project, key))
     refs: dict[str, list[spec.ContainerRef]] = {}
-    for name in _order(project["services"]):
-        service = project["services"][name]
-        image_id = await backend.image_id(service["image"])
-        assert image_id, service["image"]
-        replicas = int((service.get("deploy") or {}).get("replicas") or
-                       service.get("scale") or 1)
-        for number in range(1, replicas + 1):
+    for name in _order(loaded.data["services"]):
+        service = project.services[name]
+        assert service.image is not None
+        image_id = await backend.image_id(service.image)
+        assert image_id, service.image
+        for number in range(1, service.replicas + 1):
             resolved = spec.resolve_service_references(service, refs)
             request = spec.container_create_request(
-                project, name, service, number, environment=loaded.environment,
+                project, service, number, environment=loaded.environment,
                 config_files=loaded.config_files, working_dir=loaded.working_dir,
                 image_id=image_id, config_hash=service_config_hash(resolved),
                 api_version=backend.api_version, containers=refs,
@@ -487,14 +489,16 @@ def test_composer_creates_the_containers_v2_creates(
     for name, info in theirs.items():
         service = info["Config"]["Labels"][spec.LABEL_SERVICE]
         their_refs.setdefault(service, []).append(spec.ContainerRef(name, info["Id"]))
+    their_model = Project.from_dict(as_v2.data, working_dir=as_v2.working_dir)
     for name, v2_hash in sorted(v2_hashes.items()):
         service = theirs[name]["Config"]["Labels"][spec.LABEL_SERVICE]
-        resolved = spec.resolve_service_references(as_v2.data["services"][service], their_refs)
+        resolved = spec.resolve_service_references(their_model.services[service], their_refs)
         assert service_config_hash(resolved) == v2_hash, name
-    for key, network in (as_v2.data.get("networks") or {}).items():
-        if not network.get("external"):
-            labels = their_resources["networks"][network["name"]]["Labels"]
+    for key, network in their_model.networks.items():
+        if network is not None and not network.external:
+            labels = their_resources["networks"][spec.network_name(their_model, key)]["Labels"]
             assert spec.network_config_hash(network) == labels[spec.LABEL_CONFIG_HASH], key
-    for key, volume in (as_v2.data.get("volumes") or {}).items():
-        labels = their_resources["volumes"][volume["name"]]["Labels"]
+    for key, volume in their_model.volumes.items():
+        assert volume is not None and volume.name
+        labels = their_resources["volumes"][volume.name]["Labels"]
         assert spec.volume_config_hash(volume) == labels[spec.LABEL_CONFIG_HASH], key

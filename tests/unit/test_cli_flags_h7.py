@@ -14,10 +14,12 @@ from fakes import FakeBackend
 
 from composer.api import Compose, UpOptions
 from composer.cli.goflags import go_bool, parse_go_bool
-from composer.cli.logview import LogPrinter, dependency_closure, validate_attach_flags
+from composer.cli.logview import LogPrinter, validate_attach_flags
 from composer.cli.main import _global_parser
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.errors import EnvFileError, UsageError
+from composer.graph import build_graph, dependencies_of
+from composer.model.project import Project
 from composer.runtime.oneoff import RunOptions, env_from_files, oneoff_service
 
 
@@ -82,13 +84,15 @@ def test_attach_dependencies_alone_is_accepted() -> None:
     validate_attach_flags(parse("up", "--attach-dependencies", "web"))
 
 
-def test_dependency_closure_is_transitive_and_leaves_out_the_named() -> None:
+def test_attached_dependencies_come_from_the_graph_transitively() -> None:
+    # --attach-dependencies reads the one service graph (implicit dependencies too).
     services: dict[str, Any] = {"web": {"depends_on": {"api": {}}},
-                                "api": {"depends_on": {"db": {}}},
-                                "db": {}, "cache": {"depends_on": {"db": {}}}, "lone": {}}
-    assert dependency_closure(services, ["web"]) == ["api", "db"]
-    assert dependency_closure(services, ["web", "api"]) == ["db"]
-    assert dependency_closure(services, ["lone"]) == []
+                                "api": {"depends_on": {"db": {}}, "links": ["cache"]},
+                                "db": {}, "cache": {}, "lone": {}}
+    graph = build_graph(Project.from_dict({"name": "p", "services": services}))
+    assert dependencies_of(graph, ["web"]) == {"api", "db", "cache"}
+    assert dependencies_of(graph, ["web", "api"]) - {"web", "api"} == {"db", "cache"}
+    assert dependencies_of(graph, ["lone"]) == set()
 
 
 def test_printer_keeps_dependency_output_but_not_their_exit_lines() -> None:
@@ -190,11 +194,12 @@ def test_env_from_files_missing_file_is_v2_worded(tmp_path: Path,
 def test_file_environment_overrides_the_service_and_cli_overrides_the_file() -> None:
     project = {"name": "p", "services": {"s": {"image": "busybox",
                                                "environment": {"SVC": "svc", "B": "svc-b"}}}}
-    _, service = oneoff_service(
-        project, RunOptions(service="s", environment=("B=cli-b",),
-                            file_environment={"B": "file-b", "SVC": "file-svc", "N": "n"}),
+    service = oneoff_service(
+        Project.from_dict(project), RunOptions(
+            service="s", environment=("B=cli-b",),
+            file_environment={"B": "file-b", "SVC": "file-svc", "N": "n"}),
         environment={}, working_dir="/", slug="ab" * 32)
-    assert service["environment"] == {"SVC": "file-svc", "B": "cli-b", "N": "n"}
+    assert service.environment == {"SVC": "file-svc", "B": "cli-b", "N": "n"}
 
 
 # -- ps ----------------------------------------------------------------------------------------

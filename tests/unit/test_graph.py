@@ -244,3 +244,29 @@ def test_a_cycle_fails_both_orders_naming_it() -> None:
     for order in (graph.start_order, graph.stop_order):
         with pytest.raises(ValidationError, match="a -> b -> c -> a"):
             order(g)
+
+
+def test_the_model_gives_the_graph_the_loader_dict_gives() -> None:
+    # The planners build the graph from the typed model; the loader's checks from
+    # its dict. Explicit and implicit dependencies come out the same.
+    from composer.model.project import Project
+
+    services: dict[str, dict[str, Any]] = {
+        "vpn": svc(),
+        "db": svc(),
+        "cache": svc(),
+        "data": svc(),
+        "app": svc(network_mode="service:vpn", links=["cache:c"], volumes_from=["data:ro"],
+                   ipc="service:db", depends_on={
+                       "db": {"condition": "service_healthy", "required": False},
+                       "cache": {"condition": "service_started", "restart": True}}),
+        "side": svc(volumes_from=["container:other"], pid="service:app"),
+    }
+    from_dict = graph.build_graph(services)
+    from_model = graph.build_graph(Project.from_dict({"name": "p", "services": services}))
+    assert from_model.edges(data=True) == from_dict.edges(data=True)
+    assert from_model[("app")]["vpn"] == {"condition": "service_started", "required": True,
+                                          "restart": True}
+    assert from_model["app"]["data"]["restart"] is False
+    assert from_model["app"]["db"]["required"] is False
+    assert graph.start_order(from_model) == graph.start_order(from_dict)

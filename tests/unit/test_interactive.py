@@ -20,6 +20,7 @@ from composer.cli import stats_table
 from composer.cli.interactive import _split_cp, event_json, event_text, go_time
 from composer.cli.main import _global_parser
 from composer.errors import UsageError
+from composer.model.project import Project, ServiceConfig
 from composer.runtime.copying import _archive, _extract
 from composer.runtime.oneoff import RunOptions, oneoff_service, parse_port, parse_volume
 from composer.runtime.stream import Demultiplexer, pump
@@ -92,40 +93,44 @@ PROJECT: dict[str, Any] = {
 }
 
 
+MODEL = Project.from_dict(PROJECT)
+
+
 def test_oneoff_service_name_drops_restart_and_ports_and_applies_flags() -> None:
-    name, service = oneoff_service(
-        PROJECT, RunOptions(service="web", command=("echo", "hi"), environment=(
+    service = oneoff_service(
+        MODEL, RunOptions(service="web", command=("echo", "hi"), environment=(
             "B=2", "FROM_HOST", "UNSET"), labels={"l": "v"}, user="nobody", workdir="/w",
             tty=True), environment={"FROM_HOST": "h"}, working_dir="/p", slug="ab" * 32)
-    assert name == "proj-web-run-" + "ab" * 6
-    assert service["container_name"] == name  # the declared container_name is not used
-    assert service["command"] == ["echo", "hi"]
-    assert service["environment"] == {"A": "1", "B": "2", "FROM_HOST": "h"}
-    assert service["labels"] == {"l": "v"}
-    assert (service["user"], service["working_dir"], service["tty"]) == ("nobody", "/w", True)
-    assert "restart" not in service and "restart_policy" not in service["deploy"]
-    assert service["ports"] == []
-    assert PROJECT["services"]["web"]["restart"] == "always"  # the project is left alone
+    # the declared container_name is not used
+    assert service.container_name == "proj-web-run-" + "ab" * 6
+    assert service.command == ("echo", "hi")
+    assert service.environment == {"A": "1", "B": "2", "FROM_HOST": "h"}
+    assert service.labels == {"l": "v"}
+    assert (service.user, service.working_dir, service.tty) == ("nobody", "/w", True)
+    assert service.restart is None
+    assert service.deploy is not None and service.deploy.restart_policy is None
+    assert service.ports == ()
+    assert MODEL.services["web"].restart == "always"  # the project is left alone
 
 
 def test_oneoff_service_ports_entrypoint_and_volumes() -> None:
-    _, service = oneoff_service(
-        PROJECT, RunOptions(service="web", entrypoint=["sh"], service_ports=True,
-                            volumes=("./data:/data:ro", "named:/n"), name="custom"),
+    service = oneoff_service(
+        MODEL, RunOptions(service="web", entrypoint=["sh"], service_ports=True,
+                          volumes=("./data:/data:ro", "named:/n"), name="custom"),
         environment={}, working_dir="/p", slug="0" * 64)
-    assert service["container_name"] == "custom"
-    assert service["entrypoint"] == ["sh"] and service["command"] == []
-    assert service["ports"] == PROJECT["services"]["web"]["ports"]
-    assert service["volumes"] == [
+    assert service.container_name == "custom"
+    assert service.entrypoint == ("sh",) and service.command == ()
+    assert service.ports == MODEL.services["web"].ports
+    assert service.volumes == ServiceConfig.from_dict({"volumes": [
         {"type": "bind", "source": "/p/data", "target": "/data",
          "bind": {"create_host_path": True}, "read_only": True},
         {"type": "volume", "source": "named", "target": "/n", "volume": {}},
-    ]
+    ]}).volumes
 
 
 def test_oneoff_service_unknown_service() -> None:
     with pytest.raises(UsageError, match="no such service: nope"):
-        oneoff_service(PROJECT, RunOptions(service="nope"), environment={}, working_dir="/",
+        oneoff_service(MODEL, RunOptions(service="nope"), environment={}, working_dir="/",
                        slug="0" * 64)
 
 

@@ -271,9 +271,9 @@ def test_plan_pulls_a_missing_image_to_build_unless_policy_says_not() -> None:
         if policy:
             web["pull_policy"] = policy.split(": ")[1]
         data = {"name": "p", "services": {"web": web}}
-        plan = plan_pull(data, {})
+        plan = plan_pull(Project.from_dict(data), {})
         assert text(plan) == expected, policy
-        assert all(step.args["buildable"] for step in plan)
+        assert all(step.operation.buildable for step in plan)  # type: ignore[attr-defined]
 
 
 def test_plan_pull_of_a_buildable_image() -> None:
@@ -282,23 +282,23 @@ def test_plan_pull_of_a_buildable_image() -> None:
         "also": {"image": "h5pp-web:1"},
         "anon": {"build": {"context": "."}},
     }}
-    plan = plan_pull(data, {})
+    plan = plan_pull(Project.from_dict(data), {})
     # One pull for the shared image; the {project}-{service} image is only built.
     assert text(plan) == ("#1 image:h5pp-web:1 PullImage: not found locally, built if the "
                           "pull fails")
     # Present: nothing to pull; `--pull always`: pulled.
-    assert len(plan_pull(data, {"h5pp-web:1": "sha256:1"})) == 0
-    (step,) = plan_pull(data, {}, PullPlanOptions(build=True))
+    assert len(plan_pull(Project.from_dict(data), {"h5pp-web:1": "sha256:1"})) == 0
+    (step,) = plan_pull(Project.from_dict(data), {}, PullPlanOptions(build=True))
     assert step.args["service"] == "also"  # v2's --build stops pulls of services with build:
     present = {"h5pp-web:1": "sha256:1"}
-    assert len(plan_pull(data, present, PullPlanOptions(policy="always"))) == 1
+    assert len(plan_pull(Project.from_dict(data), present, PullPlanOptions(policy="always"))) == 1
     # A service using an image another service builds: its failed pull is tolerated too.
     shared = {"name": "p", "services": {"use": {"image": "x:1"},
                                         "make": {"image": "x:1", "build": {"context": "."}}}}
-    (step,) = plan_pull(shared, {}, PullPlanOptions(services=["use"]))
+    (step,) = plan_pull(Project.from_dict(shared), {}, PullPlanOptions(services=["use"]))
     assert (step.args["service"], step.args["buildable"]) == ("use", True)
     # --pull never with nothing to pull is no error when the image can be built.
-    assert len(plan_pull(shared, {}, PullPlanOptions(policy="never"))) == 0
+    assert len(plan_pull(Project.from_dict(shared), {}, PullPlanOptions(policy="never"))) == 0
 
 
 @pytest.mark.anyio

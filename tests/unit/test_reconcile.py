@@ -14,6 +14,7 @@ from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.errors import ValidationError
 from composer.model import labels as L
 from composer.model.hash import service_config_hash
+from composer.model.project import Project
 from composer.plan.plan import Plan
 from composer.plan.reconcile import (
     DownPlanOptions,
@@ -61,6 +62,11 @@ def load(tmp_path: Path, text: str, name: str = "p") -> LoadedProject:
     return load_project(LoadOptions(cwd=str(tmp_path), project_name=name, environ={}))
 
 
+def model(project: LoadedProject) -> Project:
+    """The typed model every planner reads."""
+    return Project.from_dict(project.data, working_dir=project.working_dir)
+
+
 def container(project: LoadedProject, service: str, number: int = 1, *,
               state: str = "running", changed: bool = False, depends_on: str = "",
               networks: tuple[str, ...] = ()) -> ContainerState:
@@ -104,7 +110,7 @@ def golden(expected: str) -> str:
 
 def test_fresh_up_creates_everything_and_waits_only_where_asked(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    assert text(plan_up(project.data, Observed())) == golden("""
+    assert text(plan_up(model(project), Observed())) == golden("""
         #1 network:default CreateNetwork: not found
         #2 volume:data CreateVolume: not found
         #3 <- #1 service:cache:1 CreateContainer: no existing container
@@ -120,7 +126,7 @@ def test_fresh_up_creates_everything_and_waits_only_where_asked(tmp_path: Path) 
 def test_second_up_with_nothing_changed_recreates_nothing(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     # As v2 does, the dependency condition is still checked.
-    assert text(plan_up(project.data, running(project))) == golden("""
+    assert text(plan_up(model(project), running(project))) == golden("""
         #1 service:db WaitCondition: service_healthy for web
     """)
 
@@ -129,7 +135,7 @@ def test_changed_service_is_recreated_and_its_neighbours_are_not(tmp_path: Path)
     project = load(tmp_path, WEB)
     state = observed(project, container(project, "db"), container(project, "web", changed=True),
                      container(project, "cache"))
-    plan = plan_up(project.data, state)
+    plan = plan_up(model(project), state)
     assert text(plan) == golden("""
         #1 service:web:1 CreateContainer: config changed (temporary name) [recreate:web:1]
         #2 <- #1 service:web:1 StopContainer: replaced by #1 [recreate:web:1]
@@ -149,14 +155,14 @@ def test_changed_service_is_recreated_and_its_neighbours_are_not(tmp_path: Path)
 def test_image_change_recreates(tmp_path: Path) -> None:
     project = load(tmp_path, SCALED)
     state = observed(project, container(project, "worker", 1), container(project, "worker", 2))
-    plan = plan_up(project.data, state, UpPlanOptions(image_ids={"busybox": "sha256:new"}))
+    plan = plan_up(model(project), state, UpPlanOptions(image_ids={"busybox": "sha256:new"}))
     assert [s.reason for s in plan if s.op == "CreateContainer"] == [
         "image changed (temporary name)"] * 2
 
 
 def test_force_recreate_recreates_every_service(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, running(project), UpPlanOptions(recreate="force"))
+    plan = plan_up(model(project), running(project), UpPlanOptions(recreate="force"))
     assert text(plan) == golden("""
         #1 service:cache:1 CreateContainer: forced (temporary name) [recreate:cache:1]
         #2 <- #1 service:cache:1 StopContainer: replaced by #1 [recreate:cache:1]
@@ -181,7 +187,7 @@ def test_no_recreate_keeps_a_changed_container(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     state = observed(project, container(project, "db"), container(project, "web", changed=True),
                      container(project, "cache"))
-    plan = plan_up(project.data, state, UpPlanOptions(recreate="never"))
+    plan = plan_up(model(project), state, UpPlanOptions(recreate="never"))
     assert text(plan) == golden("""
         #1 service:db WaitCondition: service_healthy for web
     """)
@@ -189,7 +195,7 @@ def test_no_recreate_keeps_a_changed_container(tmp_path: Path) -> None:
 
 def test_stopped_containers_start_and_paused_ones_unpause(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, running(project, web="exited", cache="paused"))
+    plan = plan_up(model(project), running(project, web="exited", cache="paused"))
     assert text(plan) == golden("""
         #1 service:cache:1 UnpauseContainer: paused
         #2 service:db WaitCondition: service_healthy for web
@@ -199,7 +205,7 @@ def test_stopped_containers_start_and_paused_ones_unpause(tmp_path: Path) -> Non
 
 def test_selected_service_brings_its_dependencies(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, Observed(), UpPlanOptions(services=["web"]))
+    plan = plan_up(model(project), Observed(), UpPlanOptions(services=["web"]))
     assert text(plan) == golden("""
         #1 network:default CreateNetwork: not found
         #2 volume:data CreateVolume: not found
@@ -213,7 +219,7 @@ def test_selected_service_brings_its_dependencies(tmp_path: Path) -> None:
 
 def test_no_deps_touches_only_the_named_service(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, Observed(), UpPlanOptions(services=["web"], no_deps=True))
+    plan = plan_up(model(project), Observed(), UpPlanOptions(services=["web"], no_deps=True))
     assert text(plan) == golden("""
         #1 network:default CreateNetwork: not found
         #2 <- #1 service:web:1 CreateContainer: no existing container
@@ -223,13 +229,13 @@ def test_no_deps_touches_only_the_named_service(tmp_path: Path) -> None:
 
 def test_no_start_only_creates(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, Observed(), UpPlanOptions(start=False))
+    plan = plan_up(model(project), Observed(), UpPlanOptions(start=False))
     assert {s.op for s in plan} == {"CreateNetwork", "CreateVolume", "CreateContainer"}
 
 
 def test_wait_adds_a_final_wait_per_service(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_up(project.data, running(project), UpPlanOptions(wait=True, wait_timeout=30))
+    plan = plan_up(model(project), running(project), UpPlanOptions(wait=True, wait_timeout=30))
     assert text(plan) == golden("""
         #1 service:db WaitCondition: service_healthy for web
         #2 service:cache WaitCondition: running_or_healthy
@@ -242,7 +248,7 @@ def test_wait_adds_a_final_wait_per_service(tmp_path: Path) -> None:
 def test_scale_up_adds_the_next_numbers(tmp_path: Path) -> None:
     project = load(tmp_path, SCALED)
     state = observed(project, container(project, "worker", 1), container(project, "worker", 2))
-    plan = plan_up(project.data, state, UpPlanOptions(scale={"worker": 4}))
+    plan = plan_up(model(project), state, UpPlanOptions(scale={"worker": 4}))
     assert text(plan) == golden("""
         #1 service:worker:3 CreateContainer: no existing container
         #2 service:worker:4 CreateContainer: no existing container
@@ -254,7 +260,7 @@ def test_scale_up_adds_the_next_numbers(tmp_path: Path) -> None:
 def test_scale_down_removes_the_highest_numbers(tmp_path: Path) -> None:
     project = load(tmp_path, SCALED)
     state = observed(project, *(container(project, "worker", n) for n in (3, 1, 4, 2)))
-    plan = plan_up(project.data, state)
+    plan = plan_up(model(project), state)
     assert text(plan) == golden("""
         #1 service:worker:3 StopContainer: scale down
         #2 <- #1 service:worker:3 RemoveContainer: scale down
@@ -267,7 +273,7 @@ def test_scale_down_removes_obsolete_containers_first(tmp_path: Path) -> None:
     project = load(tmp_path, SCALED)
     state = observed(project, container(project, "worker", 1, changed=True),
                      container(project, "worker", 2), container(project, "worker", 3))
-    plan = plan_up(project.data, state)
+    plan = plan_up(model(project), state)
     assert text(plan) == golden("""
         #1 service:worker:1 StopContainer: scale down
         #2 <- #1 service:worker:1 RemoveContainer: scale down
@@ -277,7 +283,7 @@ def test_scale_down_removes_obsolete_containers_first(tmp_path: Path) -> None:
 def test_orphans_are_reported_not_removed(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     state = observed(project, *running(project).containers, container(project, "old"))
-    plan = plan_up(project.data, state)
+    plan = plan_up(model(project), state)
     assert text(plan) == golden("#1 service:db WaitCondition: service_healthy for web")
     assert plan.warnings == [
         "Found orphan containers ([p-old-1]) for this project. If you removed or renamed this "
@@ -288,7 +294,7 @@ def test_orphans_are_reported_not_removed(tmp_path: Path) -> None:
 def test_remove_orphans_removes_them(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     state = observed(project, *running(project).containers, container(project, "old"))
-    plan = plan_up(project.data, state, UpPlanOptions(remove_orphans=True))
+    plan = plan_up(model(project), state, UpPlanOptions(remove_orphans=True))
     assert text(plan) == golden("""
         #1 orphan:p-old-1 StopContainer: orphaned container
         #2 <- #1 orphan:p-old-1 RemoveContainer: orphaned container
@@ -300,7 +306,7 @@ def test_remove_orphans_removes_them(tmp_path: Path) -> None:
 def test_services_disabled_by_a_profile_are_not_orphans(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     state = observed(project, *running(project).containers, container(project, "debug"))
-    plan = plan_up(project.data, state, UpPlanOptions(known_services={"debug"}))
+    plan = plan_up(model(project), state, UpPlanOptions(known_services={"debug"}))
     assert plan.warnings == []
 
 
@@ -316,17 +322,18 @@ def test_external_network_and_volume_are_only_checked(tmp_path: Path) -> None:
         volumes:
           keep: {external: true}
     """)
-    plan = plan_up(project.data, Observed(), UpPlanOptions(existing_external={"corp_net", "keep"}))
+    plan = plan_up(model(project), Observed(),
+                   UpPlanOptions(existing_external={"corp_net", "keep"}))
     assert text(plan) == golden("""
         #1 service:app:1 CreateContainer: no existing container
         #2 <- #1 service:app:1 StartContainer: created
     """)
     with pytest.raises(NotFoundError, match="network corp_net declared as external, but could "
                                             "not be found"):
-        plan_up(project.data, Observed(), UpPlanOptions(existing_external={"keep"}))
+        plan_up(model(project), Observed(), UpPlanOptions(existing_external={"keep"}))
     with pytest.raises(NotFoundError, match='external volume "keep" not found'):
-        plan_up(project.data, Observed(), UpPlanOptions(existing_external={"corp_net"}))
-    down = plan_down(project.data, Observed(
+        plan_up(model(project), Observed(), UpPlanOptions(existing_external={"corp_net"}))
+    down = plan_down(model(project), Observed(
         (container(project, "app"),), (NetworkState("n", "corp_net", "shared", {}),),
         (VolumeState("keep", "keep", {}),)), DownPlanOptions(volumes=True))
     assert text(down) == golden("""
@@ -349,7 +356,7 @@ def test_service_healthy_chain_waits_hop_by_hop(tmp_path: Path) -> None:
             image: busybox
             healthcheck: {test: ["CMD", "true"]}
     """)
-    assert text(plan_up(project.data, Observed())) == golden("""
+    assert text(plan_up(model(project), Observed())) == golden("""
         #1 network:default CreateNetwork: not found
         #2 <- #1 service:c:1 CreateContainer: no existing container
         #3 <- #1, #2 service:b:1 CreateContainer: no existing container
@@ -377,7 +384,7 @@ def test_completed_successfully_and_a_shared_wait(tmp_path: Path) -> None:
               db: {condition: service_healthy, required: false}
               migrate: {condition: service_completed_successfully}
     """)
-    plan = plan_up(project.data, Observed(), UpPlanOptions(start=True))
+    plan = plan_up(model(project), Observed(), UpPlanOptions(start=True))
     waits = [s for s in plan if s.op == "WaitCondition"]
     assert [str(s).split(" ", 1)[1] for s in waits] == [
         "<- #5 service:db WaitCondition: service_healthy for migrate, web",
@@ -399,7 +406,7 @@ def test_restart_true_dependents_are_stopped_and_started_around_a_recreate(
             depends_on: {db: {condition: service_started, restart: true}}
     """)
     state = observed(project, container(project, "db", changed=True), container(project, "web"))
-    assert text(plan_up(project.data, state)) == golden("""
+    assert text(plan_up(model(project), state)) == golden("""
         #1 service:web:1 StopContainer: dependency db being recreated
         #2 <- #1 service:db:1 CreateContainer: config changed (temporary name) [recreate:db:1]
         #3 <- #2 service:db:1 StopContainer: replaced by #2 [recreate:db:1]
@@ -409,7 +416,7 @@ def test_restart_true_dependents_are_stopped_and_started_around_a_recreate(
         #7 <- #1, #6 service:web:1 StartContainer: dependency recreated
     """)
     # A dependent this run does not start again is not stopped either.
-    alone = plan_up(project.data, state, UpPlanOptions(services=["db"]))
+    alone = plan_up(model(project), state, UpPlanOptions(services=["db"]))
     assert "service:web" not in text(alone)
 
 
@@ -423,7 +430,7 @@ def test_shared_network_namespace_follows_its_parent(tmp_path: Path) -> None:
             network_mode: "service:vpn"
     """)
     state = observed(project, container(project, "vpn", changed=True), container(project, "app"))
-    plan = plan_up(project.data, state)
+    plan = plan_up(model(project), state)
     creates = [s for s in plan if s.op == "CreateContainer"]
     assert [(s.resource, s.reason) for s in creates] == [
         ("service:vpn:1", "config changed (temporary name)"),
@@ -442,7 +449,7 @@ def test_extra_networks_are_connected_before_start(tmp_path: Path) -> None:
           front:
           back:
     """)
-    assert text(plan_up(project.data, Observed())) == golden("""
+    assert text(plan_up(model(project), Observed())) == golden("""
         #1 network:back CreateNetwork: not found
         #2 network:front CreateNetwork: not found
         #3 <- #1, #2 service:web:1 CreateContainer: no existing container
@@ -460,8 +467,8 @@ def test_container_name_cannot_scale(tmp_path: Path) -> None:
     """)
     with pytest.raises(ValidationError, match='"web" service is using the custom container '
                                               'name "the-web"'):
-        plan_up(project.data, Observed(), UpPlanOptions(scale={"web": 2}))
-    plan = plan_up(project.data, Observed())
+        plan_up(model(project), Observed(), UpPlanOptions(scale={"web": 2}))
+    plan = plan_up(model(project), Observed())
     assert plan.step(2).args["name"] == "the-web"
 
 
@@ -477,7 +484,7 @@ def test_readiness_extension_goes_into_the_wait(tmp_path: Path) -> None:
     """)
     extensions = {name: {k: v for k, v in svc.items() if k.startswith("x-")}
                   for name, svc in project.all_services.items()}
-    plan = plan_up(project.data, Observed(), UpPlanOptions(extensions=extensions))
+    plan = plan_up(model(project), Observed(), UpPlanOptions(extensions=extensions))
     wait = next(s for s in plan if s.op == "WaitCondition")
     assert (wait.args["tcp"], wait.args["timeout"], wait.args["healthcheck"]) == (
         (5432, 8080), 5.0, False)
@@ -500,7 +507,7 @@ def test_readiness_extension_errors_name_the_key(tmp_path: Path, value: Any,
             depends_on: {db: {condition: service_healthy}}
     """)
     with pytest.raises(ValidationError, match=message) as info:
-        plan_up(project.data, Observed(),
+        plan_up(model(project), Observed(),
                 UpPlanOptions(extensions={"db": {"x-composer-ready": value}}))
     assert str(info.value).startswith("services.db.x-composer-ready")
 
@@ -518,17 +525,17 @@ def test_pull_follows_each_pull_policy(tmp_path: Path) -> None:
           e: {image: "local/thing", pull_policy: never}
     """)
     present = {"busybox": "sha256:1", "alpine:3": "sha256:2", "local/thing": "sha256:3"}
-    assert text(plan_pull(project.data, present)) == golden("""
+    assert text(plan_pull(model(project), present)) == golden("""
         #1 image:alpine:3 PullImage: pull_policy always
         #2 image:nginx PullImage: not found locally
     """)
     everything = {**present, "nginx": "sha256:4"}
-    assert len(plan_pull(project.data, everything, PullPlanOptions(policy="never"))) == 0
+    assert len(plan_pull(model(project), everything, PullPlanOptions(policy="never"))) == 0
     # never with an absent image: refused at planning, before anything is created
     with pytest.raises(NotFoundError, match='service "c": image "nginx" is not present.*--pull'):
-        plan_pull(project.data, present, PullPlanOptions(policy="never"))
+        plan_pull(model(project), present, PullPlanOptions(policy="never"))
     with pytest.raises(NotFoundError, match='service "e": .*"local/thing".*pull_policy: never'):
-        plan_pull(project.data, {"busybox": "sha256:1"}, PullPlanOptions(services=["e"]))
+        plan_pull(model(project), {"busybox": "sha256:1"}, PullPlanOptions(services=["e"]))
 
 
 def test_an_absent_image_to_build_is_pulled_first_only_when_named(tmp_path: Path) -> None:
@@ -537,10 +544,10 @@ def test_an_absent_image_to_build_is_pulled_first_only_when_named(tmp_path: Path
     (tmp_path / "Dockerfile").write_text("FROM busybox\n")
     project = load(tmp_path, "services:\n  app:\n    build: .\n  named:\n    image: x/y\n"
                              "    build: .\n")
-    assert text(plan_pull(project.data, {})) == golden("""
+    assert text(plan_pull(model(project), {})) == golden("""
         #1 image:x/y PullImage: not found locally, built if the pull fails
     """)
-    assert len(plan_pull(project.data, {"p-app": "sha256:1", "x/y": "sha256:2"})) == 0
+    assert len(plan_pull(model(project), {"p-app": "sha256:1", "x/y": "sha256:2"})) == 0
 
 
 # -- down --------------------------------------------------------------------------------------
@@ -548,7 +555,7 @@ def test_an_absent_image_to_build_is_pulled_first_only_when_named(tmp_path: Path
 
 def test_down_stops_dependents_first_and_keeps_volumes(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    assert text(plan_down(project.data, running(project, cache="exited"))) == golden("""
+    assert text(plan_down(model(project), running(project, cache="exited"))) == golden("""
         #1 service:web:1 StopContainer: down
         #2 <- #1 service:web:1 RemoveContainer: down
         #3 <- #2 service:db:1 StopContainer: down
@@ -560,7 +567,7 @@ def test_down_stops_dependents_first_and_keeps_volumes(tmp_path: Path) -> None:
 
 def test_down_volumes_removes_named_and_anonymous_volumes(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_down(project.data, running(project, cache="exited"),
+    plan = plan_down(model(project), running(project, cache="exited"),
                      DownPlanOptions(volumes=True))
     assert text(plan).splitlines()[-1] == (
         "#7 <- #2, #4, #5 volume:data RemoveVolume: down --volumes")
@@ -570,7 +577,7 @@ def test_down_volumes_removes_named_and_anonymous_volumes(tmp_path: Path) -> Non
 def test_down_with_a_service_takes_its_dependents_and_leaves_the_network(
         tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_down(project.data, running(project), DownPlanOptions(services=["db"]))
+    plan = plan_down(model(project), running(project), DownPlanOptions(services=["db"]))
     assert text(plan) == golden("""
         #1 service:web:1 StopContainer: down
         #2 <- #1 service:web:1 RemoveContainer: down
@@ -602,7 +609,7 @@ def test_down_by_project_name_uses_labels(tmp_path: Path) -> None:
 
 def test_down_with_nothing_to_remove_warns(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
-    plan = plan_down(project.data, Observed())
+    plan = plan_down(model(project), Observed())
     assert len(plan) == 0
     assert plan.warnings == ['No resource found to remove for project "p".']
 
@@ -610,9 +617,9 @@ def test_down_with_nothing_to_remove_warns(tmp_path: Path) -> None:
 def test_down_removes_orphans_only_when_asked(tmp_path: Path) -> None:
     project = load(tmp_path, SCALED)
     state = observed(project, container(project, "worker"), container(project, "old"))
-    kept = plan_down(project.data, state)
+    kept = plan_down(model(project), state)
     assert "orphan" not in text(kept)
-    gone = plan_down(project.data, state, DownPlanOptions(remove_orphans=True))
+    gone = plan_down(model(project), state, DownPlanOptions(remove_orphans=True))
     assert "#3 orphan:p-old-1 StopContainer: orphaned container" in text(gone)
 
 
@@ -622,18 +629,18 @@ def test_down_removes_orphans_only_when_asked(tmp_path: Path) -> None:
 def test_stop_start_restart_plans(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     mixed = running(project, web="exited", cache="paused")
-    assert text(plan_stop(project.data, mixed)) == golden("""
+    assert text(plan_stop(model(project), mixed)) == golden("""
         #1 service:db:1 StopContainer: running
         #2 service:cache:1 StopContainer: paused
     """)
     stopped = running(project, db="exited", web="exited")
-    assert text(plan_start(project.data, stopped, LifecyclePlanOptions(services=["web"]))) == \
+    assert text(plan_start(model(project), stopped, LifecyclePlanOptions(services=["web"]))) == \
         golden("""
         #1 service:db:1 StartContainer: exited
         #2 <- #1 service:db WaitCondition: service_healthy for web
         #3 <- #2 service:web:1 StartContainer: exited
     """)
-    assert text(plan_restart(project.data, running(project))) == golden("""
+    assert text(plan_restart(model(project), running(project))) == golden("""
         #1 service:web:1 StopContainer: restart
         #2 <- #1 service:db:1 StopContainer: restart
         #3 service:cache:1 StopContainer: restart
@@ -647,36 +654,36 @@ def test_stop_start_restart_plans(tmp_path: Path) -> None:
 def test_start_without_containers_says_so(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     with pytest.raises(NotFoundError, match='no container found for project "p"'):
-        plan_start(project.data, Observed())
+        plan_start(model(project), Observed())
     state = observed(project, container(project, "db"), container(project, "cache"))
     with pytest.raises(NotFoundError, match='service "web" has no container to start'):
-        plan_start(project.data, state)
+        plan_start(model(project), state)
 
 
 def test_kill_rm_pause_unpause_plans(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     mixed = running(project, web="exited", cache="paused")
-    kill = plan_kill(project.data, mixed, LifecyclePlanOptions(signal="SIGTERM"))
+    kill = plan_kill(model(project), mixed, LifecyclePlanOptions(signal="SIGTERM"))
     assert text(kill) == golden("""
         #1 service:cache:1 KillContainer: paused
         #2 service:db:1 KillContainer: running
     """)
     assert {s.args["signal"] for s in kill} == {"SIGTERM"}
-    assert text(plan_rm(project.data, mixed)) == "#1 service:web:1 RemoveContainer: exited"
-    assert text(plan_rm(project.data, mixed, LifecyclePlanOptions(stop=True))) == golden("""
+    assert text(plan_rm(model(project), mixed)) == "#1 service:web:1 RemoveContainer: exited"
+    assert text(plan_rm(model(project), mixed, LifecyclePlanOptions(stop=True))) == golden("""
         #1 service:cache:1 StopContainer: rm --stop
         #2 <- #1 service:cache:1 RemoveContainer: paused
         #3 service:db:1 StopContainer: rm --stop
         #4 <- #3 service:db:1 RemoveContainer: running
         #5 service:web:1 RemoveContainer: exited
     """)
-    assert plan_rm(project.data, running(project)).warnings == ["No stopped containers"]
-    assert text(plan_pause(project.data, mixed)) == "#1 service:db:1 PauseContainer: running"
-    assert text(plan_unpause(project.data, mixed)) == \
+    assert plan_rm(model(project), running(project)).warnings == ["No stopped containers"]
+    assert text(plan_pause(model(project), mixed)) == "#1 service:db:1 PauseContainer: running"
+    assert text(plan_unpause(model(project), mixed)) == \
         "#1 service:cache:1 UnpauseContainer: paused"
 
 
 def test_unknown_service_is_refused(tmp_path: Path) -> None:
     project = load(tmp_path, WEB)
     with pytest.raises(ValidationError, match="no such service: nope"):
-        plan_up(project.data, Observed(), UpPlanOptions(services=["nope"]))
+        plan_up(model(project), Observed(), UpPlanOptions(services=["nope"]))

@@ -1,4 +1,4 @@
-"""Golden tests of composer.backends.spec: canonical project in, Engine API bodies out.
+"""Golden tests of composer.backends.spec: the project model in, Engine API bodies out.
 
 Every expected body at the end of this file is what Docker Compose v2.40.3 posted to
 Docker Engine 20.10 (API 1.41) for the same canonical project (``config --format json``,
@@ -19,6 +19,7 @@ import pytest
 
 from composer.backends import spec
 from composer.backends.errors import UnsupportedError
+from composer.model.project import Project, ServiceConfig
 
 IMAGE_ID = "sha256:30ab78701ea115cf1aef556a14046f2eb4ecd2be483f13a359cc2e58643a04b9"
 HASH = "0" * 63 + "1"
@@ -91,10 +92,20 @@ def _read_seccomp(path: str) -> bytes:
     return SECCOMP
 
 
+def _model(project: Mapping[str, Any]) -> Project:
+    """The model of a canonical project dict (what the loader hands on)."""
+    return Project.from_dict(project)
+
+
+def _service(project: Mapping[str, Any], name: str) -> ServiceConfig:
+    return _model(project).services[name]
+
+
 def _create(project: Mapping[str, Any], folder: str, service: str, number: int = 1,
             files: tuple[str, ...] = ("compose.yaml",), **options: Any) -> dict[str, Any]:
+    model = _model(project)
     return spec.container_create_body(
-        project, service, project["services"][service], number,
+        model, model.services[service], number,
         config_files=[f"/srv/{folder}/{f}" for f in files], working_dir=f"/srv/{folder}",
         image_id=IMAGE_ID, config_hash=HASH, version="2.40.3", read_file=_read_seccomp,
         **options,
@@ -126,44 +137,44 @@ def test_container_body_is_the_one_v2_sends(const: str, folder: str, service: st
     labels = _labels(project["name"], folder, service, 1, files)
     ours = _create(project, folder, service, files=files, containers=refs)
     assert _sorted(ours) == _sorted(_expected(delta, labels))
-    assert spec.container_name(project["name"], service, project["services"][service], 1) == name
+    assert spec.container_name(project["name"], _service(project, service), 1) == name
 
 
 @pytest.mark.parametrize("const", ["C1", "C2", "C3", "C3V", "CMIN"])
 def test_network_bodies_are_the_ones_v2_sends(const: str) -> None:
     project = globals()[f"PROJECT_{const}"]
     for key, expected in globals()[f"NETWORKS_{const}"].items():
-        assert spec.network_create_body(project, key, version="2.40.3") == expected, key
+        assert spec.network_create_body(_model(project), key, version="2.40.3") == expected, key
 
 
 @pytest.mark.parametrize("const", ["C1", "C3", "C3V"])
 def test_volume_bodies_are_the_ones_v2_sends(const: str) -> None:
     project = globals()[f"PROJECT_{const}"]
     for key, expected in globals()[f"VOLUMES_{const}"].items():
-        assert spec.volume_create_body(project, key, version="2.40.3") == expected, key
+        assert spec.volume_create_body(_model(project), key, version="2.40.3") == expected, key
 
 
 def test_extra_networks_are_connected_after_create_in_priority_order() -> None:
-    web = spec.network_connect_bodies(PROJECT_C1, "web", PROJECT_C1["services"]["web"], 1)
+    web = spec.network_connect_bodies(_model(PROJECT_C1), _service(PROJECT_C1, "web"), 1)
     assert web == [(CONNECTS_C1[0][0], CONNECTS_C1[0][1]["EndpointConfig"])]
 
-    linked = PROJECT_C2["services"]["linked"]
-    links = spec.service_links("c2", "linked", linked, 1, REFS_C2)
-    ours = spec.network_connect_bodies(PROJECT_C2, "linked", linked, 1, links=links)
+    linked = _service(PROJECT_C2, "linked")
+    links = spec.service_links("c2", linked, 1, REFS_C2)
+    ours = spec.network_connect_bodies(_model(PROJECT_C2), linked, 1, links=links)
     assert [net for net, _ in ours] == [net for net, _ in CONNECTS_C2]
     for (_, endpoint), (_, theirs) in zip(ours, CONNECTS_C2, strict=True):
         assert _sorted({"EndpointConfig": endpoint}) == _sorted(
             {"EndpointConfig": theirs["EndpointConfig"]})
 
     b_connect = [c for c in CONNECTS_C3 if "b" in c[1]["EndpointConfig"]["Aliases"]]
-    ours_b = spec.network_connect_bodies(PROJECT_C3, "b", PROJECT_C3["services"]["b"], 1)
+    ours_b = spec.network_connect_bodies(_model(PROJECT_C3), _service(PROJECT_C3, "b"), 1)
     assert ours_b == [(b_connect[0][0], b_connect[0][1]["EndpointConfig"])]
 
 
 def test_no_connects_for_network_modes_and_from_api_1_44() -> None:
-    assert spec.network_connect_bodies(PROJECT_C2, "side", PROJECT_C2["services"]["side"], 1) == []
-    web = PROJECT_C1["services"]["web"]
-    assert spec.network_connect_bodies(PROJECT_C1, "web", web, 1, api_version="1.44") == []
+    assert spec.network_connect_bodies(_model(PROJECT_C2), _service(PROJECT_C2, "side"), 1) == []
+    web = _service(PROJECT_C1, "web")
+    assert spec.network_connect_bodies(_model(PROJECT_C1), web, 1, api_version="1.44") == []
 
 
 def test_api_1_44_creates_on_every_network_with_the_mac_on_the_endpoint() -> None:
@@ -179,8 +190,8 @@ def test_api_1_44_creates_on_every_network_with_the_mac_on_the_endpoint() -> Non
 
 
 def test_networks_by_priority_then_name() -> None:
-    service = {"networks": {"zeta": None, "alpha": {"priority": 0}, "mid": {"priority": 5},
-                            "beta": None}}
+    service = ServiceConfig.from_dict({"networks": {
+        "zeta": None, "alpha": {"priority": 0}, "mid": {"priority": 5}, "beta": None}})
     assert spec.networks_by_priority(service) == ["mid", "alpha", "beta", "zeta"]
 
 
@@ -227,14 +238,14 @@ def test_proxies_from_the_docker_config_are_overridden_by_the_service() -> None:
 
 
 def test_service_references_resolve_to_the_first_container_by_name() -> None:
-    side = PROJECT_C2["services"]["side"]
+    side = _service(PROJECT_C2, "side")
     resolved = spec.resolve_service_references(side, REFS_C2)
-    assert resolved["network_mode"] == "container:" + BASE_1.id
-    assert resolved["ipc"] == resolved["pid"] == "container:" + BASE_1.id
-    assert resolved["volumes_from"] == [BASE_1.id, BASE_1.id]  # v2 drops ":ro"
+    assert resolved.network_mode == "container:" + BASE_1.id
+    assert resolved.ipc == resolved.pid == "container:" + BASE_1.id
+    assert resolved.volumes_from == (BASE_1.id, BASE_1.id)  # v2 drops ":ro"
     assert spec.resolve_service_references(resolved, REFS_C2) == resolved
-    assert spec.resolve_service_references(
-        {"volumes_from": ["container:other:ro"]}, {})["volumes_from"] == ["other"]
+    assert spec.resolve_service_references(ServiceConfig.from_dict(
+        {"volumes_from": ["container:other:ro"]}), {}).volumes_from == ("other",)
     with pytest.raises(UnsupportedError, match="cannot share network namespace with service base"):
         spec.resolve_service_references(side, {})
 
@@ -286,11 +297,11 @@ def test_one_off_containers_and_run_without_aliases() -> None:
 
 def test_create_request_bundles_name_platform_and_connects() -> None:
     request = spec.container_create_request(
-        PROJECT_C2, "nonet", PROJECT_C2["services"]["nonet"], 1, config_files=["/x"],
+        _model(PROJECT_C2), _service(PROJECT_C2, "nonet"), 1, config_files=["/x"],
         working_dir="/srv", image_id=IMAGE_ID, config_hash=HASH)
     assert (request.name, request.platform, request.connects) == ("c2-nonet-1", "linux/amd64", ())
     web = spec.container_create_request(
-        PROJECT_C1, "web", PROJECT_C1["services"]["web"], 1, config_files=["/x"],
+        _model(PROJECT_C1), _service(PROJECT_C1, "web"), 1, config_files=["/x"],
         working_dir="/srv", image_id=IMAGE_ID, config_hash=HASH,
         environment={"DOCKER_DEFAULT_PLATFORM": "linux/arm64"})
     assert web.platform == "linux/arm64"

@@ -1,0 +1,232 @@
+"""The plan's operations: one frozen dataclass per kind of step. Pure data.
+
+Each operation holds everything its engine call needs (names, engine bodies,
+timeouts), so running a step is one call with no lookups in the project; the
+executor (:mod:`composer.runtime.executor`) dispatches on the operation's type
+through a table. An operation's class name is the word a plan prints
+(``#2 <- #1 service:db:1 CreateContainer: no existing container``).
+
+Every operation also has ``display``, what a person reads in progress lines
+(``Container proj-web-1``, ``Network proj_default``), and may set ``progress``,
+the ``(while working, once done)`` words that replace the executor's defaults
+(``("Recreate", "")``; ``""`` says nothing).
+
+=================== =========================================================
+operation           what it does
+=================== =========================================================
+CreateNetwork       create network ``name`` from ``body``
+RemoveNetwork       remove network ``name`` (gone or in use: a warning)
+CreateVolume        create volume ``name`` from ``body``
+RemoveVolume        remove volume ``name`` (gone or in use: a warning)
+PullImage           pull ``image`` for ``platform``; ``buildable``: a failed
+                    pull leaves the image to a build
+BuildImage          build ``request`` (a :class:`~composer.backends.build.BuildRequest`)
+RemoveImage         remove ``image`` (gone or in use: a warning)
+CreateContainer     create container ``name`` from ``body``; ``inherit`` is the
+                    ID of the replaced container (whose anonymous volumes the
+                    body takes over); ``hash_service``/``hash_refs``: hash the
+                    service once the containers it refers to have IDs
+ConnectNetwork      connect ``container`` to ``network`` with ``endpoint``
+StartContainer      start ``container`` (an ID, or the name a step created)
+StopContainer       stop ``container`` within ``timeout`` seconds
+KillContainer       send ``signal`` to ``container``
+RemoveContainer     remove ``container`` (gone already: done)
+RenameContainer     rename ``container`` to ``name``
+PauseContainer      pause ``container``
+UnpauseContainer    unpause ``container``
+WaitCondition       wait until the ``containers`` of ``service`` meet
+                    ``condition`` (see :mod:`composer.model.conditions`),
+                    with TCP readiness (``tcp``) when the service declares it
+                    and no ``healthcheck``; ``required=False`` turns a failure
+                    into a warning
+=================== =========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composer.model.project import ServiceConfig
+
+__all__ = [
+    "OPERATIONS",
+    "BuildImage",
+    "ConnectNetwork",
+    "CreateContainer",
+    "CreateNetwork",
+    "CreateVolume",
+    "KillContainer",
+    "Operation",
+    "PauseContainer",
+    "PullImage",
+    "RemoveContainer",
+    "RemoveImage",
+    "RemoveNetwork",
+    "RemoveVolume",
+    "RenameContainer",
+    "StartContainer",
+    "StopContainer",
+    "UnpauseContainer",
+    "WaitCondition",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Operation:
+    """What one step does. ``display``: the progress line's subject; ``progress``:
+    ``(while working, once done)`` words overriding the executor's."""
+
+    display: str = ""
+    progress: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The operation's word in a plan (its class name)."""
+        return type(self).__name__
+
+
+# -- networks, volumes, images
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateNetwork(Operation):
+    name: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveNetwork(Operation):
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateVolume(Operation):
+    name: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveVolume(Operation):
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PullImage(Operation):
+    image: str
+    platform: str | None = None
+    service: str | None = None
+    buildable: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildImage(Operation):
+    service: str
+    image: str
+    request: Any  # a composer.backends.build.BuildRequest
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveImage(Operation):
+    image: str
+
+
+# -- containers
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateContainer(Operation):
+    name: str
+    body: Mapping[str, Any]
+    service: str
+    number: int
+    platform: str | None = None
+    inherit: str | None = None
+    #: A service referring to other services' containers (``network_mode:
+    #: service:x``, ``volumes_from``...): v2 hashes it with their IDs, known once
+    #: they exist, so the executor writes the config-hash label then.
+    hash_service: ServiceConfig | None = None
+    hash_refs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    oneoff: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConnectNetwork(Operation):
+    container: str
+    network: str
+    endpoint: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StartContainer(Operation):
+    container: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StopContainer(Operation):
+    container: str
+    timeout: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KillContainer(Operation):
+    container: str
+    signal: str = "SIGKILL"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveContainer(Operation):
+    container: str
+    force: bool = False
+    volumes: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RenameContainer(Operation):
+    container: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PauseContainer(Operation):
+    container: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnpauseContainer(Operation):
+    container: str
+
+
+# -- waits
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WaitCondition(Operation):
+    """Wait for ``service``'s ``containers`` (names) to meet ``condition``.
+
+    ``dependents`` name the services waiting (for the failure's wording);
+    ``healthcheck`` says the service declares one; ``tcp`` are the ports of its
+    ``x-composer-ready`` extension; ``timeout`` bounds the wait (seconds, None:
+    no bound).
+    """
+
+    service: str
+    condition: str
+    containers: tuple[str, ...] = ()
+    dependents: tuple[str, ...] = ()
+    required: bool = True
+    restart: bool = False
+    healthcheck: bool = False
+    tcp: tuple[int, ...] = ()
+    timeout: float | None = None
+
+
+#: Every operation type, in the order of the table above.
+OPERATIONS: tuple[type[Operation], ...] = (
+    CreateNetwork, RemoveNetwork, CreateVolume, RemoveVolume, PullImage, BuildImage,
+    RemoveImage, CreateContainer, ConnectNetwork, StartContainer, StopContainer,
+    KillContainer, RemoveContainer, RenameContainer, PauseContainer, UnpauseContainer,
+    WaitCondition,
+)
