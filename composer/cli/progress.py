@@ -139,12 +139,11 @@ def _resolve_mode(mode: str, ansi: str, stream: TextIO) -> str:
         return mode
     if ansi == "never":
         return "plain"
-    if mode == "tty" or ansi == "always":
+    if mode == "tty":
         return "tty"
-    try:
-        return "tty" if stream.isatty() else "plain"
-    except (AttributeError, ValueError):
-        return "plain"
+    from composer.cli.terminal import ansi_enabled
+
+    return "tty" if ansi_enabled(ansi, stream) else "plain"
 
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
