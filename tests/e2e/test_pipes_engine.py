@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import Streaming, wait_until
 
 from .cleanup import engine_client, remove_images, remove_project
-from .waiting import Streaming, wait_until
 
 pytestmark = pytest.mark.engine
 

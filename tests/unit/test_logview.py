@@ -133,10 +133,13 @@ async def test_multiplexer_merges_whole_lines_and_announces_exits() -> None:
         tg.start_soon(mux.run)
         await mux.attach(LogTarget("a", "a-1", "a"))
         await mux.attach(LogTarget("b", "b-1", "b"))
-        with anyio.fail_after(5):
+        ends = [("status", "a-1", "exited with code 3"), ("status", "b-1", "exited with code 0")]
+        with anyio.fail_after(60):  # a hang guard only
             await mux.finished.wait()
-        for _ in range(5):
-            await anyio.sleep(0)
+            # The writer task, first in first out: once it wrote both exits, it wrote
+            # every line queued before them.
+            while not all(end in recorder.calls for end in ends):
+                await anyio.sleep(0)
         mux.close()
     lines = [c for c in recorder.calls if c[0] == "line"]
     assert [c[3] for c in lines if c[1] == "a-1" and c[2] == "stdout"] == ["a1", "a2",

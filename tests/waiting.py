@@ -3,7 +3,8 @@
 ``wait_until`` polls a real condition (a container's state, a file, a line of
 output) until it holds; :class:`Streaming` runs a command whose output is read as
 it comes, so a test waits for the line that proves a state ("a-1  | started")
-instead of sleeping for it.
+instead of sleeping for it. Importable as ``waiting`` from every test folder
+(``tests/`` is on ``sys.path`` beside its ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DEADLINE = 60.0
 
 
 def wait_until(check: Callable[[], T], *, timeout: float = DEADLINE, what: str = "",
-               interval: float = 0.1) -> T:
+               interval: float = 0.05) -> T:
     """Poll ``check`` until it returns something truthy, and return that; after
     ``timeout`` seconds fail with ``what`` (and the last value) in the message."""
     deadline = time.monotonic() + timeout
