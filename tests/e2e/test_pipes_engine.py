@@ -4,7 +4,8 @@
 ``composer logs -f | grep x`` or a CI log) against a real engine: ``up`` (detached
 and attached), ``ps``, ``logs`` (with and without ``-f``), ``stats`` (``--no-stream``
 and streaming), ``events``, ``top``, ``images``, ``ls``, ``pull`` and ``build``
-progress, ``down``: no byte of either stream is ``\\x1b``. ``--ansi always`` still
+progress, ``down``, and the other verbs (``exec``, ``run``, ``pause``... ``config``):
+no byte of either stream is ``\\x1b``. ``--ansi always`` still
 forces the colours and the live view, so the check can see an escape when there is
 one.
 
@@ -164,6 +165,15 @@ def test_no_escape_sequence_reaches_a_pipe(proj: Proj) -> None:
     proj.run("top")
     proj.run("images")
     proj.run("ls")
+    # The other commands that report progress or print tables, for good measure.
+    proj.run("exec", "-T", "a", "echo", "from-exec")
+    proj.run("run", "--rm", "-T", "j")
+    for verb in ("pause", "unpause", "restart", "stop", "start", "kill"):
+        proj.run(verb, "a")
+    proj.run("rm", "-f", "a")
+    proj.run("create", "a")
+    proj.run("config")
+    proj.run("version")
     proj.run("pull", ok=False)  # no registry here: the progress lines, then the error
     proj.run("--profile", "build", "build", "b")
     proj.run("--profile", "build", "pull", "--ignore-buildable", "b")
