@@ -3,9 +3,11 @@
 Lines read ``web-1  | hello``: the container's name padded to the longest name
 plus one, then ``| ``, the prefix coloured per container in Docker Compose v2's
 order (cyan, yellow, green, magenta, blue, then their bold forms), an exit
-reads ``web-1 exited with code 3`` in the container's colour after v2's
-line reset (``\\r\\033[K``). Colours are on when stdout is a terminal (or
-``--ansi always``), off with ``--no-color``, ``--ansi never`` or ``NO_COLOR``.
+reads ``web-1 exited with code 3`` in the container's colour, after v2's
+line reset (``\\r\\033[K``) on a terminal. Colours are on when stdout is a
+terminal (or ``--ansi always``), off with ``--no-color``, ``--ansi never`` or
+``NO_COLOR``. Output that is not a terminal gets no escape sequence at all (v2
+writes the line reset to a pipe too): ``logs -f | grep`` sees plain lines.
 
 The attached ``up`` creates the containers, attaches to each before starting
 it, then starts them; it returns when every attached container has exited. The
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import anyio
 
+from composer.cli.terminal import ansi_enabled
 from composer.cli.timestamps import engine_timestamp
 from composer.errors import ComposerError, UsageError
 
@@ -66,11 +69,7 @@ def use_color(ansi: str = "auto", *, no_color: bool = False,
         return True
     if os.environ.get("NO_COLOR"):
         return False
-    out = stream if stream is not None else sys.stdout
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return ansi_enabled(ansi, stream if stream is not None else sys.stdout)
 
 
 def _now_rfc3339() -> str:
@@ -87,13 +86,16 @@ class LogPrinter:
     ``stdout`` gets stdout lines and status lines; ``stderr`` (default: stdout)
     the containers' stderr lines. ``timestamps`` stamps each line with the time
     it is written (the attached ``up``; ``logs -t`` gets the engine's stamps).
+    ``ansi``: ``stdout`` takes escapes (a terminal, or ``--ansi always``), so a
+    status line starts with v2's line reset (it clears a half-drawn line).
     """
 
     def __init__(self, stdout: TextIO, stderr: TextIO | None = None, *, color: bool = False,
-                 prefix: bool = True, timestamps: bool = False) -> None:
+                 prefix: bool = True, timestamps: bool = False, ansi: bool = False) -> None:
         self.stdout = stdout
         self.stderr = stderr if stderr is not None else stdout
         self.color = color
+        self.ansi = ansi
         self.prefix = prefix
         self.timestamps = timestamps
         self._colors: dict[str, str | None] = {}
@@ -132,7 +134,8 @@ class LogPrinter:
             return
         if name not in self._colors:
             self.register(name)
-        self.stdout.write(_paint(self._colors[name], f"{RESET_LINE}{name} {message}\n"))
+        reset = RESET_LINE if self.ansi else ""
+        self.stdout.write(_paint(self._colors[name], f"{reset}{name} {message}\n"))
         self.stdout.flush()
 
 
@@ -156,7 +159,8 @@ def logs(args: argparse.Namespace) -> int:
     target = resolve_target(args, services)
     tail = "all" if args.tail in (None, "", "all") or int(args.tail) < 0 else str(int(args.tail))
     printer = LogPrinter(sys.stdout, color=use_color(args.ansi, no_color=args.no_color),
-                         prefix=not args.no_log_prefix)
+                         prefix=not args.no_log_prefix,
+                         ansi=ansi_enabled(args.ansi, sys.stdout))
 
     async def body(s: Session) -> int:
         containers = await s.compose.ps(target.ref, PsOptions(services=tuple(services),
@@ -287,7 +291,8 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
 
     printer = LogPrinter(sys.stdout, sys.stderr,
                          color=use_color(args.ansi, no_color=args.no_color),
-                         prefix=not args.no_log_prefix, timestamps=args.timestamps)
+                         prefix=not args.no_log_prefix, timestamps=args.timestamps,
+                         ansi=ansi_enabled(args.ansi, sys.stdout))
     printer.silent_services = frozenset(dependencies)
     required = {c.id for c in attached if c.service not in printer.silent_services}
     required_done = anyio.Event()
@@ -384,7 +389,8 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             await stop_or_kill(forced)
             rc = 130
         elif abort.is_set():
-            sys.stderr.write(_paint("31;1" if printer.color else None,
+            red = use_color(args.ansi, no_color=args.no_color, stream=sys.stderr)
+            sys.stderr.write(_paint("31;1" if red else None,
                                     "Aborting on container exit...") + "\n")
             sys.stderr.flush()
             await stop_or_kill(forced)

@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 __all__ = ["DRY_RUN_PREFIX", "ProgressPrinter", "human_size"]
 
 DRY_RUN_PREFIX = " DRY-RUN MODE - "
+#: How often the live view redraws while something is working (spinner, timers, bytes).
+TICK = 0.1
 
 
 class _Event(Protocol):
@@ -45,17 +49,24 @@ class _Event(Protocol):
 
 
 class ProgressPrinter:
-    """Writes progress events; safe to call from worker threads as well as the event loop."""
+    """Writes progress events; safe to call from worker threads as well as the event loop.
+
+    The live view measures elapsed time with ``clock`` (``time.monotonic``) and
+    redraws every ``tick`` seconds from a thread of its own while a resource is
+    working; ``tick=None`` starts no thread, and :meth:`tick` draws the next frame
+    (tests drive both, rather than waiting on the wall clock).
+    """
 
     def __init__(
         self, stream: TextIO | None = None, *, mode: str = "plain", dry_run: bool = False,
-        ansi: str = "auto",
+        ansi: str = "auto", clock: Callable[[], float] = time.monotonic,
+        tick: float | None = TICK,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.mode = _resolve_mode(mode, ansi, self.stream)
         self.dry_run = dry_run
         self._lock = threading.Lock()
-        self._view: _LiveView | None = _LiveView(self.stream, self._lock, dry_run) \
+        self._view: _LiveView | None = _LiveView(self.stream, self._lock, dry_run, clock, tick) \
             if self.mode == "tty" else None
         self._printed: dict[tuple[str, str], str] = {}  # (parent, resource) -> last status
 
@@ -127,6 +138,12 @@ class ProgressPrinter:
         if self._view is not None:
             self._view.finish()
 
+    def tick(self) -> None:
+        """Draw the live view's next frame (what its ticker does every ``tick`` seconds)
+        if a resource is working; nothing otherwise or off a terminal."""
+        if self._view is not None:
+            self._view.tick()
+
     def write_line(self, line: str) -> None:
         with self._lock:
             self.stream.write(line + "\n")
@@ -139,12 +156,11 @@ def _resolve_mode(mode: str, ansi: str, stream: TextIO) -> str:
         return mode
     if ansi == "never":
         return "plain"
-    if mode == "tty" or ansi == "always":
+    if mode == "tty":
         return "tty"
-    try:
-        return "tty" if stream.isatty() else "plain"
-    except (AttributeError, ValueError):
-        return "plain"
+    from composer.cli.terminal import ansi_enabled
+
+    return "tty" if ansi_enabled(ansi, stream) else "plain"
 
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -187,32 +203,35 @@ class _Row:
 class _LiveView:
     """v2's terminal view: a header and a line per resource, redrawn in place.
 
-    One block per command: a ticker thread redraws it every 100 ms while a
-    resource is working (for the spinner and elapsed time) and stops while all
-    are done. ``finish`` closes the block (other output follows; a later event
+    One block per command: a ticker thread redraws it every ``tick`` seconds
+    while a resource is working (for the spinner and elapsed time) and stops while
+    all are done. ``finish`` closes the block (other output follows; a later event
     starts a new block below). A row with a ``parent`` (a layer of a pulled
     image) is drawn under its parent's row; a new byte count alone waits for the
     ticker, so a pull's thousands of messages cost no more than ten redraws a
     second.
     """
 
-    def __init__(self, stream: TextIO, lock: threading.Lock, dry_run: bool) -> None:
+    def __init__(self, stream: TextIO, lock: threading.Lock, dry_run: bool,
+                 clock: Callable[[], float] = time.monotonic, tick: float | None = TICK
+                 ) -> None:
         self.stream = stream
         self.lock = lock
         self.dry_run = dry_run
+        self.clock = clock
+        self.interval = tick
         self.rows: dict[tuple[str, str], _Row] = {}  # (parent, id) -> row
         self.drawn = 0
         self.frame = 0
+        self.ticking = False  # working rows: redraws are the ticker's (or tick()'s)
         self.ticker: threading.Thread | None = None
 
     def update(self, ident: str, status: str, state: str, elapsed: float | None, *,
                parent: str = "", current: int = 0, total: int = 0) -> None:
-        import time
-
         with self.lock:
             key = (parent, ident)
             row = self.rows.get(key)
-            now = time.monotonic()
+            now = self.clock()
             if row is None:
                 row = self.rows[key] = _Row(status, state, now)
                 changed = True
@@ -224,13 +243,18 @@ class _LiveView:
                 row.elapsed = elapsed if elapsed is not None else now - row.started
             else:
                 row.elapsed = None
-            if changed or self.ticker is None:
+            if changed or not self.ticking:
                 self._draw()
-            if self._working() and self.ticker is None:
-                self.ticker = threading.Thread(target=self._tick, daemon=True)
-                self.ticker.start()
+            if self._working() and not self.ticking:
+                self.ticking = True
+                if self.interval is not None:
+                    self.ticker = threading.Thread(target=self._tick, args=(self.interval,),
+                                                   daemon=True)
+                    self.ticker.start()
             elif not self._working():
-                self.ticker = None  # idle: the block stays, and grows with the next event
+                # idle: the block stays, and grows with the next event
+                self.ticking = False
+                self.ticker = None
 
     def message(self, text: str) -> None:
         with self.lock:
@@ -251,13 +275,18 @@ class _LiveView:
     def _close_block(self) -> None:
         self.rows = {}
         self.drawn = 0
+        self.ticking = False
         self.ticker = None
 
-    def _tick(self) -> None:
-        import time
+    def tick(self) -> None:
+        with self.lock:
+            if self._working():
+                self.frame += 1
+                self._draw()
 
+    def _tick(self, interval: float) -> None:
         while True:
-            time.sleep(0.1)
+            time.sleep(interval)
             with self.lock:
                 if self.ticker is not threading.current_thread() or not self._working():
                     return
@@ -284,9 +313,7 @@ class _LiveView:
                 f"{ident} [\033[32m{gauge}\033[0m]{size}")
 
     def _draw(self) -> None:
-        import time
-
-        now = time.monotonic()
+        now = self.clock()
         total = len(self.rows)
         done = sum(1 for row in self.rows.values() if row.done)
         header = f"[+] Running {done}/{total}"

@@ -11,7 +11,8 @@ On a terminal each table is drawn over the previous one, as the docker CLI does:
 cursor home, each line followed by "erase to end of line", then "erase below".
 Not on a terminal the escape sequences are left out and a plain table (or, with
 ``--format json``, one JSON line per container) is printed once per sample
-interval, so a pipe or a log file gets readable text.
+interval, so a pipe or a log file gets readable text. ``--ansi always`` redraws
+anyway, ``--ansi never`` prints plain tables on a terminal too.
 """
 
 from __future__ import annotations
@@ -248,10 +249,9 @@ async def run(io: DockerIO, project: str, service: str | None,
         sys.stdout.write(text)
         sys.stdout.flush()
 
-    try:
-        tty = sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        tty = False
+    from composer.cli.terminal import ansi_enabled
+
+    tty = ansi_enabled(getattr(args, "ansi", "auto"), sys.stdout)
     options = LiveOptions(project=project, service=service, all=bool(args.all),
                           fmt="json" if args.format == "json" else "table",
                           trunc=not args.no_trunc, tty=tty)

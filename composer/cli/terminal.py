@@ -1,4 +1,9 @@
-"""The person's terminal: raw mode for interactive sessions, its window size.
+"""The person's terminal: whether output gets escapes, raw mode for interactive
+sessions, its window size.
+
+Output that is not a terminal (a pipe, a file) gets no escape sequence at all, in
+every command: no colour, no cursor movement, no line erase, unless ``--ansi
+always`` asks for them. :func:`ansi_enabled` is that one decision.
 
 Raw mode hands every keystroke (Ctrl-C included) to the process in the
 container, as ``docker exec -it`` does; the previous settings come back on exit,
@@ -11,8 +16,23 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TextIO
 
-__all__ = ["is_terminal", "raw_mode", "window_size"]
+__all__ = ["ansi_enabled", "is_terminal", "raw_mode", "window_size"]
+
+
+def ansi_enabled(ansi: str, stream: TextIO) -> bool:
+    """Whether ``stream`` may get escape sequences (colours, cursor moves, line
+    erases): always with ``--ansi always``, never with ``--ansi never``, and with
+    ``auto`` only when ``stream`` is a terminal."""
+    if ansi == "always":
+        return True
+    if ansi == "never":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def is_terminal(fd: int) -> bool:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import Streaming, wait_until
 
 from .cleanup import engine_client, remove_project
 
@@ -156,6 +157,22 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, line.encode() + b"\r")
 
+    def ask_until(self, line: str, answer: bytes, timeout: float = 60) -> None:
+        """Type ``line`` (again, a second apart, while no answer comes) until the
+        screen shows ``answer``: for a state that takes effect asynchronously."""
+        end = time.monotonic() + timeout
+        while True:
+            start = len(self.screen)
+            self.type(line)
+            try:
+                self.read_until(answer, timeout=1)
+            except AssertionError:
+                if time.monotonic() > end or self.proc.poll() is not None:
+                    raise
+                continue
+            if answer in self.screen[start:]:
+                return
+
     def wait(self, timeout: float = 60) -> int:
         try:
             return self.proc.wait(timeout=timeout)
@@ -163,21 +180,26 @@ class Terminal:
             os.close(self.master)
 
 
-def _shell_session(term: Terminal) -> None:
+def _shell_session(term: Terminal, container: Callable[[], Any]) -> None:
     """Type into a shell: the answers come back, the window size is the terminal's and
-    follows it, Ctrl-C reaches the shell (not composer), the exit code comes back."""
+    follows it, Ctrl-C reaches the shell (not composer), the exit code comes back.
+    ``container`` finds the container the shell runs in."""
     term.read_until(b"# ")
     term.type("echo answer=$((6*7))")
     term.read_until(b"answer=42")
     term.type("stty size")
     term.read_until(b"33 111")
     term.resize(40, 120)
-    time.sleep(0.5)
-    term.type("stty size")
-    term.read_until(b"40 120")
-    os.write(term.master, b"sleep 30\r")
-    time.sleep(0.5)
+    # The new size travels SIGWINCH -> composer -> the engine: ask until it has arrived.
+    term.ask_until("stty size", b"40 120")
+
+    def sleeping() -> bool:
+        return any("sleep 3000" in " ".join(p) for p in container().top()["Processes"])
+
+    term.type("sleep 3000")
+    wait_until(sleeping, what="sleep 3000 to run in the container")
     os.write(term.master, b"\x03")  # raw mode: Ctrl-C goes to the container's shell
+    wait_until(lambda: not sleeping(), what="Ctrl-C to end sleep 3000")
     term.type("echo still-here")
     term.read_until(b"still-here\r\n")
     term.type("exit 3")
@@ -187,12 +209,12 @@ def _shell_session(term: Terminal) -> None:
 def test_exec_on_a_terminal_is_an_interactive_shell(proj: Proj) -> None:
     proj.ok("up", "-d", "web")
     term = Terminal(["-p", proj.name, "exec", "web", "sh"], proj.folder)
-    _shell_session(term)
+    _shell_session(term, lambda: proj.containers(service="web")[0])
 
 
 def test_run_on_a_terminal_is_an_interactive_shell_and_rm_leaves_nothing(proj: Proj) -> None:
     term = Terminal(["-p", proj.name, "run", "--rm", "web", "sh"], proj.folder)
-    _shell_session(term)
+    _shell_session(term, lambda: proj.containers(oneoff="True")[0])
     assert proj.containers(oneoff="True") == []
     # the dependency was started first
     assert [c.name for c in proj.containers(service="db")] == [f"{proj.name}-db-1"]
@@ -221,8 +243,9 @@ def test_exec_flags_env_user_workdir_and_no_tty(proj: Proj) -> None:
 def test_exec_detached_and_missing_service(proj: Proj) -> None:
     proj.ok("up", "-d", "web")
     assert proj.ok("exec", "-d", "web", "touch", "/tmp/flag").stdout == ""
-    time.sleep(0.5)
-    proj.ok("exec", "web", "test", "-f", "/tmp/flag")
+    # Detached: it runs on after exec returns; the file appears when it has.
+    wait_until(lambda: proj.run("exec", "web", "test", "-f", "/tmp/flag").returncode == 0,
+               what="the detached command's file", interval=0.5)
     result = proj.run("exec", "job", "true")
     assert result.returncode == 1
     assert "is not running" in result.stderr
@@ -298,18 +321,29 @@ services:
 
 def test_events_json_shows_start_and_die(proj: Proj) -> None:
     proj.ok("--profile", "jobs", "create", "job")
-    watcher = subprocess.Popen(
+    watcher = Streaming(
         [*composer_command(), "-p", proj.name, "--profile", "jobs", "events", "--json"],
-        cwd=proj.folder, env=clean_environ(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL)
+        cwd=proj.folder, env=clean_environ())
+    (job,) = proj.containers(service="job")
+
+    def both_seen() -> bool:
+        whole = watcher.out.split("\n")[:-1]  # the last one may still be on its way
+        actions = [json.loads(line)["action"] for line in whole if line]
+        if "start" in actions and "die" in actions:
+            return True
+        # The watcher may subscribe after a start: run the job again once it has ended.
+        job.reload()
+        if job.status != "running":
+            proj.ok("--profile", "jobs", "start", "job")
+        return False
+
     try:
-        time.sleep(1.5)
-        proj.ok("--profile", "jobs", "start", "job")
-        time.sleep(4)
+        wait_until(both_seen, what="a start and a die", interval=0.5, timeout=120)
     finally:
-        watcher.terminate()
-        out, err = watcher.communicate(timeout=30)
-    events = [json.loads(line) for line in out.decode().splitlines() if line]
+        watcher.proc.terminate()
+        watcher.finish()
+    out, err = watcher.out, watcher.err
+    events = [json.loads(line) for line in out.splitlines() if line]
     actions = [e["action"] for e in events]
     assert "start" in actions and "die" in actions, (out, err)
     die = next(e for e in events if e["action"] == "die")

@@ -9,16 +9,15 @@ afterwards. Skips without an engine or ``busybox:latest``.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import Streaming
 
 from .cleanup import engine_client, remove_project
 
@@ -79,25 +78,25 @@ def test_stats_streams_until_sigint_and_shows_containers_started_later(
         project: tuple[str, Path]) -> None:
     name, folder = project
     _composer(folder, "-p", name, "up", "-d", "web")
-    stats = subprocess.Popen([sys.executable, "-m", "composer", "-p", name, "stats"],
-                             cwd=folder, env=_env(), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    web, late = f"{name}-web-1", f"{name}-late-1"
+    stats = Streaming([sys.executable, "-m", "composer", "-p", name, "stats"],
+                      cwd=folder, env=_env())
     try:
-        time.sleep(3)
+        stats.wait_for(lambda out, _: len(_tables(out)) >= 2, what="two tables")
         _composer(folder, "-p", name, "up", "-d", "late")
-        time.sleep(5)  # room for the new container's first sample on a busy machine
-        stats.send_signal(signal.SIGINT)
-        out, err = stats.communicate(timeout=20)
+        # A table with both (the later one picked up), then one more printed whole.
+        stats.wait_for(lambda out, _: any(sorted(t) == sorted([web, late])
+                                          for t in _tables(out)[:-1]), what="late-1's row")
     finally:
-        if stats.poll() is None:
-            stats.kill()
-    assert stats.returncode == 130, err  # as v2's stats (and composer logs -f) on Ctrl-C
+        rc = stats.interrupt()
+    out, err = stats.out, stats.err
+    assert rc == 130, err  # as v2's stats (and composer logs -f) on Ctrl-C
     assert "Traceback" not in err
     assert "\033" not in out  # no terminal: plain tables, no redraw sequences
     tables = _tables(out)
     assert len(tables) >= 3, out
-    assert tables[0] == [f"{name}-web-1"]
-    assert sorted(tables[-1]) == sorted([f"{name}-web-1", f"{name}-late-1"])
+    assert tables[0] == [web]
+    assert sorted(tables[-1]) == sorted([web, late])
 
     once = _composer(folder, "-p", name, "stats", "--no-stream")
     assert [sorted(t) for t in _tables(once.stdout)] == \

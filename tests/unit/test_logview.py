@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from composer.backends.docker import _Dechunker, _FrameSplitter
 from composer.cli.logview import LogPrinter, use_color, validate_attach_flags
 from composer.cli.main import _global_parser
+from composer.cli.terminal import ansi_enabled
 from composer.errors import UsageError
 from composer.runtime.logs import ContainerExit, LineBuffer, LogMultiplexer, LogTarget
 
@@ -131,10 +133,13 @@ async def test_multiplexer_merges_whole_lines_and_announces_exits() -> None:
         tg.start_soon(mux.run)
         await mux.attach(LogTarget("a", "a-1", "a"))
         await mux.attach(LogTarget("b", "b-1", "b"))
-        with anyio.fail_after(5):
+        ends = [("status", "a-1", "exited with code 3"), ("status", "b-1", "exited with code 0")]
+        with anyio.fail_after(60):  # a hang guard only
             await mux.finished.wait()
-        for _ in range(5):
-            await anyio.sleep(0)
+            # The writer task, first in first out: once it wrote both exits, it wrote
+            # every line queued before them.
+            while not all(end in recorder.calls for end in ends):
+                await anyio.sleep(0)
         mux.close()
     lines = [c for c in recorder.calls if c[0] == "line"]
     assert [c[3] for c in lines if c[1] == "a-1" and c[2] == "stdout"] == ["a1", "a2",
@@ -157,13 +162,22 @@ def test_prefix_is_padded_to_the_longest_name_plus_one() -> None:
     printer.lines("web-1", "stdout", ["hello", "world"])
     printer.lines("database-1", "stdout", ["ready"])
     printer.status("web-1", "exited with code 3")
+    # Not a terminal: no escape at all (v2 writes its line reset even to a pipe).
     assert out.getvalue() == ("web-1       | hello\nweb-1       | world\n"
-                              "database-1  | ready\n\r\033[Kweb-1 exited with code 3\n")
+                              "database-1  | ready\nweb-1 exited with code 3\n")
+
+
+def test_on_a_terminal_a_status_line_starts_with_v2s_line_reset() -> None:
+    out = io.StringIO()
+    printer = LogPrinter(out, ansi=True)
+    printer.lines("web-1", "stdout", ["hello"])
+    printer.status("web-1", "exited with code 3")
+    assert out.getvalue() == "web-1  | hello\n\r\033[Kweb-1 exited with code 3\n"
 
 
 def test_colours_cycle_in_v2_order() -> None:
     out = io.StringIO()
-    printer = LogPrinter(out, color=True)
+    printer = LogPrinter(out, color=True, ansi=True)
     names = [f"s{i}-1" for i in range(11)]
     for name in names:
         printer.register(name)
@@ -210,6 +224,16 @@ def test_colour_needs_a_terminal_and_no_no_color(monkeypatch: pytest.MonkeyPatch
     assert use_color("always", stream=io.StringIO()) is True
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color("auto", stream=Tty()) is False
+
+
+def test_escapes_only_on_a_terminal_unless_ansi_says_otherwise() -> None:
+    assert ansi_enabled("auto", Tty()) is True
+    assert ansi_enabled("auto", io.StringIO()) is False
+    assert ansi_enabled("never", Tty()) is False
+    assert ansi_enabled("always", io.StringIO()) is True
+    with open(os.devnull, "w") as closed:
+        pass
+    assert ansi_enabled("auto", closed) is False  # isatty() of a closed file raises
 
 
 # -- flags -------------------------------------------------------------------------------------

@@ -34,9 +34,19 @@ def _screen(raw: str) -> list[str]:
     return [re.sub(r"\033\[[0-9;]*[a-zA-Z]", "", line) for line in block.splitlines()]
 
 
+class Clock:
+    """A clock the test moves by hand (the live view's elapsed times read it)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_live_view_on_a_terminal_redraws_one_block() -> None:
     out = Tty()
-    printer = ProgressPrinter(out, mode="auto")
+    printer = ProgressPrinter(out, mode="auto", tick=None)
     printer(ProgressEvent("Network p_default", "Creating"))
     printer(ProgressEvent("Network p_default", "Created", DONE, elapsed=0.1))
     printer(ProgressEvent("Container p-web-1", "Created", DONE, elapsed=0.25))
@@ -50,9 +60,33 @@ def test_live_view_on_a_terminal_redraws_one_block() -> None:
     assert "\033[32m✔" in out.getvalue()  # green ticks
 
 
+def test_working_rows_count_their_own_time_and_spin_with_each_tick() -> None:
+    out, clock = Tty(), Clock()
+    printer = ProgressPrinter(out, mode="tty", clock=clock, tick=None)
+    printer(ProgressEvent("Container p-a-1", "Starting"))
+    clock.now += 1.25
+    printer(ProgressEvent("Container p-b-1", "Starting"))
+    assert _screen(out.getvalue()) == [
+        "[+] Running 0/2", " ⠋ Container p-a-1  Starting 1.2s",
+        " ⠋ Container p-b-1  Starting 0.0s"]
+    clock.now += 2.0
+    printer.tick()
+    assert _screen(out.getvalue()) == [
+        "[+] Running 0/2", " ⠙ Container p-a-1  Starting 3.2s",
+        " ⠙ Container p-b-1  Starting 2.0s"]
+    # Done without a time of its own: the time it took by the clock; then no more frames.
+    printer(ProgressEvent("Container p-a-1", "Started", DONE))
+    printer(ProgressEvent("Container p-b-1", "Started", DONE, elapsed=0.5))
+    clock.now += 5.0
+    printer.tick()
+    assert _screen(out.getvalue()) == [
+        "[+] Running 2/2", " ✔ Container p-a-1  Started 3.2s",
+        " ✔ Container p-b-1  Started 0.5s"]
+
+
 def test_forced_tty_and_quiet_and_json() -> None:
     out = io.StringIO()
-    ProgressPrinter(out, mode="tty")(ProgressEvent("Container p-a-1", "Starting"))
+    ProgressPrinter(out, mode="tty", tick=None)(ProgressEvent("Container p-a-1", "Starting"))
     assert _screen(out.getvalue())[0] == "[+] Running 0/1"
     assert re.fullmatch(r" . Container p-a-1  Starting \d\.\ds", _screen(out.getvalue())[1])
     quiet = io.StringIO()

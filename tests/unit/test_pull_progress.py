@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakes import FakeBackend
+from waiting import wait_until
 
 from composer.api import Compose, UpOptions
 from composer.cli.progress import ProgressPrinter, human_size
@@ -124,21 +124,26 @@ def test_human_size_writes_bytes_as_docker_does() -> None:
 # -- the views ---------------------------------------------------------------------------------
 
 
+MIDDLE_SCREEN = [
+    "[+] Running 1/4",
+    "⠋ Image app:1.0 [⣿⣶⠀] 1.6MB / 3MB Pulling",
+    "✔ aaa111aaa111 Already exists",
+    "⠋ bbb222bbb222 Downloading 1.5MB / 2MB",
+    "⠋ ccc333ccc333 Downloading 100kB / 1MB",
+]
+
+
 def test_terminal_shows_the_image_with_its_layers_then_pulled() -> None:
     out = Tty()
-    printer = ProgressPrinter(out, mode="auto")
+    printer = ProgressPrinter(out, mode="auto", tick=None)  # frames drawn by tick() below
     printer(ProgressEvent("Image app:1.0", "Pulling"))
     progress = PullProgress("Image app:1.0", printer)
     for message in STREAM[:MIDDLE]:
         progress.feed(message)
-    time.sleep(0.3)  # a new byte count alone is drawn by the ticker, within 100 ms
-    assert screen(out.getvalue()) == [
-        "[+] Running 1/4",
-        "⠋ Image app:1.0 [⣿⣶⠀] 1.6MB / 3MB Pulling",
-        "✔ aaa111aaa111 Already exists",
-        "⠋ bbb222bbb222 Downloading 1.5MB / 2MB",
-        "⠋ ccc333ccc333 Downloading 100kB / 1MB",
-    ]
+    # A new byte count alone is not drawn at once: the ticker's next frame shows it.
+    assert "⠋ bbb222bbb222 Downloading 500kB / 2MB" in screen(out.getvalue())
+    printer.tick()
+    assert screen(out.getvalue()) == MIDDLE_SCREEN
     for message in STREAM[MIDDLE:]:
         progress.feed(message)
     printer(ProgressEvent("Image app:1.0", "Pulled", "done", elapsed=1.5))
@@ -154,15 +159,30 @@ def test_terminal_shows_the_image_with_its_layers_then_pulled() -> None:
     assert re.search(r"\n   \S+ bbb222bbb222 ", re.sub(r"\033\[[0-9;]*m", "", raw_last))
 
 
+def test_the_ticker_thread_draws_the_new_byte_counts() -> None:
+    out = Tty()
+    printer = ProgressPrinter(out, mode="auto")  # the real ticker, every 100 ms
+    printer(ProgressEvent("Image app:1.0", "Pulling"))
+    progress = PullProgress("Image app:1.0", printer)
+    for message in STREAM[:MIDDLE]:
+        progress.feed(message)
+    wait_until(lambda: screen(out.getvalue()) == MIDDLE_SCREEN, what="the ticker's frame")
+    printer(ProgressEvent("Image app:1.0", "Pulled", "done", elapsed=1.5))
+    printer.finish()
+
+
 def test_no_byte_count_while_a_layer_size_is_unknown() -> None:
     out = Tty()
-    printer = ProgressPrinter(out, mode="tty")
+    printer = ProgressPrinter(out, mode="tty", tick=None)
     printer(ProgressEvent("Image app:1.0", "Pulling"))
     progress = PullProgress("Image app:1.0", printer)
     for message in STREAM[:6]:  # C still "Pulling fs layer"
         progress.feed(message)
-    time.sleep(0.3)
+    printer.tick()
     assert screen(out.getvalue())[1] == "⠋ Image app:1.0 [⣿⣀⠀] Pulling"
+    progress.feed(STREAM[6])  # C's size is known now
+    printer.tick()
+    assert screen(out.getvalue())[1] == "⠋ Image app:1.0 [⣿⣀⠀] 600kB / 3MB Pulling"
 
 
 def test_plain_output_prints_each_phase_of_a_layer_once() -> None:

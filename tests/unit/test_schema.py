@@ -273,7 +273,7 @@ def test_verdict_table_matches_v2(
     (tmp_path / "inc.yaml").write_text("services:\n  i: {image: y}\n")
     proc = subprocess.run(
         [v2_binary, "-f", "compose.yaml", "config", "--format", "json"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=20,
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     refused_by_schema = "validating " in proc.stderr
@@ -404,7 +404,7 @@ def test_importing_the_module_does_not_import_jsonschema() -> None:
         "print('jsonschema' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=20, check=True)
+                         timeout=60, check=True)
     assert out.stdout.strip() == "False"
 
 
