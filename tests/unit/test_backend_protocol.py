@@ -75,7 +75,7 @@ def test_each_implementation_has_the_method_with_the_same_signature(
 def test_pending_waits_satisfy_their_protocol() -> None:
     from composer.backends.base import PendingExit
     from composer.backends.docker.sessions import _PendingExit as DockerPending
-    from composer.backends.memory import _PendingExit as MemoryPending
+    from composer.backends.memory_engine import _PendingExit as MemoryPending
 
     for cls in (DockerPending, MemoryPending):
         for name in ("exit_code", "close"):
