@@ -73,6 +73,7 @@ def body_reader(response: requests.Response) -> Any:
     the headers, which urllib3's public reads never return (a 101 answer has no
     body for them), and reading it in bulk decodes chunked log streams several
     times faster than urllib3's chunk-per-call reads."""
+    # Private: urllib3 exposes no reader of a hijacked (101) response's buffered bytes.
     return response.raw._fp.fp
 
 
@@ -80,6 +81,7 @@ def raw_socket(sock_like: Any) -> socket.socket:
     """The socket of what the SDK returns for a hijacked connection: a
     ``socket.SocketIO`` (plain HTTP, unix) wraps it in the standard library's
     private ``_sock``, which has no public accessor; TLS gives the socket itself."""
+    # Private (stdlib): socket.SocketIO offers no public way back to its socket.
     raw = getattr(sock_like, "_sock", sock_like)
     if not isinstance(raw, socket.socket):
         raise TypeError(f"not a socket connection: {type(sock_like).__name__}")
