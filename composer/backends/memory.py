@@ -323,7 +323,8 @@ class MemoryBackend(MemoryEngine):
         else:
             c.sessions.append(pipe)
         if stdin:
-            c.stdin = pipe.input  # what the session sends is the container's stdin
+            # What the session sends is the container's stdin.
+            c.stdin, c.stdin_closed = pipe.input, pipe.input_done
         return pipe.stream
 
     async def exec_create(self, container: str, config: ExecConfig) -> str:

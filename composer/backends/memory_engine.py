@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -98,7 +99,8 @@ class MemoryContainer:
     started_at: str = _NEVER
     finished_at: str = _NEVER
     output: list[tuple[int, str, bytes]] = field(default_factory=list)  # (ns, stream, line)
-    stdin: bytearray = field(default_factory=bytearray)
+    stdin: bytearray = field(default_factory=bytearray)  # what attached sessions sent
+    stdin_closed: threading.Event = field(default_factory=threading.Event)  # at its end
     files: FileTree = field(default_factory=FileTree)
     sessions: list[SessionPipe] = field(default_factory=list)
 

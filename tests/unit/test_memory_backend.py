@@ -156,7 +156,9 @@ async def test_a_session_carries_input_in_and_output_out_until_the_exit() -> Non
         frames = await anyio.to_thread.run_sync(drain)
         assert await waiter.exit_code() == 4
     assert frames == [("stdout", b"out\n"), ("stderr", b"err\n")]
-    assert bytes(engine.by_name("p-reader-1").stdin) == b"typed\n"
+    reader = engine.by_name("p-reader-1")
+    assert await anyio.to_thread.run_sync(reader.stdin_closed.wait, 10)
+    assert bytes(reader.stdin) == b"typed\n"
 
 
 async def test_exec_plays_commands_or_the_scripted_handler() -> None:
