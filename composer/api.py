@@ -13,7 +13,7 @@ takes a loaded project (:class:`composer.config.loader.LoadedProject`) and its
 
     from composer import load_project
     from composer.api import Compose, UpOptions, DownOptions
-    from composer.backends.docker import connect
+    from composer.backends import connect
 
     compose = Compose(connect(), events=print)
     outcome = await compose.up(load_project(), UpOptions(wait=True))
@@ -29,8 +29,6 @@ orphans found).
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,6 @@ from typing import Any
 
 import anyio
 
-from composer.backends import spec
 from composer.backends.base import Backend, ContainerState, Observed
 from composer.backends.errors import NotFoundError
 from composer.config.loader import LoadedProject
@@ -300,17 +297,6 @@ def _extensions(project: LoadedProject) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _docker_config() -> Mapping[str, Any]:
-    """``~/.docker/config.json`` (or ``$DOCKER_CONFIG/config.json``), {} if unreadable."""
-    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    try:
-        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, Mapping) else {}
-
-
 def _recreate(options: CreateOptions) -> tuple[str, str]:
     if options.force_recreate and options.no_recreate:
         raise UsageError("--force-recreate and --no-recreate are incompatible")
@@ -368,8 +354,7 @@ class Compose:
                 info = await self.backend.inspect_image(image)
             except NotFoundError:
                 return
-            declared = (info.get("Config") or {}).get("Volumes") or {}
-            volumes[image] = sorted(declared)
+            volumes[image] = sorted(info.volumes)
 
         async with anyio.create_task_group() as tg:
             for image in sorted(set(images)):
@@ -381,8 +366,9 @@ class Compose:
         when the backend cannot tell (the create call then reports what is missing)."""
         inspect_network = self.backend.inspect_network
         inspect_volume = self.backend.inspect_volume
-        wanted = [(inspect_network, cfg.name or key) for key, cfg in model.networks.items()
-                  if cfg is not None and cfg.external]
+        wanted: list[tuple[Any, str]] = [
+            (inspect_network, cfg.name or key) for key, cfg in model.networks.items()
+            if cfg is not None and cfg.external]
         wanted += [(inspect_volume, cfg.name or key) for key, cfg in model.volumes.items()
                    if cfg is not None and cfg.external]
         existing: set[str] = set()
@@ -443,7 +429,7 @@ class Compose:
             existing_external=await self._external(model),
             known_services=tuple(project.all_services or ()),
             api_version=self.backend.api_version,
-            base_environment=spec.proxy_environment(_docker_config(), self.backend.address),
+            base_environment=await self.backend.proxy_environment(),
             extensions=_extensions(project),
             # v2.40 hashes a service with its env files read into `environment`
             # (the canonical dict): checked against its labels in
@@ -590,8 +576,8 @@ class Compose:
             # (`-p NAME down --rmi local` without the files, as v2).
             for image in await self.backend.list_images(
                     labels=[f"{labels.PROJECT}={_name(project)}"]):
-                service = (image.get("Labels") or {}).get(labels.SERVICE)
-                tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
+                service = image.labels.get(labels.SERVICE)
+                tags = [t for t in image.repo_tags if t != "<none>:<none>"]
                 if service and tags:
                     built.setdefault(service, []).extend(tags)
         plan = reconcile.plan_down(_target(project), observed, reconcile.DownPlanOptions(

@@ -1,1 +1,43 @@
-"""Engines composer can drive. Only this package imports ``docker``."""
+"""Engines composer can drive, behind one protocol.
+
+* :mod:`composer.backends.base` — the :class:`~composer.backends.base.Backend`
+  protocol and its data types: all that ``runtime/``, ``cli/`` and ``api.py``
+  know of an engine;
+* :mod:`composer.backends.docker` — the Docker Engine (and Podman's Docker API),
+  on the docker SDK: the only package that imports ``docker``;
+* :mod:`composer.backends.memory` — an engine in memory, for tests and for
+  running plans without one;
+* :mod:`composer.backends.spec` — compose service -> the Engine API's create
+  bodies (pure).
+
+:func:`connect` gives the backend for an engine address.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from composer.backends.base import Backend
+
+__all__ = ["connect"]
+
+
+def connect(host: str | None = None, *, max_concurrency: int = 16,
+            timeout: int = 60) -> Backend:
+    """The backend for the engine at ``host`` (``unix:///var/run/docker.sock``,
+    ``tcp://host:2375``...), else ``DOCKER_HOST``, else the default socket.
+
+    ``memory://`` gives a fresh :class:`~composer.backends.memory.MemoryBackend`.
+    Makes no request: an unreachable engine shows on the first call, as
+    ``EngineUnreachableError``. At most ``max_concurrency`` engine calls are in
+    flight at once; ``timeout`` (seconds) bounds a call's wait for an answer.
+    The Docker SDK is imported here, on first use, not when composer is.
+    """
+    if host is not None and host.startswith("memory://"):
+        from composer.backends.memory import MemoryBackend
+
+        return MemoryBackend()
+    from composer.backends.docker import connect as docker_connect
+
+    return docker_connect(host, max_concurrency=max_concurrency, timeout=timeout)

@@ -1,87 +1,118 @@
-"""The Backend protocol: what the runtime needs from a container engine.
+"""The Backend protocol: everything composer asks of a container engine.
 
-Everything here is engine-neutral data. ``docker.py`` implements it on the
-docker SDK (Docker Engine, and Podman's Docker-compatible API).
+``runtime/``, ``cli/`` and ``api.py`` see an engine only through
+:class:`Backend` and the data types of :mod:`composer.backends.types`
+(re-exported here); :func:`composer.backends.connect` gives one. Implementations:
+
+* :class:`composer.backends.docker.DockerBackend` — the Docker Engine API over the
+  docker SDK (also Podman's Docker-compatible API);
+* :class:`composer.backends.memory.MemoryBackend` — an engine in memory, for tests
+  and for running plans without an engine.
+
+Conventions every implementation follows:
+
+* All calls are async and safe to call concurrently from one event loop; each is
+  one engine round trip where the engine allows it.
+* Results that callers read field by field are frozen dataclasses
+  (:class:`ContainerInfo`, :class:`ImageInfo`, :class:`StatsSample`...), never
+  the engine's JSON. The request bodies are the exception: ``create_container``,
+  ``create_network`` and ``create_volume`` take the Engine API's
+  ``ContainerCreate`` / ``NetworkCreate`` / ``VolumeCreate`` JSON as
+  :mod:`composer.backends.spec` builds it (Podman speaks it too; another engine
+  translates it).
+* Errors are :mod:`composer.errors`' engine errors: ``NotFoundError`` (no such
+  container, image, network, volume, exec), ``ConflictError`` (name in use,
+  not running, in use), ``EngineUnreachableError``, else ``EngineError`` with
+  the engine's words (``Error response from daemon: ...``).
+* Streams (``events``, ``logs``, ``log_batches``, ``attach_output``,
+  ``stats_stream``) are async iterators that end when the engine ends them
+  and release their connection when the consumer stops iterating or is
+  cancelled. Output arrives as :class:`Frame` ``(stream, bytes)``.
+* Interactive sessions (``attach``, ``exec_start``) return a :class:`RawStream`,
+  a blocking two-way connection meant for a worker thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from composer.backends.build import BuildRequest
+from composer.backends.frames import RawStream
+from composer.backends.types import (
+    BuildRequest,
+    ContainerInfo,
+    ContainerState,
+    EngineEvent,
+    ExecConfig,
+    ExecInfo,
+    ExecOutput,
+    ExitCondition,
+    Frame,
+    HealthProbe,
+    ImageInfo,
+    ImageSummary,
+    NetworkInfo,
+    NetworkState,
+    Observed,
+    PathStat,
+    PortBinding,
+    ProcessList,
+    RegistryCredentials,
+    StatsSample,
+    VolumeInfo,
+    VolumeState,
+)
+
+__all__ = [
+    "Backend",
+    "BuildRequest",
+    "ContainerInfo",
+    "ContainerState",
+    "EngineEvent",
+    "ExecConfig",
+    "ExecInfo",
+    "ExecOutput",
+    "ExitCondition",
+    "Frame",
+    "HealthProbe",
+    "ImageInfo",
+    "ImageSummary",
+    "NetworkInfo",
+    "NetworkState",
+    "Observed",
+    "PathStat",
+    "PendingExit",
+    "PortBinding",
+    "ProcessList",
+    "RawStream",
+    "RegistryCredentials",
+    "StatsSample",
+    "VolumeInfo",
+    "VolumeState",
+    "as_sequence",
+]
+
+#: Called with each progress message of a pull or push (the Engine API's JSON:
+#: ``id``, ``status``, ``progressDetail``...), on the event loop.
+ProgressCallback = Callable[[Mapping[str, Any]], None]
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerState:
-    """One container of a project, as the engine's listing shows it."""
+class PendingExit(Protocol):
+    """A wait registered with the engine (:meth:`Backend.wait_begin`)."""
 
-    id: str
-    name: str
-    project: str
-    service: str
-    number: int
-    oneoff: bool
-    state: str  # created | running | paused | restarting | exited | dead | removing
-    status: str  # the engine's human status ("Up 3 seconds (healthy)")
-    health: str | None  # starting | healthy | unhealthy | None (no healthcheck)
-    exit_code: int | None
-    config_hash: str
-    image: str
-    labels: Mapping[str, str]
-    created: int = 0
-    ports: tuple[Mapping[str, Any], ...] = ()
-    networks: tuple[str, ...] = ()
-    command: str = ""  # as the engine's listing shows it ("sh -c 'sleep 1'")
-    # The listing's mounts (Type, Name, Source, Destination, RW...): a replacement
-    # container takes over the anonymous volumes among them.
-    mounts: tuple[Mapping[str, Any], ...] = ()
-    image_id: str = ""  # sha256:... of the image the container runs
+    async def exit_code(self) -> int:
+        """Wait for the condition; the container's exit code."""
+        ...
 
-
-@dataclass(frozen=True, slots=True)
-class NetworkState:
-    id: str
-    name: str
-    key: str  # the compose key (label com.docker.compose.network), "" if not ours
-    labels: Mapping[str, str]
-    config_hash: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class VolumeState:
-    name: str
-    key: str
-    labels: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """A snapshot of one project on the engine: one listing per resource kind."""
-
-    containers: tuple[ContainerState, ...] = ()
-    networks: tuple[NetworkState, ...] = ()
-    volumes: tuple[VolumeState, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
-    """A container event from the engine's event stream."""
-
-    action: str  # start | die | health_status: healthy | ... (the engine's words)
-    container_id: str
-    service: str
-    project: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    time_nano: int = 0
+    def close(self) -> None:
+        """Give up waiting (frees the connection)."""
+        ...
 
 
 class Backend(Protocol):
-    """The engine calls the executor makes. Each method is one engine round trip
-    (or as few as the API allows); all are async and safe to call concurrently."""
+    """A container engine, as composer uses it (see the module docstring)."""
 
+    #: Where the engine is (``unix:///var/run/docker.sock``, ``memory://``).
     address: str
 
     @property
@@ -89,56 +120,217 @@ class Backend(Protocol):
         """The engine API version requests use (negotiated on the first call)."""
         ...
 
-    async def ping(self) -> None: ...
-    async def observe(self, project: str, *, all_projects: bool = False) -> Observed: ...
+    # -- the connection
+
+    async def ping(self) -> None:
+        """Raise ``EngineUnreachableError`` unless the engine answers."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection; the backend is not used afterwards."""
+        ...
+
+    async def proxy_environment(self) -> dict[str, str]:
+        """Variables the client adds to every container it creates (the docker CLI's
+        ``proxies`` of ``config.json``, for this engine's address)."""
+        ...
+
+    async def registry_credentials(self, registry: str) -> RegistryCredentials | None:
+        """The client's stored login for ``registry`` (``docker.io``, ``host:5000``),
+        or None. Pulls and pushes use it by themselves."""
+        ...
+
+    # -- the project: one snapshot, then the events
+
+    async def observe(self, project: str, *, all_projects: bool = False) -> Observed:
+        """One listing each of the project's containers (all states), networks and
+        volumes (with ``all_projects``: of every compose project)."""
+        ...
+
+    def events(self, project: str, since: int | None = None) -> AsyncIterator[EngineEvent]:
+        """Container events of ``project`` (``since``: unix seconds, for events a moment
+        old), until the consumer stops."""
+        ...
+
+    # -- images
+
     async def image_exists(self, image: str) -> bool: ...
-    async def image_id(self, image: str) -> str | None: ...
-    async def pull_image(
-        self, image: str, *, platform: str | None = None,
-        on_progress: Callable[[Mapping[str, Any]], None] | None = None,
-    ) -> None: ...
-    async def build_image(
-        self, request: BuildRequest, *, on_line: Callable[[str], None] | None = None
-    ) -> str: ...
-    async def push_image(self, image: str) -> None: ...
-    async def list_images(self, *, labels: Sequence[str] = ()) -> list[Mapping[str, Any]]: ...
-    async def create_network(self, name: str, body: Mapping[str, Any]) -> str: ...
+
+    async def image_id(self, image: str) -> str | None:
+        """The local image's ID (``sha256:...``), or None when it is not here."""
+        ...
+
+    async def inspect_image(self, image: str) -> ImageInfo: ...
+
+    async def list_images(self, *, labels: Sequence[str] = ()) -> list[ImageSummary]:
+        """The local images, only those with all ``labels`` (``key`` or ``key=value``)."""
+        ...
+
+    async def remove_image(self, image: str, *, force: bool = False) -> None: ...
+
+    async def pull_image(self, image: str, *, platform: str | None = None,
+                         on_progress: ProgressCallback | None = None) -> None:
+        """Pull ``image`` (tag ``latest`` when none), with the stored credentials of its
+        registry; an error in the progress stream raises."""
+        ...
+
+    async def push_image(self, image: str, *,
+                         on_progress: ProgressCallback | None = None) -> None:
+        """Push ``image`` (tag ``latest`` when none), as :meth:`pull_image`."""
+        ...
+
+    async def build_image(self, request: BuildRequest, *,
+                          on_line: Callable[[str], None] | None = None) -> str:
+        """Build ``request``; the image ID. ``on_line`` gets each output line, on the
+        event loop; a failed step raises ``BuildError`` naming it."""
+        ...
+
+    # -- networks and volumes
+
+    async def create_network(self, name: str, body: Mapping[str, Any]) -> str:
+        """Create a network from a ``NetworkCreate`` body; its ID."""
+        ...
+
     async def remove_network(self, name_or_id: str) -> None: ...
-    async def inspect_network(self, name: str) -> Mapping[str, Any]: ...
-    async def inspect_volume(self, name: str) -> Mapping[str, Any]: ...
-    async def create_volume(self, name: str, body: Mapping[str, Any]) -> str: ...
+    async def inspect_network(self, name: str) -> NetworkInfo: ...
+
+    async def connect_network(self, network: str, container: str,
+                              endpoint: Mapping[str, Any]) -> None:
+        """Connect ``container`` with an ``EndpointSettings`` body."""
+        ...
+
+    async def disconnect_network(self, network: str, container: str, *,
+                                 force: bool = False) -> None: ...
+
+    async def create_volume(self, name: str, body: Mapping[str, Any]) -> str:
+        """Create a volume from a ``VolumeCreate`` body; its name."""
+        ...
+
     async def remove_volume(self, name: str) -> None: ...
-    async def create_container(
-        self, name: str, body: Mapping[str, Any], *, platform: str | None = None
-    ) -> str: ...
-    async def connect_network(
-        self, network: str, container: str, endpoint: Mapping[str, Any]
-    ) -> None: ...
+    async def inspect_volume(self, name: str) -> VolumeInfo: ...
+
+    # -- containers
+
+    async def create_container(self, name: str, body: Mapping[str, Any], *,
+                               platform: str | None = None) -> str:
+        """Create a container from a ``ContainerCreate`` body; its ID."""
+        ...
+
     async def start_container(self, container: str) -> None: ...
-    async def stop_container(self, container: str, timeout: int | None = None) -> None: ...
+
+    async def stop_container(self, container: str, timeout: int | None = None) -> None:
+        """Stop; ``timeout`` None lets the container's own ``StopTimeout`` decide."""
+        ...
+
     async def kill_container(self, container: str, signal: str = "SIGKILL") -> None: ...
-    async def remove_container(
-        self, container: str, *, force: bool = False, volumes: bool = False
-    ) -> None: ...
+
+    async def remove_container(self, container: str, *, force: bool = False,
+                               volumes: bool = False) -> None: ...
+
     async def rename_container(self, container: str, name: str) -> None: ...
     async def pause_container(self, container: str) -> None: ...
     async def unpause_container(self, container: str) -> None: ...
-    async def inspect_container(self, container: str) -> Mapping[str, Any]: ...
-    async def inspect_image(self, image: str) -> Mapping[str, Any]: ...
-    async def remove_image(self, image: str, *, force: bool = False) -> None: ...
-    async def disconnect_network(
-        self, network: str, container: str, *, force: bool = False
-    ) -> None: ...
-    async def top_container(
-        self, container: str, ps_args: str | None = None
-    ) -> Mapping[str, Any]: ...
-    async def wait_container(self, container: str) -> int: ...
-    def events(self, project: str, since: int | None = None) -> AsyncIterator[EngineEvent]: ...
-    def logs(
-        self, container: str, *, follow: bool, tail: str = "all", timestamps: bool = False,
-        since: str | None = None, until: str | None = None,
-    ) -> AsyncIterator[tuple[str, bytes]]: ...
-    async def aclose(self) -> None: ...
+    async def inspect_container(self, container: str) -> ContainerInfo: ...
+
+    async def top_container(self, container: str,
+                            ps_args: str | None = None) -> ProcessList: ...
+
+    async def resize_container(self, container: str, height: int, width: int) -> None:
+        """Set the size of a container's TTY."""
+        ...
+
+    async def wait_container(self, container: str,
+                             condition: ExitCondition = "not-running") -> int:
+        """Wait until ``condition``; the container's exit code."""
+        ...
+
+    async def wait_begin(self, container: str,
+                         condition: ExitCondition = "next-exit") -> PendingExit:
+        """Register a wait and return once the engine holds it, so that a start
+        that follows cannot be missed (``run``: wait, then start)."""
+        ...
+
+    # -- output
+
+    def logs(self, container: str, *, follow: bool, tail: str = "all",
+             timestamps: bool = False, since: str | None = None,
+             until: str | None = None) -> AsyncIterator[Frame]:
+        """The container's output so far (``tail``: the last N lines, or ``all``);
+        with ``follow``, then what it writes until it stops. ``since``/``until``: unix
+        seconds (``"1700000000.5"``); ``timestamps`` prefixes each line with its
+        RFC 3339 time."""
+        ...
+
+    def log_batches(self, container: str, *, follow: bool, tail: str = "all",
+                    timestamps: bool = False, since: str | None = None,
+                    until: str | None = None) -> AsyncIterator[list[Frame]]:
+        """As :meth:`logs`, in batches: whatever has arrived, one batch per step."""
+        ...
+
+    def attach_output(self, container: str, *,
+                      on_attached: Callable[[], None] | None = None
+                      ) -> AsyncIterator[list[Frame]]:
+        """The container's output from now on (no past output), in batches, until it
+        stops. Attach to a created container before starting it and nothing is
+        lost; ``on_attached`` is called once the engine has accepted the attachment."""
+        ...
+
+    # -- interactive sessions
+
+    async def attach(self, container: str, *, stdin: bool, tty: bool | None = None,
+                     logs: bool = False) -> RawStream:
+        """A session on the container's main process: its output (with ``logs``, the
+        past output first), and its input if ``stdin``. ``tty`` (None: ask the engine)
+        says whether the output is raw or multiplexed."""
+        ...
+
+    async def exec_create(self, container: str, config: ExecConfig) -> str:
+        """Create an exec instance in a running container; its ID."""
+        ...
+
+    async def exec_start(self, exec_id: str, *, tty: bool) -> RawStream:
+        """Start an exec instance; the session's connection."""
+        ...
+
+    async def exec_start_detached(self, exec_id: str) -> None: ...
+    async def exec_resize(self, exec_id: str, height: int, width: int) -> None: ...
+
+    async def exec_inspect(self, exec_id: str) -> ExecInfo:
+        """The exec's state; its exit code once it ended."""
+        ...
+
+    async def exec_run(self, container: str, config: ExecConfig, *,
+                       input: bytes | None = None) -> ExecOutput:
+        """Run a command to its end: exit code, stdout and stderr apart (all ``stdout``
+        with ``config.tty``). ``input`` is sent to its stdin, which is then closed."""
+        ...
+
+    # -- resource usage
+
+    async def stats(self, container: str) -> StatsSample:
+        """One sample (the engine takes two readings, so CPU % can be computed)."""
+        ...
+
+    def stats_stream(self, container: str) -> AsyncIterator[StatsSample]:
+        """A sample about every second until the container is gone or the consumer
+        stops."""
+        ...
+
+    # -- files
+
+    async def stat_path(self, container: str, path: str) -> PathStat | None:
+        """What is at ``path`` in the container, or None when there is nothing
+        (``NotFoundError``: no such container)."""
+        ...
+
+    async def get_archive(self, container: str, path: str) -> bytes:
+        """``path`` in the container as a tar archive, its root named after ``path``."""
+        ...
+
+    async def put_archive(self, container: str, path: str, data: bytes, *,
+                          copy_uid_gid: bool = False) -> None:
+        """Extract the tar ``data`` into the folder ``path`` of the container."""
+        ...
 
 
 def as_sequence(value: Sequence[str] | None) -> tuple[str, ...]:

@@ -110,7 +110,7 @@ class Session:
 
 def run_engine(args: argparse.Namespace, body: Callable[[Session], Awaitable[T]]) -> T:
     """Connect to the engine (``DOCKER_HOST`` or the default socket), run ``body``."""
-    from composer.backends.docker import connect
+    from composer.backends import connect
 
     async def main() -> T:
         backend = connect()

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from composer.errors import ComposerError, EngineError, UsageError
 
 if TYPE_CHECKING:
-    from composer.backends.base import ContainerState
-    from composer.backends.docker_io import DockerIO, RawStream
+    from composer.backends.base import ContainerState, RawStream, StatsSample
     from composer.cli.engine_run import Session, Target
 
 __all__ = ["COMMANDS", "register"]
@@ -212,15 +211,6 @@ def _target(args: argparse.Namespace, services: Sequence[str]) -> Target:
     return resolve_target(args, services)
 
 
-def _io(s: Session) -> DockerIO:
-    from composer.backends.docker import DockerBackend
-    from composer.backends.docker_io import DockerIO
-
-    if not isinstance(s.backend, DockerBackend):
-        raise EngineError("this command needs a Docker Engine backend")
-    return DockerIO(s.backend)
-
-
 async def _containers(s: Session, project: str, service: str | None, *,
                       oneoff: bool = False) -> list[ContainerState]:
     observed = await s.backend.observe(project)
@@ -326,7 +316,7 @@ def _wants_tty(args: argparse.Namespace) -> bool:
 
 def exec_(args: argparse.Namespace) -> int:
     """``exec SERVICE COMMAND [ARGS...]``: the command's exit code."""
-    from composer.backends.docker_io import ExecConfig
+    from composer.backends.base import ExecConfig
     from composer.cli.engine_run import run_engine
 
     if not args.argv:
@@ -336,7 +326,6 @@ def exec_(args: argparse.Namespace) -> int:
     interactive = not args.detach
 
     async def body(s: Session) -> int:
-        io = _io(s)
         container = await _running(s, target.name, args.service, args.index)
         if s.dry_run:
             return 0
@@ -344,18 +333,18 @@ def exec_(args: argparse.Namespace) -> int:
                             environment=tuple(_environment(args.env, os.environ)),
                             user=args.user, workdir=args.workdir,
                             privileged=args.privileged)
-        exec_id = await io.exec_create(container.id, config)
+        exec_id = await s.backend.exec_create(container.id, config)
         if args.detach:
-            await io.exec_start_detached(exec_id)
+            await s.backend.exec_start_detached(exec_id)
             return 0
-        stream = await io.exec_start(exec_id, tty=tty)
+        stream = await s.backend.exec_start(exec_id, tty=tty)
 
         async def resize(rows: int, cols: int) -> None:
-            await io.exec_resize(exec_id, rows, cols)
+            await s.backend.exec_resize(exec_id, rows, cols)
 
         await _session(stream, stdin=interactive, tty=tty, resize=resize)
-        info = await io.exec_inspect(exec_id)
-        return int(info.get("ExitCode") or 0)
+        info = await s.backend.exec_inspect(exec_id)
+        return info.exit_code or 0
 
     rc: int = run_engine(args, body)
     return rc
@@ -413,29 +402,29 @@ def run(args: argparse.Namespace) -> int:
         s.report(outcome)
         if s.dry_run:
             return 0
-        io = _io(s)
         container_id = outcome.container_id
         if args.detach:
             await s.backend.start_container(container_id)
             if not args.quiet:
                 sys.stdout.write(container_id + "\n")
             return 0
-        return await _attach_and_start(s, io, container_id, tty=tty, stdin=interactive,
+        return await _attach_and_start(s, container_id, tty=tty, stdin=interactive,
                                        remove=args.rm)
 
     rc: int = run_engine(args, body)
     return rc
 
 
-async def _attach_and_start(s: Session, io: DockerIO, container_id: str, *, tty: bool,
-                            stdin: bool, remove: bool) -> int:
+async def _attach_and_start(s: Session, container_id: str, *, tty: bool, stdin: bool,
+                            remove: bool) -> int:
     """Attach first (no output is lost), start, pump the session; the exit code."""
-    stream = await io.attach(container_id, stdin=stdin, tty=tty)
-    waiter = await io.wait_begin(container_id, "removed" if remove else "next-exit")
+    stream = await s.backend.attach(container_id, stdin=stdin, tty=tty)
+    waiter = await s.backend.wait_begin(container_id, "removed" if remove else "next-exit")
     try:
         await s.backend.start_container(container_id)
     except ComposerError:
         stream.close()
+        waiter.close()
         if remove:
             import contextlib
 
@@ -444,10 +433,10 @@ async def _attach_and_start(s: Session, io: DockerIO, container_id: str, *, tty:
         raise
 
     async def resize(rows: int, cols: int) -> None:
-        await io.resize(container_id, rows, cols)
+        await s.backend.resize_container(container_id, rows, cols)
 
     await _session(stream, stdin=stdin, tty=tty, resize=resize)
-    return await io.wait_end(waiter)
+    return await waiter.exit_code()
 
 
 # -- attach ------------------------------------------------------------------------------------
@@ -465,19 +454,17 @@ def attach(args: argparse.Namespace) -> int:
 
         import anyio
 
-        io = _io(s)
         container = await _running(s, target.name, args.service, args.index)
         info = await s.backend.inspect_container(container.id)
-        config = info.get("Config") or {}
-        tty = bool(config.get("Tty"))
-        stdin = not args.no_stdin and bool(config.get("OpenStdin"))
+        tty = info.tty
+        stdin = not args.no_stdin and info.open_stdin
         if s.dry_run:
             return 0
-        stream = await io.attach(container.id, stdin=stdin, tty=tty)
-        waiter = await io.wait_begin(container.id, "next-exit")
+        stream = await s.backend.attach(container.id, stdin=stdin, tty=tty)
+        waiter = await s.backend.wait_begin(container.id, "next-exit")
 
         async def resize(rows: int, cols: int) -> None:
-            await io.resize(container.id, rows, cols)
+            await s.backend.resize_container(container.id, rows, cols)
 
         async with anyio.create_task_group() as tg:
             if sig_proxy and not tty:
@@ -491,7 +478,7 @@ def attach(args: argparse.Namespace) -> int:
                 tg.start_soon(proxy)
             await _session(stream, stdin=stdin, tty=tty, resize=resize)
             tg.cancel_scope.cancel()
-        return await io.wait_end(waiter)
+        return await waiter.exit_code()
 
     rc: int = run_engine(args, body)
     return rc
@@ -554,11 +541,11 @@ def events(args: argparse.Namespace) -> int:
     async def body(s: Session) -> int:
         import anyio
 
-        from composer.backends.spec import LABEL_ONEOFF
+        from composer.model.labels import ONEOFF
 
         async def consume() -> None:
             async for ev in s.backend.events(target.name, since=since):
-                if ev.attributes.get(LABEL_ONEOFF) == "True":
+                if ev.attributes.get(ONEOFF) == "True":
                     continue
                 if args.services and ev.service not in args.services:
                     continue
@@ -654,7 +641,6 @@ def cp(args: argparse.Namespace) -> int:
     async def body(s: Session) -> int:
         from composer.runtime import copying
 
-        io = _io(s)
         containers = [c for c in await _containers(s, target.name, service, oneoff=args.all)]
         if args.index:
             containers = [c for c in containers if c.number == args.index]
@@ -666,7 +652,7 @@ def cp(args: argparse.Namespace) -> int:
             c = containers[0]
             text = f"copy {c.name}:{src} to {dst}"
             s.printer.event(c.name, "Copying", text)
-            await copying.from_container(io, c.id, src, dst, follow_link=args.follow_link,
+            await copying.from_container(s.backend, c.id, src, dst, follow_link=args.follow_link,
                                          write=_write(1))
             s.printer.event(c.name, "Copied", text)
         else:
@@ -674,7 +660,7 @@ def cp(args: argparse.Namespace) -> int:
             for c in chosen:
                 text = f"copy {src} to {c.name}:{dst}"
                 s.printer.event(c.name, "Copying", text)
-                await copying.to_container(io, c.id, src, dst, archive=args.archive,
+                await copying.to_container(s.backend, c.id, src, dst, archive=args.archive,
                                            follow_link=args.follow_link,
                                            read=sys.stdin.buffer.read)
                 s.printer.event(c.name, "Copied", text)
@@ -705,7 +691,6 @@ def stats(args: argparse.Namespace) -> int:
 
         from composer.cli import stats_table
 
-        io = _io(s)
         since = int(time.time())  # events from before the listing: no start is missed
         # In the engine's listing order (newest first), as v2 shows them.
         observed = await s.backend.observe(target.name)
@@ -715,16 +700,17 @@ def stats(args: argparse.Namespace) -> int:
         if not args.no_stream:
             from composer.cli import stats_live
 
-            return await stats_live.run(io, target.name, service, containers, args, since=since)
-        samples: dict[str, Mapping[str, Any]] = {}
+            return await stats_live.run(s.backend, target.name, service, containers, args,
+                                        since=since)
+        samples: dict[str, StatsSample | None] = {}
 
         async def sample(c: ContainerState) -> None:
-            samples[c.id] = await io.stats(c.id) if c.state == "running" else {}
+            samples[c.id] = await s.backend.stats(c.id) if c.state == "running" else None
 
         async with anyio.create_task_group() as tg:
             for c in containers:
                 tg.start_soon(sample, c)
-        rows = [stats_table.row(c.id, c.name, samples.get(c.id) or {}) for c in containers]
+        rows = [stats_table.row(c.id, c.name, samples.get(c.id)) for c in containers]
         if args.format == "json":
             sys.stdout.write(stats_table.json_lines(rows, trunc=not args.no_trunc))
         else:

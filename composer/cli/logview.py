@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from composer.api import UpOptions
     from composer.backends.base import ContainerState
     from composer.cli.engine_run import Session, Target
-    from composer.runtime.logs import ContainerExit, LogSource
+    from composer.runtime.logs import ContainerExit
 
 __all__ = ["RAINBOW", "LogPrinter", "attached_up", "logs", "use_color",
            "validate_attach_flags"]
@@ -171,7 +171,7 @@ def logs(args: argparse.Namespace) -> int:
             if not containers:
                 raise ComposerError(f'service "{services[0] if services else ""}" is not '
                                     f"running container #{args.index}")
-        mux = LogMultiplexer(_source(s), printer, announce_exits=bool(args.follow))
+        mux = LogMultiplexer(s.backend, printer, announce_exits=bool(args.follow))
         now = time.time()
         since = None if args.since is None else engine_timestamp(args.since, now)
         until = None if args.until is None else engine_timestamp(args.until, now)
@@ -198,13 +198,6 @@ def logs(args: argparse.Namespace) -> int:
         return rc
 
     return run_engine(args, body)
-
-
-def _source(s: Session) -> LogSource:
-    """The session's backend as the multiplexer's source (the Docker backend is one)."""
-    from typing import cast
-
-    return cast("LogSource", s.backend)
 
 
 async def _until_started(mux: object) -> None:
@@ -317,7 +310,7 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             result.setdefault("code", event.exit_code)
             abort.set()
 
-    mux = LogMultiplexer(_source(s), printer, on_exit=on_exit)
+    mux = LogMultiplexer(s.backend, printer, on_exit=on_exit)
     rc = 0
     async with anyio.create_task_group() as tg:
         tg.start_soon(mux.run)

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from composer.backends.base import Backend, ContainerState
+from composer.backends.base import Backend, ContainerState, ImageInfo
 from composer.backends.errors import NotFoundError
 from composer.cli.render import ImageRow, StackRow, TopRow
 from composer.errors import EngineError
@@ -43,9 +43,7 @@ async def top(backend: Backend, project: str, services: Sequence[str]) -> list[T
             info = await backend.top_container(c.id)
         except NotFoundError:
             return  # gone since the listing
-        titles = tuple(str(t) for t in info.get("Titles") or ())
-        procs = tuple(tuple(str(v) for v in p) for p in info.get("Processes") or ())
-        rows.append(TopRow(c.name, c.service, c.number, titles, procs))
+        rows.append(TopRow(c.name, c.service, c.number, info.titles, info.processes))
 
     async with anyio.create_task_group() as tg:
         for c in running:
@@ -116,7 +114,7 @@ async def images(backend: Backend, project: str, services: Sequence[str]) -> lis
     """The image each of the project's containers (all states) was created from."""
     observed = await backend.observe(project)
     containers = _service_containers(observed.containers, project, services)
-    inspected: dict[str, Any] = {}
+    inspected: dict[str, ImageInfo | None] = {}
 
     async def one(ref: str) -> None:
         try:
@@ -133,15 +131,11 @@ async def images(backend: Backend, project: str, services: Sequence[str]) -> lis
         if not info:
             continue
         repo, tag = _repository_tag(c.image)
-        platform = "/".join(str(p) for p in (info.get("Os"), info.get("Architecture"),
-                                               info.get("Variant")) if p)
-        tagged = str((info.get("Metadata") or {}).get("LastTagTime") or "")
         rows.append(ImageRow(
-            container=c.name, id=str(info.get("Id") or c.image_id), repository=repo, tag=tag,
-            platform=platform, size=int(info.get("Size") or 0),
-            created=_rfc3339(info.get("Created")),
-            # Go's zero time means "never tagged"; v2 then leaves the field out.
-            last_tag_time="" if tagged.startswith("0001-") else tagged,
+            container=c.name, id=info.id or c.image_id, repository=repo, tag=tag,
+            platform=info.platform, size=info.size, created=_rfc3339(info.created),
+            # "" when never tagged; v2 then leaves the field out.
+            last_tag_time=info.last_tag_time,
         ))
     return rows
 

@@ -20,20 +20,18 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import anyio
 
 from composer.cli import stats_table
 
 if TYPE_CHECKING:
-    from composer.backends.base import ContainerState
-    from composer.backends.docker_io import DockerIO
+    from composer.backends.base import Backend, ContainerState, EngineEvent, StatsSample
 
-__all__ = ["PLAIN_INTERVAL", "REDRAW_INTERVAL", "Board", "LiveOptions", "StatsSource", "frame",
-           "live", "run"]
+__all__ = ["PLAIN_INTERVAL", "REDRAW_INTERVAL", "Board", "LiveOptions", "frame", "live", "run"]
 
 #: The docker CLI's ticker: the table is redrawn twice a second on a terminal.
 REDRAW_INTERVAL = 0.5
@@ -48,19 +46,11 @@ ERASE_LINE = "\033[K"
 ERASE_BELOW = "\033[J"
 
 
-class StatsSource(Protocol):
-    """Where samples and container events come from (the engine, or a fake in tests)."""
-
-    def stats_stream(self, container: str) -> AsyncIterator[Mapping[str, Any]]: ...
-
-    def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]: ...
-
-
 @dataclass(slots=True)
 class _Entry:
     id: str
     name: str
-    sample: Mapping[str, Any] | None = None
+    sample: StatsSample | None = None
 
 
 class Board:
@@ -87,7 +77,7 @@ class Board:
         """Stop showing ``container`` (unknown ids are ignored)."""
         self._entries.pop(container, None)
 
-    def update(self, container: str, sample: Mapping[str, Any]) -> None:
+    def update(self, container: str, sample: StatsSample) -> None:
         """Record the latest sample of a shown container (others are ignored: a stream
         may deliver one last sample after its container was removed)."""
         entry = self._entries.get(container)
@@ -100,7 +90,7 @@ class Board:
 
     def rows(self) -> list[stats_table.StatsRow]:
         """One row per shown container; zeros until its first sample arrives."""
-        return [stats_table.row(e.id, e.name, e.sample or {}) for e in self._entries.values()]
+        return [stats_table.row(e.id, e.name, e.sample) for e in self._entries.values()]
 
 
 
@@ -130,13 +120,11 @@ class LiveOptions:
     interval: float | None = None  # None: REDRAW_INTERVAL on a terminal, else PLAIN_INTERVAL
 
 
-def _wanted(event: Any, options: LiveOptions) -> bool:
-    attrs: Mapping[str, str] = getattr(event, "attributes", {}) or {}
-    service = getattr(event, "service", "") or attrs.get("com.docker.compose.service", "")
-    return options.service is None or service == options.service
+def _wanted(event: EngineEvent, options: LiveOptions) -> bool:
+    return options.service is None or event.service == options.service
 
 
-async def live(source: StatsSource, initial: Sequence[tuple[str, str]], options: LiveOptions,
+async def live(source: Backend, initial: Sequence[tuple[str, str]], options: LiveOptions,
                write: Callable[[str], None], *, since: int | None = None,
                stop: anyio.Event | None = None) -> int:
     """Print the live table of ``initial`` (``(id, name)`` pairs, in listing order) and
@@ -183,13 +171,11 @@ async def live(source: StatsSource, initial: Sequence[tuple[str, str]], options:
 
             async def follow_events() -> None:
                 async for event in source.events(options.project, since=since):
-                    action = str(getattr(event, "action", ""))
-                    cid = str(getattr(event, "container_id", ""))
+                    action, cid = event.action, event.container_id
                     if not cid or not _wanted(event, options):
                         continue
-                    attrs: Mapping[str, str] = getattr(event, "attributes", {}) or {}
                     if action == "start" or (action == "create" and options.all):
-                        show(cid, attrs.get("name", cid[:12]))
+                        show(cid, event.attributes.get("name", cid[:12]))
                     elif (action == "die" and not options.all) or action == "destroy":
                         hide(cid)
 
@@ -226,21 +212,7 @@ async def live(source: StatsSource, initial: Sequence[tuple[str, str]], options:
     return rc
 
 
-class _EngineSource:
-    """The Docker engine as a :class:`StatsSource`: DockerIO's stats streams, the
-    backend's project-filtered container events."""
-
-    def __init__(self, io: DockerIO) -> None:
-        self._io = io
-
-    def stats_stream(self, container: str) -> AsyncIterator[Mapping[str, Any]]:
-        return self._io.stats_stream(container)
-
-    def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]:
-        return self._io.backend.events(project, since=since)
-
-
-async def run(io: DockerIO, project: str, service: str | None,
+async def run(backend: Backend, project: str, service: str | None,
               containers: Sequence[ContainerState], args: argparse.Namespace, *,
               since: int | None = None) -> int:
     """``composer stats`` without ``--no-stream``: :func:`live` on the engine, to stdout."""
@@ -255,5 +227,5 @@ async def run(io: DockerIO, project: str, service: str | None,
     options = LiveOptions(project=project, service=service, all=bool(args.all),
                           fmt="json" if args.format == "json" else "table",
                           trunc=not args.no_trunc, tty=tty)
-    return await live(_EngineSource(io), [(c.id, c.name) for c in containers], options,
-                      write, since=since)
+    return await live(backend, [(c.id, c.name) for c in containers], options, write,
+                      since=since)

@@ -1,17 +1,18 @@
-"""``stats``: one sample per container, computed and laid out as the docker CLI does.
+"""``stats``: one sample per container, laid out as the docker CLI does.
 
 Columns: ``CONTAINER ID  NAME  CPU %  MEM USAGE / LIMIT  MEM %  NET I/O  BLOCK I/O
-PIDS``; memory in binary units (``1.5MiB``), I/O in decimal ones (``1.2kB``),
-memory usage without the page cache (``inactive_file``), as the CLI counts it.
+PIDS``; memory in binary units (``1.5MiB``), I/O in decimal ones (``1.2kB``). The
+numbers are the backend's :class:`~composer.backends.base.StatsSample` (CPU % and
+memory without the page cache, computed as the docker CLI computes them).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from composer.backends.base import StatsSample
 from composer.model.gofloat import format_g
 
 __all__ = ["StatsRow", "bytes_size", "human_size", "json_lines", "row", "table"]
@@ -55,46 +56,13 @@ class StatsRow:
     pids: int
 
 
-def _memory(mem: Mapping[str, Any]) -> float:
-    usage = float(mem.get("usage") or 0)
-    details = mem.get("stats") or {}
-    for key in ("total_inactive_file", "inactive_file"):
-        if key in details and float(details[key]) < usage:
-            return usage - float(details[key])
-    return usage
-
-
-def row(container_id: str, name: str, sample: Mapping[str, Any]) -> StatsRow:
-    """A row from one ``GET /containers/{id}/stats?stream=false`` answer ({}: not running)."""
-    cpu_stats = sample.get("cpu_stats") or {}
-    pre = sample.get("precpu_stats") or {}
-    cpu_delta = float((cpu_stats.get("cpu_usage") or {}).get("total_usage") or 0) - float(
-        (pre.get("cpu_usage") or {}).get("total_usage") or 0)
-    system_delta = float(cpu_stats.get("system_cpu_usage") or 0) - float(
-        pre.get("system_cpu_usage") or 0)
-    online = float(cpu_stats.get("online_cpus") or 0) or float(
-        len((cpu_stats.get("cpu_usage") or {}).get("percpu_usage") or ()))
-    cpu = cpu_delta / system_delta * online * 100.0 if system_delta > 0 and cpu_delta > 0 \
-        else 0.0
-    mem = sample.get("memory_stats") or {}
-    usage = _memory(mem)
-    limit = float(mem.get("limit") or 0)
-    rx = tx = 0.0
-    for net in (sample.get("networks") or {}).values():
-        rx += float(net.get("rx_bytes") or 0)
-        tx += float(net.get("tx_bytes") or 0)
-    read = write = 0.0
-    for entry in (sample.get("blkio_stats") or {}).get("io_service_bytes_recursive") or ():
-        op = str(entry.get("op") or "").lower()
-        if op == "read":
-            read += float(entry.get("value") or 0)
-        elif op == "write":
-            write += float(entry.get("value") or 0)
+def row(container_id: str, name: str, sample: StatsSample | None) -> StatsRow:
+    """A row from one sample (None: not running, all zeros)."""
+    s = sample or StatsSample()
     return StatsRow(
-        id=container_id, name=name, cpu=cpu, mem_usage=usage, mem_limit=limit,
-        mem_percent=usage / limit * 100.0 if limit else 0.0, net_rx=rx, net_tx=tx,
-        block_read=read, block_write=write,
-        pids=int((sample.get("pids_stats") or {}).get("current") or 0))
+        id=container_id, name=name, cpu=s.cpu_percent, mem_usage=s.memory_usage,
+        mem_limit=s.memory_limit, mem_percent=s.memory_percent, net_rx=s.network_rx,
+        net_tx=s.network_tx, block_read=s.block_read, block_write=s.block_write, pids=s.pids)
 
 
 def _cells(r: StatsRow, trunc: bool) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 
-from composer.backends.docker_io import DockerIO
+from composer.backends.base import Backend
 from composer.errors import EngineError, UsageError
 
 __all__ = ["from_container", "to_container"]
@@ -47,19 +47,19 @@ def _extract(data: bytes, dest_dir: str, old_root: str, new_root: str) -> None:
         tar.extractall(dest_dir, members=members, numeric_owner=True, filter="tar")
 
 
-async def from_container(io_: DockerIO, container: str, src: str, dest: str, *,
+async def from_container(backend: Backend, container: str, src: str, dest: str, *,
                          follow_link: bool = False,
                          write: Callable[[bytes], None] | None = None) -> None:
     """Copy ``src`` from the container to ``dest`` here (``-``: the tar goes to ``write``)."""
-    stat = await io_.stat_path(container, src)
+    stat = await backend.stat_path(container, src)
     if stat is None:
         raise EngineError(f"Error response from daemon: Could not find the file {src} in "
                           f"container {container}")
     source = src
-    link = str(stat.get("linkTarget") or "")
+    link = stat.link_target
     if follow_link and link:
         source = link if link.startswith("/") else posixpath.join(posixpath.dirname(src), link)
-    data = await io_.get_archive(container, source)
+    data = await backend.get_archive(container, source)
     if dest == "-":
         if write is None:
             raise UsageError("copying to a stream needs a writer")
@@ -92,19 +92,19 @@ def _archive(src: str, arcname: str, *, archive: bool, follow_link: bool) -> byt
     return buffer.getvalue()
 
 
-async def to_container(io_: DockerIO, container: str, src: str, dest: str, *,
+async def to_container(backend: Backend, container: str, src: str, dest: str, *,
                        archive: bool = False, follow_link: bool = False,
                        read: Callable[[], bytes] | None = None) -> None:
     """Copy ``src`` here (``-``: the tar ``read`` returns) to ``dest`` in the container."""
     if src == "-":
         if read is None:
             raise UsageError("copying from a stream needs a reader")
-        await io_.put_archive(container, dest, read(), copy_uid_gid=archive)
+        await backend.put_archive(container, dest, read(), copy_uid_gid=archive)
         return
     if not os.path.lexists(src):
         raise UsageError(f"could not find the file {src} in the local filesystem")
-    stat = await io_.stat_path(container, dest)
-    is_dir = stat is not None and bool(int(stat.get("mode") or 0) & (1 << 31))
+    stat = await backend.stat_path(container, dest)
+    is_dir = stat is not None and stat.is_dir
     if is_dir:
         folder = dest
         arcname = os.path.basename(os.path.normpath(src))
@@ -116,4 +116,4 @@ async def to_container(io_: DockerIO, container: str, src: str, dest: str, *,
         arcname = posixpath.basename(dest)
     data = await anyio.to_thread.run_sync(
         lambda: _archive(src, arcname, archive=archive, follow_link=follow_link))
-    await io_.put_archive(container, folder, data, copy_uid_gid=archive)
+    await backend.put_archive(container, folder, data, copy_uid_gid=archive)

@@ -28,7 +28,7 @@ from typing import Any
 import anyio
 
 from composer.backends import spec
-from composer.backends.base import Backend
+from composer.backends.base import Backend, ContainerInfo
 from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import ComposerError
 from composer.model import labels
@@ -102,21 +102,19 @@ class ExecutionResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def evaluate_condition(condition: str, info: Mapping[str, Any],
+def evaluate_condition(condition: str, info: ContainerInfo,
                        service: str) -> tuple[str, str]:
-    """Judge one container (``info``: its inspect output) against a condition.
+    """Judge one container (``info``: its inspection) against a condition.
 
     Returns ``("ok", "")``, ``("pending", "")`` or ``("failed", reason)``, with
     Docker Compose v2's reasons (``container x is unhealthy``, ``service "x"
     didn't complete successfully: exit 1``...).
     """
-    state = info.get("State") or {}
-    status = str(state.get("Status") or "")
-    code = state.get("ExitCode", 0)
-    name = str(info.get("Name") or info.get("Id") or "?").lstrip("/")
-    health = (state.get("Health") or {}).get("Status")
-    test = list(((info.get("Config") or {}).get("Healthcheck") or {}).get("Test") or ())
-    has_check = bool(test) and test[:1] != ["NONE"]
+    status = info.state
+    code = info.exit_code
+    name = info.name or info.id or "?"
+    health = info.health
+    has_check = info.has_healthcheck
     exited = status in ("exited", "dead")
     if condition == SERVICE_COMPLETED_SUCCESSFULLY:
         if not exited:
@@ -290,7 +288,7 @@ class _Runner:
             for name in names:
                 ident = self.result.created.get(name)
                 if ident is None:
-                    ident = str((await self.backend.inspect_container(name))["Id"])
+                    ident = (await self.backend.inspect_container(name)).id
                 found.setdefault(other, []).append(spec.ContainerRef(name, ident))
         resolved = spec.resolve_service_references(service, found)
         body_labels = {**(body.get("Labels") or {}),

@@ -36,8 +36,7 @@ from typing import Any
 
 import anyio
 
-from composer.backends.base import Backend
-from composer.backends.build import BuildRequest
+from composer.backends.base import Backend, BuildRequest
 from composer.errors import (
     BuildError,
     ComposerError,

@@ -30,13 +30,14 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 import anyio.abc
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from composer.backends.base import Backend, ContainerInfo, Frame
 from composer.errors import ComposerError
 from composer.model import labels as L
 
@@ -45,7 +46,6 @@ __all__ = [
     "LineBuffer",
     "LogConsumer",
     "LogMultiplexer",
-    "LogSource",
     "LogTarget",
     "log_name",
 ]
@@ -62,18 +62,6 @@ class LogConsumer(Protocol):
     def register(self, name: str) -> None: ...
     def lines(self, name: str, stream: str, lines: Sequence[str]) -> None: ...
     def status(self, name: str, message: str) -> None: ...
-
-
-class LogSource(Protocol):
-    """The engine calls the multiplexer makes (:class:`~composer.backends.docker.DockerBackend`)."""
-
-    def attach_output(self, container: str, *, on_attached: Callable[[], None] | None = None
-                      ) -> AsyncIterator[list[tuple[str, bytes]]]: ...
-    def log_batches(self, container: str, *, follow: bool, tail: str = "all",
-                    timestamps: bool = False, since: str | None = None,
-                    until: str | None = None) -> AsyncIterator[list[tuple[str, bytes]]]: ...
-    async def inspect_container(self, container: str) -> Mapping[str, Any]: ...
-    def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +148,7 @@ class LogMultiplexer:
     :meth:`close` is called, after writing what was queued.
     """
 
-    def __init__(self, source: LogSource, consumer: LogConsumer, *,
+    def __init__(self, source: Backend, consumer: LogConsumer, *,
                  announce_exits: bool = True,
                  on_exit: Callable[[ContainerExit], Awaitable[None]] | None = None) -> None:
         self._source = source
@@ -275,7 +263,7 @@ class LogMultiplexer:
         await self._ended(target, follow)
 
     async def _pump(self, target: LogTarget,
-                    batches: AsyncIterator[list[tuple[str, bytes]]]) -> None:
+                    batches: AsyncIterator[list[Frame]]) -> None:
         buffers: dict[str, LineBuffer] = {}
         send = self._put
         name = target.name
@@ -308,14 +296,14 @@ class LogMultiplexer:
         self._followed.discard(target.id)
         # A new run's first lines may predate its start event (and StartedAt), never
         # the end of the run before: a later run is followed from there.
-        finished = _unix_seconds(str(state.get("FinishedAt") or ""))
+        finished = _unix_seconds(state.finished_at) if state is not None else None
         if finished is not None:
             self._finished_at[target.id] = finished
-        if state.get("Running") and not state.get("Restarting"):
+        if state is not None and state.running and not state.restarting:
             self.follow(target, since=finished)
             return
-        restarting = bool(state.get("Restarting"))
-        code = int(state.get("ExitCode") or 0)
+        restarting = state is not None and state.restarting
+        code = state.exit_code if state is not None else 0
         event = ContainerExit(target, code, restarting)
         self.exits.append(event)
         if restarting:
@@ -326,22 +314,22 @@ class LogMultiplexer:
             await self._on_exit(event)
         self._check_finished()
 
-    async def _state_after_stream(self, cid: str) -> Mapping[str, Any]:
-        """The container's state once its log stream has ended. On a busy engine the
-        stream can end before the exit is recorded (still ``Running`` with the same
-        ``FinishedAt`` as before this run): wait a little for the record rather than
-        follow the same run again from its start. A new ``FinishedAt`` means the run
-        ended and another began (a restart): no wait then."""
-        state: Mapping[str, Any] = {}
+    async def _state_after_stream(self, cid: str) -> ContainerInfo | None:
+        """The container's state once its log stream has ended (None: it is gone). On
+        a busy engine the stream can end before the exit is recorded (still running
+        with the same ``finished_at`` as before this run): wait a little for the
+        record rather than follow the same run again from its start. A new
+        ``finished_at`` means the run ended and another began (a restart): no wait
+        then."""
+        state: ContainerInfo | None = None
         for _ in range(40):
             try:
-                info = await self._source.inspect_container(cid)
+                state = await self._source.inspect_container(cid)
             except ComposerError:
-                return {}
-            state = info.get("State") or {}
-            if not state.get("Running") or state.get("Restarting"):
+                return None
+            if not state.running or state.restarting:
                 return state
-            finished = _unix_seconds(str(state.get("FinishedAt") or ""))
+            finished = _unix_seconds(state.finished_at)
             if finished is not None and finished != self._finished_at.get(cid):
                 return state
             await anyio.sleep(0.05)
@@ -358,15 +346,15 @@ class LogMultiplexer:
         """Follow containers of ``services`` (empty: all) of ``project`` that start from
         now on (restarts, recreations, scaled up). Runs until cancelled."""
         async for event in self._source.events(project, since=since):
-            if getattr(event, "action", "") != "start":
+            if event.action != "start":
                 continue
-            attrs: Mapping[str, str] = getattr(event, "attributes", {}) or {}
+            attrs: Mapping[str, str] = event.attributes
             if not oneoff and attrs.get(L.ONEOFF) == "True":
                 continue
             service = attrs.get(L.SERVICE, "")
             if services and service not in services:
                 continue
-            cid = str(getattr(event, "container_id", ""))
+            cid = event.container_id
             if not cid or cid in self._followed:
                 continue
             self._pending.discard(cid)

@@ -2,7 +2,7 @@
 
 Used for services that declare ``x-composer-ready`` (see
 :mod:`composer.plan.reconcile`) instead of a healthcheck. The ports are probed on
-the container's own addresses (from ``docker inspect``: one per network, or the
+the container's own addresses (from its inspection: one per network, or the
 host's loopback with ``network_mode: host``) and on the host ports they are
 published on, so it works whether or not the container network is routable
 from here.
@@ -10,12 +10,11 @@ from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import anyio
 
-from composer.backends.base import Backend
+from composer.backends.base import Backend, ContainerInfo
 from composer.runtime.errors import WaitError
 
 __all__ = ["candidate_addresses", "container_ready", "probe_tcp", "wait_tcp_ready"]
@@ -34,39 +33,23 @@ async def probe_tcp(host: str, port: int, *, timeout: float = CONNECT_TIMEOUT) -
     return True
 
 
-def _name(info: Mapping[str, Any]) -> str:
-    return str(info.get("Name") or info.get("Id") or "?").lstrip("/")
-
-
-def candidate_addresses(info: Mapping[str, Any], port: int) -> list[tuple[str, int]]:
-    """Where ``port`` of the container described by ``info`` (inspect output) may answer."""
-    settings = info.get("NetworkSettings") or {}
+def candidate_addresses(info: ContainerInfo, port: int) -> list[tuple[str, int]]:
+    """Where ``port`` of the container ``info`` describes may answer."""
     out: list[tuple[str, int]] = []
-    mode = str((info.get("HostConfig") or {}).get("NetworkMode") or "")
-    if mode == "host":
+    if info.network_mode == "host":
         out.append(("127.0.0.1", port))
-    ips: list[str] = []
-    for endpoint in (settings.get("Networks") or {}).values():
-        ip = (endpoint or {}).get("IPAddress")
-        if ip:
-            ips.append(str(ip))
-    if settings.get("IPAddress"):
-        ips.append(str(settings["IPAddress"]))
-    out += [(ip, port) for ip in dict.fromkeys(ips)]
-    for binding in (settings.get("Ports") or {}).get(f"{port}/tcp") or ():
-        host_port = str(binding.get("HostPort") or "")
-        if not host_port.isdigit():
-            continue
-        host = str(binding.get("HostIp") or "")
+    out += [(ip, port) for ip in dict.fromkeys(info.ip_addresses.values())]
+    for binding in info.ports.get(f"{port}/tcp") or ():
+        host = binding.host_ip
         if host in ("", "0.0.0.0"):
             host = "127.0.0.1"
         elif host == "::":
             host = "::1"
-        out.append((host, int(host_port)))
+        out.append((host, binding.host_port))
     return list(dict.fromkeys(out))
 
 
-async def container_ready(info: Mapping[str, Any], ports: Iterable[int]) -> list[int]:
+async def container_ready(info: ContainerInfo, ports: Iterable[int]) -> list[int]:
     """The ports of ``ports`` that do not accept connections yet (empty: ready)."""
     pending = []
     for port in ports:
@@ -92,12 +75,10 @@ async def wait_tcp_ready(backend: Backend, container: str, ports: Sequence[int],
     name = container
     while True:
         info = await backend.inspect_container(container)
-        name = _name(info)
-        state = info.get("State") or {}
-        status = str(state.get("Status") or "")
-        if status in ("exited", "dead"):
-            raise WaitError(f"container {name} exited ({state.get('ExitCode', '?')})")
-        if status == "running":
+        name = info.name or info.id
+        if info.state in ("exited", "dead"):
+            raise WaitError(f"container {name} exited ({info.exit_code})")
+        if info.state == "running":
             pending = await container_ready(info, pending)
             if not pending:
                 return

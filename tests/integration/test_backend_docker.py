@@ -6,6 +6,9 @@ project name and leaves nothing behind.
 
 from __future__ import annotations
 
+import io
+import socket
+import tarfile
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +18,9 @@ import anyio
 import pytest
 
 from composer.backends import spec
+from composer.backends.base import ExecConfig, ExecOutput
 from composer.backends.docker import DockerBackend, connect
+from composer.backends.docker.wire import api_url, body_reader, raw_socket, response_socket
 from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import EngineError, EngineUnreachableError
 from composer.model.project import Project
@@ -249,23 +254,25 @@ async def test_lifecycle_calls(backend: DockerBackend, project_name: str) -> Non
     })
     container = await _up(backend, project, "svc")
     await backend.pause_container(container)
-    assert (await backend.inspect_container(container))["State"]["Paused"] is True
+    paused = await backend.inspect_container(container)
+    assert (paused.state, paused.paused, paused.running) == ("paused", True, True)
     await backend.unpause_container(container)
     top = await backend.top_container(container)
-    assert "PID" in top["Titles"] and top["Processes"]
+    assert "PID" in top.titles and top.processes and len(top.processes[0]) == len(top.titles)
 
     await backend.stop_container(container, timeout=10)
-    state = (await backend.inspect_container(container))["State"]
-    assert (state["Status"], state["ExitCode"]) == ("exited", 7)
+    info = await backend.inspect_container(container)
+    assert (info.state, info.exit_code, info.running) == ("exited", 7, False)
+    assert info.finished_at > info.started_at
 
     await backend.start_container(container)
     await backend.kill_container(container, "SIGKILL")
-    assert (await backend.inspect_container(container))["State"]["ExitCode"] == 137
+    assert (await backend.inspect_container(container)).exit_code == 137
     with pytest.raises(ConflictError, match="is not running"):
         await backend.kill_container(container)
 
     await backend.rename_container(container, f"{project_name}-svc-renamed")
-    assert (await backend.inspect_container(container))["Name"] == f"/{project_name}-svc-renamed"
+    assert (await backend.inspect_container(container)).name == f"{project_name}-svc-renamed"
     await backend.remove_container(container, volumes=True)
     with pytest.raises(NotFoundError, match="No such container"):
         await backend.inspect_container(container)
@@ -304,8 +311,11 @@ async def test_images_are_inspected_and_removed(
     backend._client.tag(IMAGE, f"composer-test/{project_name}", tag="tag")
     try:
         info = await backend.inspect_image(tag)
-        assert info["Id"] == await backend.image_id(IMAGE)
-        assert tag in info["RepoTags"]
+        assert info.id == await backend.image_id(IMAGE)
+        assert tag in info.repo_tags and info.os == "linux" and info.size > 0
+        assert info.platform.startswith("linux/") and info.created.startswith("20")
+        (listed,) = [i for i in await backend.list_images() if tag in i.repo_tags]
+        assert listed.id == info.id
     finally:
         await backend.remove_image(tag)
     assert not await backend.image_exists(tag)
@@ -321,18 +331,20 @@ async def test_second_network_connected_with_aliases(
     })
     project["networks"]["back"] = {"name": f"{project_name}_back", "ipam": {}}
     container = await _up(backend, project, "app", start=False)
-    networks = (await backend.inspect_container(container))["NetworkSettings"]["Networks"]
+    # The create body as the engine took it: read raw, beside the backend's typed view.
+    networks = backend._client.inspect_container(container)["NetworkSettings"]["Networks"]
     expected_first = spec.api_at_least(backend.api_version, "1.44")
     assert set(networks) == {f"{project_name}_back", f"{project_name}_default"}
     assert networks[f"{project_name}_back"]["Aliases"][:3] == [
         f"{project_name}-app-1", "app", "db-alias"]
     assert networks[f"{project_name}_default"]["Aliases"][:2] == [f"{project_name}-app-1",
                                                                   "app"]
-    assert (await backend.inspect_container(container))["HostConfig"]["NetworkMode"] == \
+    assert (await backend.inspect_container(container)).network_mode == \
         f"{project_name}_back" or expected_first
     await backend.disconnect_network(f"{project_name}_default", container)
-    networks = (await backend.inspect_container(container))["NetworkSettings"]["Networks"]
-    assert set(networks) == {f"{project_name}_back"}
+    await backend.start_container(container)
+    info = await backend.inspect_container(container)
+    assert set(info.ip_addresses) == {f"{project_name}_back"}
 
 
 async def test_volumes_created_with_labels_and_removed(
@@ -379,3 +391,198 @@ async def test_engine_calls_share_one_capacity_limiter(
                 await anyio.sleep(0.01)
         release.set()
     assert peak == 16
+
+
+# -- exec, attach, waits -----------------------------------------------------------------------
+
+
+async def test_exec_keeps_stdout_and_stderr_apart_with_the_exit_code(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"box": {"command": ["sleep", "600"]}})
+    container = await _up(backend, project, "box")
+    result = await backend.exec_run(container, ExecConfig(
+        ["sh", "-c", "echo out; echo err >&2; exit 3"]))
+    assert result == ExecOutput(3, b"out\n", b"err\n")
+    fed = await backend.exec_run(container, ExecConfig(["sh", "-c", "cat; echo done >&2"]),
+                                 input=b"hello\n")
+    assert fed == ExecOutput(0, b"hello\n", b"done\n")
+    tty = await backend.exec_run(container, ExecConfig(["sh", "-c", "echo a; echo b >&2"],
+                                                       tty=True))
+    assert tty.stderr == b"" and tty.stdout.replace(b"\r\n", b"\n") == b"a\nb\n"
+
+    # Step by step, as `composer exec` runs it.
+    exec_id = await backend.exec_create(container, ExecConfig(
+        ["sh", "-c", 'read x; echo "got $x $Y"; exit 5'], stdin=True, environment=["Y=1"]))
+    stream = await backend.exec_start(exec_id, tty=False)
+
+    def converse() -> list[tuple[str, bytes]]:
+        stream.write(b"ping\n")
+        stream.close_input()
+        frames: list[tuple[str, bytes]] = []
+        while batch := stream.read():
+            frames += batch
+        stream.close()
+        return frames
+
+    frames = await anyio.to_thread.run_sync(converse)
+    assert b"".join(d for s, d in frames if s == "stdout") == b"got ping 1\n"
+
+    async def ended() -> Any:
+        info = await backend.exec_inspect(exec_id)
+        return None if info.running else info
+
+    info = await _eventually(ended)
+    assert (info.exit_code, info.container_id) == (5, container)
+    with pytest.raises(NotFoundError):
+        await backend.exec_inspect("0" * 64)
+
+
+async def test_attach_then_wait_then_start_loses_no_output_and_gives_the_exit_code(
+        backend: DockerBackend, project_name: str) -> None:
+    # `composer run`'s order: attach, register the wait, start.
+    project = _project(project_name, {"job": {
+        "command": ["sh", "-c", "read line; echo got $line; echo oops >&2; exit 4"],
+        "stdin_open": True}})
+    container = await _up(backend, project, "job", start=False)
+    stream = await backend.attach(container, stdin=True)  # the engine says: no TTY
+    assert stream.multiplexed
+    waiter = await backend.wait_begin(container, "next-exit")
+    await backend.start_container(container)
+
+    def converse() -> list[tuple[str, bytes]]:
+        stream.write(b"hi\n")
+        frames: list[tuple[str, bytes]] = []
+        while batch := stream.read():
+            frames += batch
+        stream.close()
+        return frames
+
+    with anyio.fail_after(30):
+        frames = await anyio.to_thread.run_sync(converse)
+        assert await waiter.exit_code() == 4
+    assert b"".join(d for s, d in frames if s == "stdout") == b"got hi\n"
+    assert b"".join(d for s, d in frames if s == "stderr") == b"oops\n"
+    assert await backend.wait_container(container) == 4  # not running: at once
+
+
+async def test_a_tty_session_is_raw_and_follows_the_resize(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"term": {
+        "command": ["sh", "-c", "read go; stty size"], "stdin_open": True, "tty": True}})
+    container = await _up(backend, project, "term", start=False)
+    stream = await backend.attach(container, stdin=True, tty=True)
+    assert not stream.multiplexed
+    waiter = await backend.wait_begin(container)
+    await backend.start_container(container)
+    await backend.resize_container(container, 30, 100)
+
+    def converse() -> bytes:
+        stream.write(b"go\n")
+        out = b""
+        while batch := stream.read():
+            assert {s for s, _ in batch} == {"stdout"}
+            out += b"".join(d for _, d in batch)
+        stream.close()
+        return out
+
+    with anyio.fail_after(30):
+        output = await anyio.to_thread.run_sync(converse)
+        assert await waiter.exit_code() == 0
+    assert b"30 100" in output
+
+
+async def test_attached_output_from_before_the_start_loses_nothing(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"talk": {
+        "command": ["sh", "-c", "echo first; echo second >&2; echo third"]}})
+    container = await _up(backend, project, "talk", start=False)
+    frames: list[tuple[str, bytes]] = []
+    attached = anyio.Event()
+
+    async def read() -> None:
+        async for batch in backend.attach_output(container, on_attached=attached.set):
+            frames.extend(batch)
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(read)
+            await attached.wait()
+            await backend.start_container(container)
+    assert b"".join(d for s, d in frames if s == "stdout") == b"first\nthird\n"
+    assert b"".join(d for s, d in frames if s == "stderr") == b"second\n"
+    batches = [b async for b in backend.log_batches(container, follow=False)]
+    assert b"".join(d for batch in batches for _, d in batch).count(b"\n") == 3
+
+
+# -- stats and files ---------------------------------------------------------------------------
+
+
+async def test_stats_are_typed_samples(backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"load": {"command": ["sleep", "600"]}})
+    container = await _up(backend, project, "load")
+    sample = await backend.stats(container)
+    assert sample.pids >= 1 and sample.memory_limit > 0 and sample.memory_usage > 0
+    assert 0 <= sample.memory_percent <= 100 and sample.cpu_percent >= 0
+    with anyio.fail_after(30):
+        async for streamed in backend.stats_stream(container):
+            assert streamed.pids >= 1
+            break
+
+
+async def test_files_go_in_and_out_as_tar_archives(
+        backend: DockerBackend, project_name: str) -> None:
+    project = _project(project_name, {"files": {"command": ["sleep", "600"]}})
+    container = await _up(backend, project, "files")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size, info.mode = 3, 0o640
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    await backend.put_archive(container, "/tmp", buffer.getvalue())
+    stat = await backend.stat_path(container, "/tmp/hello.txt")
+    assert stat is not None
+    assert (stat.name, stat.size, stat.mode & 0o777, stat.is_dir) == ("hello.txt", 3, 0o640,
+                                                                      False)
+    folder = await backend.stat_path(container, "/tmp")
+    assert folder is not None and folder.is_dir
+    assert await backend.stat_path(container, "/no/such/path") is None
+    data = await backend.get_archive(container, "/tmp/hello.txt")
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile("hello.txt")
+        assert member is not None and member.read() == b"hi\n"
+    with pytest.raises(NotFoundError):
+        await backend.stat_path(f"{project_name}-no-such-container", "/")
+
+
+# -- the docker SDK internals the backend relies on --------------------------------------------
+
+
+async def test_the_sdk_internals_the_backend_reaches_are_still_there(
+        backend: DockerBackend, project_name: str) -> None:
+    # composer.backends.docker.wire reaches below docker-py's public API in two places;
+    # if docker-py, urllib3 or http.client change them, this fails first.
+    project = _project(project_name, {"talk": {"command": ["sh", "-c", "echo hi; sleep 600"]}})
+    container = await _up(backend, project, "talk")
+    await backend.ping()
+    client = backend._client
+    # body_reader: urllib3's HTTPResponse._fp (http.client's response), its buffered fp.
+    response = client.get(api_url(client, "/containers/{0}/logs", container),
+                          params={"stdout": 1, "stderr": 1}, stream=True)
+    try:
+        reader = body_reader(response)
+        assert callable(reader.read1)
+        assert isinstance(response_socket(response), socket.socket)
+    finally:
+        response.close()
+    # raw_socket: the socket.socket inside the SocketIO a hijacked connection comes as.
+    hijacked = client.attach_socket(container, params={"stdout": 1, "stderr": 1, "stream": 1})
+    try:
+        assert isinstance(raw_socket(hijacked), socket.socket)
+    finally:
+        hijacked.close()
+    exec_id = client.exec_create(container, ["true"])["Id"]
+    started = client.exec_start(exec_id, socket=True)
+    try:
+        assert isinstance(raw_socket(started), socket.socket)
+    finally:
+        started.close()

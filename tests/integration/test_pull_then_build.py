@@ -115,6 +115,7 @@ async def test_pull_image_hands_each_progress_message_to_the_event_loop(backend:
                "id": "aaa111aaa111"},
               {"status": "Pull complete", "progressDetail": {}, "id": "aaa111aaa111"}]
     seen: list[tuple[str, bool]] = []
+    await backend.ping()  # the client speaking the negotiated API version is the one to patch
     backend._client.pull = lambda *args, **kwargs: iter(stream)
     loop_thread = threading.current_thread()
     await backend.pull_image("app:1.0", on_progress=lambda m: seen.append(

@@ -97,7 +97,8 @@ async def test_changed_service_is_recreated_alone_keeping_its_anonymous_volume(
     compose = Compose(backend)
     await compose.up(load(tmp_path, project_name, ANONYMOUS), UpOptions())
     before = await ids(backend, project_name)
-    db_before = await backend.inspect_container(f"{project_name}-db-1")
+    # What the engine holds, raw: the typed inspection has no mounts or command.
+    db_before = backend._client.inspect_container(f"{project_name}-db-1")
     scratch = next(m["Name"] for m in db_before["Mounts"] if m["Destination"] == "/scratch")
     try:
         changed = load(tmp_path, project_name, ANONYMOUS.replace(
@@ -110,7 +111,7 @@ async def test_changed_service_is_recreated_alone_keeping_its_anonymous_volume(
         assert after[f"{project_name}-db-1"] != before[f"{project_name}-db-1"]
         for name in ("web-1", "worker-1", "worker-2"):
             assert after[f"{project_name}-{name}"] == before[f"{project_name}-{name}"]
-        db_after = await backend.inspect_container(f"{project_name}-db-1")
+        db_after = backend._client.inspect_container(f"{project_name}-db-1")
         assert db_after["Config"]["Cmd"] == ["sleep", "3601"]
         assert scratch in [m["Name"] for m in db_after["Mounts"]]
         assert db_after["State"]["Status"] == "running"

@@ -11,6 +11,7 @@ import pytest
 from anyio.abc import SocketAttribute
 from fakes import FakeBackend
 
+from composer.backends.base import ContainerInfo, PortBinding
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.model.project import Project
 from composer.plan.plan import Plan
@@ -434,19 +435,16 @@ async def test_tcp_readiness_fails_when_the_container_exits() -> None:
 
 
 def test_candidate_addresses_cover_networks_host_mode_and_published_ports() -> None:
-    info = {
-        "HostConfig": {"NetworkMode": "p_default"},
-        "NetworkSettings": {
-            "Networks": {"p_default": {"IPAddress": "172.18.0.2"},
-                         "p_back": {"IPAddress": "172.19.0.2"}},
-            "Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"},
-                                 {"HostIp": "::", "HostPort": "8080"}]},
-        },
-    }
+    info = ContainerInfo(
+        id="c1", name="p-db-1", image="busybox", image_id="", state="running",
+        network_mode="p_default",
+        ip_addresses={"p_default": "172.18.0.2", "p_back": "172.19.0.2"},
+        ports={"80/tcp": (PortBinding("0.0.0.0", 8080), PortBinding("::", 8080))})
     assert candidate_addresses(info, 80) == [
         ("172.18.0.2", 80), ("172.19.0.2", 80), ("127.0.0.1", 8080), ("::1", 8080)]
-    assert candidate_addresses({"HostConfig": {"NetworkMode": "host"}}, 5432) == [
-        ("127.0.0.1", 5432)]
+    host = ContainerInfo(id="c2", name="p-db-1", image="busybox", image_id="",
+                         state="running", network_mode="host")
+    assert candidate_addresses(host, 5432) == [("127.0.0.1", 5432)]
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from composer.backends.docker_io import RawStream
+from composer.backends.base import RawStream
+from composer.backends.docker.convert import stats_sample
+from composer.backends.frames import FrameDecoder
 from composer.cli import stats_table
 from composer.cli.interactive import _split_cp, event_json, event_text, go_time
 from composer.cli.main import _global_parser
@@ -23,7 +25,7 @@ from composer.errors import UsageError
 from composer.model.project import Project, ServiceConfig
 from composer.runtime.copying import _archive, _extract
 from composer.runtime.oneoff import RunOptions, oneoff_service, parse_port, parse_volume
-from composer.runtime.stream import Demultiplexer, pump
+from composer.runtime.stream import pump
 
 
 def frame(stream: int, data: bytes) -> bytes:
@@ -33,15 +35,17 @@ def frame(stream: int, data: bytes) -> bytes:
 # -- the pump ----------------------------------------------------------------------------------
 
 
-def test_demultiplexer_splits_frames_fed_in_arbitrary_pieces() -> None:
+def test_frame_decoder_splits_frames_fed_in_arbitrary_pieces() -> None:
     out: list[bytes] = []
     err: list[bytes] = []
-    demux = Demultiplexer(out.append, err.append)
+    decoder = FrameDecoder()
     data = frame(1, b"hello\n") + frame(2, b"oops\n") + frame(1, b"")
     for i in range(0, len(data), 3):
-        demux.feed(data[i:i + 3])
+        for stream, payload in decoder.feed(data[i:i + 3]):
+            (err if stream == "stderr" else out).append(payload)
     assert b"".join(out) == b"hello\n"
     assert b"".join(err) == b"oops\n"
+    assert decoder.pending == 0
 
 
 def _engine_side(sock: socket.socket, reply: bytes, received: list[bytes]) -> None:
@@ -199,7 +203,7 @@ def test_stats_units_as_go_units() -> None:
     assert stats_table.human_size(0) == "0B"
 
 
-def test_stats_row_and_table() -> None:
+def test_stats_row_and_table_from_an_engine_sample() -> None:
     sample = {
         "cpu_stats": {"cpu_usage": {"total_usage": 3_000}, "system_cpu_usage": 100_000,
                       "online_cpus": 2},
@@ -211,7 +215,7 @@ def test_stats_row_and_table() -> None:
                                                        {"op": "write", "value": 0}]},
         "pids_stats": {"current": 3},
     }
-    row = stats_table.row("a" * 64, "p-web-1", sample)
+    row = stats_table.row("a" * 64, "p-web-1", stats_sample(sample))
     assert row.cpu == pytest.approx(8.0)
     text = stats_table.table([row])
     assert text.splitlines() == [

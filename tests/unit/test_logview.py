@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import io
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 import pytest
 
-from composer.backends.docker import _Dechunker, _FrameSplitter
+from composer.backends.base import ContainerInfo
+from composer.backends.docker.wire import Dechunker
+from composer.backends.frames import FrameDecoder
 from composer.cli.logview import LogPrinter, use_color, validate_attach_flags
 from composer.cli.main import _global_parser
 from composer.cli.terminal import ansi_enabled
@@ -46,11 +48,11 @@ def test_line_buffer_never_splits_a_multibyte_character() -> None:
 
 def test_frame_splitter_waits_for_whole_frames() -> None:
     wire = frame(1, b"out\n") + frame(2, b"err\n")
-    splitter = _FrameSplitter(tty=False)
+    splitter = FrameDecoder(multiplexed=True)
     assert splitter.feed(wire[:5]) == []
     assert splitter.feed(wire[5:14]) == [("stdout", b"out\n")]
     assert splitter.feed(wire[14:]) == [("stderr", b"err\n")]
-    assert _FrameSplitter(tty=True).feed(b"raw") == [("stdout", b"raw")]
+    assert FrameDecoder(multiplexed=False).feed(b"raw") == [("stdout", b"raw")]
 
 
 def test_dechunker_decodes_chunks_cut_anywhere() -> None:
@@ -61,7 +63,7 @@ def test_dechunker_decodes_chunks_cut_anywhere() -> None:
         def read1(self, _n: int) -> bytes:
             return pieces.pop(0) if pieces else b""
 
-    reader = _Dechunker(Fp())
+    reader = Dechunker(Fp())
     out = b""
     while chunk := reader.read():
         out += chunk
@@ -93,8 +95,9 @@ class FakeSource:
         for batch in self.batches[container]:
             yield batch
 
-    async def inspect_container(self, container: str) -> Mapping[str, Any]:
-        return {"State": {"Running": False, "ExitCode": self.codes[container]}}
+    async def inspect_container(self, container: str) -> ContainerInfo:
+        return ContainerInfo(id=container, name=container, image="", image_id="",
+                             state="exited", exit_code=self.codes[container])
 
     async def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]:
         await anyio.sleep_forever()

@@ -12,14 +12,15 @@ import anyio
 import pytest
 from virtual_clock import VirtualClockLoop
 
+from composer.backends.base import StatsSample
 from composer.cli import stats_table
 from composer.cli.stats_live import Board, LiveOptions, frame, live
 
 T = TypeVar("T")
 
 
-def _sample(pids: int, usage: int = 1024) -> Mapping[str, Any]:
-    return {"memory_stats": {"usage": usage, "limit": 4096}, "pids_stats": {"current": pids}}
+def _sample(pids: int, usage: int = 1024) -> StatsSample:
+    return StatsSample(memory_usage=usage, memory_limit=4096, pids=pids)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class FakeSource:
         self.opened: list[str] = []
         self.send, self.receive = anyio.create_memory_object_stream[Any](100)
 
-    async def stats_stream(self, container: str) -> AsyncIterator[Mapping[str, Any]]:
+    async def stats_stream(self, container: str) -> AsyncIterator[StatsSample]:
         self.opened.append(container)
         n = 0
         while True:

@@ -1,0 +1,148 @@
+"""The plumbing every Docker backend call goes through: worker threads, the one
+capacity limiter, API version negotiation, the error boundary, and streams.
+
+Every engine call runs in a worker thread (``anyio.to_thread.run_sync``) under one
+:class:`anyio.CapacityLimiter` shared by all calls of a backend, so however many
+services the scheduler drives at once, at most ``max_concurrency`` requests are
+in flight. Long-lived streams (events, followed logs, stats) do not hold a token:
+they would starve the other calls; each item is fetched in a thread of their
+own unbounded limiter, and closing the stream shuts its socket down so a
+cancelled consumer never leaves a thread blocked.
+
+The API version is negotiated on first use (the engine's, capped at what the SDK
+speaks), like the docker CLI does: the client the backend was given asks
+``/version``, and a client speaking the agreed version replaces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import docker
+import docker.constants
+from docker.types import CancellableStream
+
+from composer.backends.docker.credentials import ClientConfig
+from composer.backends.docker.errors import map_engine_error
+from composer.backends.docker.wire import END, next_or_end
+from composer.errors import ComposerError
+
+__all__ = ["MAX_API", "MIN_API", "Engine"]
+
+# The SDK speaks up to this version; an older engine gets its own.
+MAX_API = str(docker.constants.DEFAULT_DOCKER_API_VERSION)
+MIN_API = str(docker.constants.MINIMUM_DOCKER_API_VERSION)
+T = TypeVar("T")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
+class Engine:
+    """The shared machinery of :class:`~composer.backends.docker.DockerBackend`.
+
+    ``client_factory(version)`` makes a client speaking ``version``; without one
+    the client keeps the version it was made with.
+    """
+
+    def __init__(self, client: docker.APIClient, address: str, *, max_concurrency: int = 16,
+                 client_factory: Callable[[str], docker.APIClient] | None = None,
+                 client_config: ClientConfig | None = None) -> None:
+        self._client = client
+        self.address = address
+        self._max_concurrency = max_concurrency
+        self._factory = client_factory
+        self._config = client_config
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._streams: anyio.CapacityLimiter | None = None
+        self._negotiated = False
+        self._lock: anyio.Lock | None = None
+
+    @property
+    def api_version(self) -> str:
+        """The API version requests use (the engine's, once negotiated)."""
+        return str(self._client.api_version)
+
+    @property
+    def client_config(self) -> ClientConfig:
+        """The docker CLI's configuration file, read on first use."""
+        if self._config is None:
+            self._config = ClientConfig()
+        return self._config
+
+    def _limiters(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+        # Created on first use: anyio primitives need the running event loop.
+        if self._limiter is None or self._streams is None:
+            self._limiter = anyio.CapacityLimiter(self._max_concurrency)
+            self._streams = anyio.CapacityLimiter(math.inf)
+        return self._limiter, self._streams
+
+    def _map(self, exc: BaseException) -> ComposerError:
+        return map_engine_error(exc, self.address)
+
+    async def _negotiate(self) -> None:
+        if self._negotiated:
+            return
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._negotiated:
+                return
+            limiter, _ = self._limiters()
+            try:
+                info = await anyio.to_thread.run_sync(
+                    lambda: self._client.version(api_version=False), limiter=limiter)
+            except Exception as exc:
+                raise self._map(exc) from exc
+            server = str(info.get("ApiVersion") or MIN_API)
+            agreed = min(server, MAX_API, key=_version_key)
+            if self._factory is not None and agreed != self.api_version:
+                old, self._client = self._client, self._factory(agreed)
+                with contextlib.suppress(Exception):
+                    old.close()
+            self._negotiated = True
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker thread under the call limiter, errors mapped."""
+        await self._negotiate()
+        limiter, _ = self._limiters()
+        try:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+        except Exception as exc:
+            raise self._map(exc) from exc
+
+    async def _unbounded(self, fn: Callable[[], T]) -> T:
+        """``fn()`` in a worker thread that holds no call token (a long wait), abandoned
+        on cancellation."""
+        _, streams = self._limiters()
+        try:
+            return await anyio.to_thread.run_sync(fn, limiter=streams, abandon_on_cancel=True)
+        except Exception as exc:
+            raise self._map(exc) from exc
+
+    async def _iterate(self, stream: CancellableStream,
+                       convert: Callable[[Any], T | None]) -> AsyncIterator[T]:
+        """The items of a blocking stream, each fetched in a worker thread; the stream
+        is closed (its socket shut down) when the consumer stops."""
+        try:
+            while True:
+                raw = await self._unbounded(lambda: next_or_end(stream))
+                if raw is END:
+                    return
+                item = convert(raw)
+                if item is not None:
+                    yield item
+        finally:
+            # Shuts the socket down, which also frees a thread still blocked reading it.
+            with contextlib.suppress(Exception):
+                stream.close()
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.close()
