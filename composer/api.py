@@ -286,17 +286,6 @@ def _target(project: ProjectRef) -> Project | str:
     return project if isinstance(project, str) else _model(project)
 
 
-def _extensions(project: LoadedProject) -> dict[str, dict[str, Any]]:
-    """Each service's ``x-`` keys, which the canonical dict (as v2's JSON) leaves out."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, service in (project.all_services or {}).items():
-        if isinstance(service, Mapping):
-            keys = {k: v for k, v in service.items() if str(k).startswith("x-")}
-            if keys:
-                out[str(name)] = keys
-    return out
-
-
 def _recreate(options: CreateOptions) -> tuple[str, str]:
     if options.force_recreate and options.no_recreate:
         raise UsageError("--force-recreate and --no-recreate are incompatible")
@@ -430,7 +419,6 @@ class Compose:
             known_services=tuple(project.all_services or ()),
             api_version=self.backend.api_version,
             base_environment=await self.backend.proxy_environment(),
-            extensions=_extensions(project),
             # v2.40 hashes a service with its env files read into `environment`
             # (the canonical dict): checked against its labels in
             # tests/integration/test_issue3_same_containers.py.
@@ -498,8 +486,7 @@ class Compose:
             image_volumes=await self._image_volumes(known),
             existing_external=await self._external(model),
             known_services=tuple(project.all_services or ()),
-            api_version=self.backend.api_version,
-            extensions=_extensions(project)))
+            api_version=self.backend.api_version))
         await self._run(outcome, plan, options.dry_run)
         outcome.container_name = reconcile.oneoff_name(model.name, options, slug)
         for result in outcome.results:
@@ -645,8 +632,7 @@ class Compose:
         return await self._run(Outcome(), plan, opts.dry_run)
 
     def _lifecycle(self, project: ProjectRef, **kwargs: Any) -> reconcile.LifecyclePlanOptions:
-        extensions = {} if isinstance(project, str) else _extensions(project)
-        return reconcile.LifecyclePlanOptions(extensions=extensions, **kwargs)
+        return reconcile.LifecyclePlanOptions(**kwargs)
 
     # -- ps
 

@@ -368,7 +368,7 @@ def run(args: argparse.Namespace) -> int:
     (:meth:`composer.api.Compose.run`, shown by ``--dry-run``); then the
     container is attached to and started here."""
     from composer.cli.engine_run import resolve_target, run_engine
-    from composer.runtime.oneoff import env_from_files
+    from composer.config.dotenv import env_from_files
 
     target = resolve_target(args, [args.service])
     loaded = target.loaded

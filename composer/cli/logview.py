@@ -257,7 +257,7 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
     create = CreateOptions(**{f.name: getattr(options, f.name) for f in fields(CreateOptions)})
     s.report(await s.compose.create(loaded, create))
 
-    known = list((loaded.data.get("services") or {}).keys())
+    known = list(loaded.model.services)
     exit_from = getattr(args, "exit_code_from", None)
     if exit_from and exit_from not in known:
         raise UsageError(f"no such service: {exit_from}")

@@ -17,9 +17,10 @@ The syntax is Docker Compose v2's (compose-go ``dotenv``), checked against the v
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from composer.config.interpolation import TemplateError, expand
 from composer.errors import EnvFileError, Mark
@@ -309,3 +310,25 @@ def load_dotenv_file(
         return dict(parse_raw_env(raw_text, path, lookup))
     text = data.decode("utf-8", errors="replace")
     return parse_dotenv(text, path, lookup, warn=warn)
+
+
+def env_from_files(paths: Sequence[str], cli_environment: Sequence[str]) -> dict[str, str]:
+    """The variables of ``run --env-from-file`` files (dotenv syntax), as v2 reads them.
+
+    ``cli_environment`` are the ``-e`` entries as ``KEY=VAL``: they win, and so does the
+    first file that sets a key. ``${VAR}`` in a file resolves against those and the keys
+    read so far (never the host's environment). Paths are relative to the current
+    directory; a missing file is an :class:`~composer.errors.EnvFileError` worded as v2's.
+    """
+    known: dict[str, str] = {}
+    for entry in cli_environment:
+        key, _, val = entry.partition("=")
+        known[key] = val
+    cli_keys = set(known)
+    for path in paths:
+        if not os.path.exists(path):
+            raise EnvFileError(f"open {path}: no such file or directory")
+        for key, value in load_dotenv_file(path, known.get).items():
+            if value is not None and key not in known:
+                known[key] = value
+    return {k: v for k, v in known.items() if k not in cli_keys}

@@ -316,17 +316,17 @@ def nested_map(codec: Codec) -> tuple[Load, Dump]:
 
 
 # Attributes of a model class that are not compose-go fields.
-_OWN_ATTRS = frozenset({"extensions", "raw", "name"})
+_OWN_ATTRS = frozenset({"extensions", "name"})
 
 
 def bind(classes: Mapping[Struct, type]) -> dict[Struct, Codec]:
     """The codec of each model class, derived from its struct in the field table.
 
     Every field of the struct must be an attribute of the class and every
-    attribute of the class a field (but ``extensions``, ``raw`` and a service's
-    ``name``): a model that drifted from the table fails at import. A kind's
-    values load and dump as :data:`_BY_KIND` says; struct kinds nest the codec of
-    their struct's class; ``ULIMITS``/``ENV_FILES`` use the class's own
+    attribute of the class a field (but ``extensions`` and a service's ``name``):
+    a model that drifted from the table fails at import. A kind's values load and
+    dump as :data:`_BY_KIND` says; struct kinds nest the codec of their struct's
+    class; ``ULIMITS``/``ENV_FILES`` use the class's own
     ``from_value``/``to_value`` (compose-go's custom JSON forms of those two).
     """
     codecs: dict[Struct, Codec] = {}

@@ -24,7 +24,6 @@ the loader's values, not re-escaped for printing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from types import MappingProxyType
 from typing import Any
 
@@ -559,8 +558,7 @@ class VolumeMount:
 class ServiceConfig:
     """One service. ``command``/``entrypoint`` of ``None`` print as ``null``, as v2 does.
 
-    ``extensions`` holds ``x-`` keys and any key this model does not know; ``raw`` is
-    the dict the service was built from (for diagnostics; ``to_dict`` does not use it).
+    ``extensions`` holds ``x-`` keys and any key this model does not know.
     """
 
     name: str = ""
@@ -661,7 +659,6 @@ class ServiceConfig:
     post_start: tuple[ServiceHook, ...] | None = None
     pre_stop: tuple[ServiceHook, ...] | None = None
     extensions: Extensions = EMPTY
-    raw: Mapping[str, Any] = field(default=EMPTY, compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str = "") -> ServiceConfig:
@@ -694,7 +691,6 @@ def _load_service(data: Mapping[str, Any], name: str,
     if extensions:
         state["extensions"] = MappingProxyType(
             {**service.extensions, **{k: freeze(v) for k, v in extensions.items()}})
-    state["raw"] = MappingProxyType(data) if isinstance(data, dict) else data
     return service
 
 

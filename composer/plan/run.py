@@ -118,7 +118,6 @@ class RunPlanOptions:
     known_services: Sequence[str] = ()
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
-    extensions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 # -- the run flags -----------------------------------------------------------------------------
@@ -277,7 +276,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
         working_dir=options.working_dir, image_ids=options.image_ids,
         image_volumes=options.image_volumes, existing_external=options.existing_external,
         known_services=options.known_services, api_version=options.api_version,
-        base_environment=options.base_environment, extensions=options.extensions),
+        base_environment=options.base_environment),
         selected=[s for s in start_order(build_graph(project)) if s in deps])
     planner.create_phase(extra_networks=network_keys(service),
                          extra_volumes=volume_keys(service, project), orphans=bool(deps))

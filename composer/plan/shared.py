@@ -23,7 +23,7 @@ using it; the extension is ignored there.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from composer.backends.base import ContainerState, Observed
@@ -67,7 +67,6 @@ class LifecyclePlanOptions:
     ``signal`` is for kill; ``stop`` (stop before removing) and ``volumes``
     (remove anonymous volumes) for rm; ``remove_orphans`` for kill;
     ``no_deps`` for restart; ``timeout`` (seconds) for stop and restart.
-    ``extensions`` maps services to their ``x-`` keys when the model lacks them.
     """
 
     services: Sequence[str] = ()
@@ -79,7 +78,6 @@ class LifecyclePlanOptions:
     remove_orphans: bool = False
     wait: bool = False
     wait_timeout: float | None = None
-    extensions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 # -- readiness
@@ -93,18 +91,12 @@ class Readiness:
     timeout: float
 
 
-def readiness_of(service: ServiceConfig,
-                 extensions: Mapping[str, Any] | None = None) -> Readiness | None:
-    """The service's TCP readiness declaration, or None.
+def readiness_of(service: ServiceConfig) -> Readiness | None:
+    """The service's TCP readiness declaration (its ``x-composer-ready`` key), or None.
 
-    Read from the service's ``extensions``, then from ``extensions`` (the
-    service's ``x-`` keys, for a model built from a canonical dict that, like
-    v2's JSON, leaves them out). Raises :class:`ValidationError` (with the key
-    path) when it is malformed.
+    Raises :class:`ValidationError` (with the key path) when it is malformed.
     """
     value = service.extensions.get(READY_EXTENSION)
-    if value is None and extensions:
-        value = extensions.get(READY_EXTENSION)
     if value is None:
         return None
     path: tuple[str | int, ...] = ("services", service.name, READY_EXTENSION)
@@ -153,12 +145,11 @@ def declares_healthcheck(service: ServiceConfig) -> bool:
 
 def add_wait(plan: Plan, service: ServiceConfig | None, name: str, condition: str,
              after: Iterable[int], containers: Iterable[str], dependents: tuple[str, ...],
-             *, required: bool, restart: bool, extensions: Mapping[str, Any] | None,
-             timeout: float | None) -> int:
+             *, required: bool, restart: bool, timeout: float | None) -> int:
     """A ``WaitCondition`` step: TCP readiness when the service declares it and no
     healthcheck (its timeout then bounds the wait unless ``timeout`` is given)."""
     healthcheck = service is not None and declares_healthcheck(service)
-    ready = readiness_of(service, extensions) if service is not None else None
+    ready = readiness_of(service) if service is not None else None
     tcp = ready.tcp if ready is not None and not healthcheck else ()
     if timeout is None and tcp and ready is not None:
         timeout = ready.timeout

@@ -69,7 +69,7 @@ def _start_steps(plan: Plan, topo: Topology, observed: Observed, chosen_order: l
                     condition, ends.get(dep, []),
                     (c.name for c in containers_of(observed, topo.name, dep)), (name,),
                     required=required, restart=bool(attrs.get("restart")),
-                    extensions=opts.extensions.get(dep), timeout=None)
+                    timeout=None)
             else:
                 widen_wait(plan, waits[key], name, required=required)
             prereqs.append(waits[key])
@@ -89,7 +89,7 @@ def _start_steps(plan: Plan, topo: Topology, observed: Observed, chosen_order: l
             add_wait(plan, topo.project.services[name] if topo.project else None, name,
                      RUNNING_OR_HEALTHY, ends.get(name, []),
                      (c.name for c in containers_of(observed, topo.name, name)), (),
-                     required=True, restart=False, extensions=opts.extensions.get(name),
+                     required=True, restart=False,
                      timeout=opts.wait_timeout)
     return ends
 

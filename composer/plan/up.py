@@ -103,9 +103,7 @@ class UpPlanOptions:
     ``existing_external`` names the external networks and volumes known to
     exist (None: not checked); ``known_services`` are every service the compose
     files define, profiles or not (their containers are not orphans);
-    ``image_volumes`` maps images to the volume paths they declare;
-    ``extensions`` maps services to their ``x-`` keys when the model lacks them
-    (``x-composer-ready``).
+    ``image_volumes`` maps images to the volume paths they declare.
     """
 
     services: Sequence[str] = ()
@@ -129,7 +127,6 @@ class UpPlanOptions:
     known_services: Collection[str] = ()
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
-    extensions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -537,7 +534,7 @@ class UpPlanner:
         step_id = add_wait(
             self.plan, self.project.services[dep], dep, condition, after,
             self.state[dep].final_names, (dependent,) if dependent else (), required=required,
-            restart=restart, extensions=self.options.extensions.get(dep), timeout=timeout)
+            restart=restart, timeout=timeout)
         self.wait_steps[key] = step_id
         return step_id
 

@@ -27,7 +27,6 @@ from composer.backends import spec
 from composer.backends.docker import DockerBackend, connect
 from composer.config.loader import LoadOptions, load_project
 from composer.model.hash import service_config_hash
-from composer.model.project import Project
 
 from .conftest import remove_project
 
@@ -301,7 +300,7 @@ def _order(services: Mapping[str, Any]) -> list[str]:
 
 async def _create_with_composer(backend: DockerBackend, loaded: Any) -> None:
     """What ``up --no-start`` does, reduced to the engine calls (no plan, no scheduler)."""
-    project = Project.from_dict(loaded.data, working_dir=loaded.working_dir)
+    project = loaded.model
     for key, network in project.networks.items():
         if network is not None and not network.external:
             await backend.create_network(spec.network_name(project, key),
@@ -489,7 +488,7 @@ def test_composer_creates_the_containers_v2_creates(
     for name, info in theirs.items():
         service = info["Config"]["Labels"][spec.LABEL_SERVICE]
         their_refs.setdefault(service, []).append(spec.ContainerRef(name, info["Id"]))
-    their_model = Project.from_dict(as_v2.data, working_dir=as_v2.working_dir)
+    their_model = as_v2.model
     for name, v2_hash in sorted(v2_hashes.items()):
         service = theirs[name]["Config"]["Labels"][spec.LABEL_SERVICE]
         resolved = spec.resolve_service_references(their_model.services[service], their_refs)

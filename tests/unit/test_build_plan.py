@@ -20,7 +20,7 @@ def project(folder: Path, text: str, env: dict[str, str] | None = None) -> Proje
     (folder / "compose.yaml").write_text(textwrap.dedent(text))
     loaded = load_project(LoadOptions(cwd=str(folder), project_name="l1u",
                                       environ=env or {}))
-    return Project.from_dict(loaded.data, working_dir=loaded.working_dir)
+    return loaded.model
 
 
 APP = """

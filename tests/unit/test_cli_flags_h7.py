@@ -16,11 +16,13 @@ from composer.api import Compose, UpOptions
 from composer.cli.goflags import go_bool, parse_go_bool
 from composer.cli.logview import LogPrinter, validate_attach_flags
 from composer.cli.main import _global_parser
+from composer.config.dotenv import env_from_files
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.errors import EnvFileError, UsageError
 from composer.graph import build_graph, dependencies_of
 from composer.model.project import Project
-from composer.runtime.oneoff import RunOptions, env_from_files, oneoff_service
+from composer.plan.run import OneOffOptions as RunOptions
+from composer.plan.run import oneoff_service
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -452,7 +452,7 @@ def test_candidate_addresses_cover_networks_host_mode_and_published_ports() -> N
 
 def model(project: LoadedProject) -> Project:
     """The typed model every planner reads."""
-    return Project.from_dict(project.data, working_dir=project.working_dir)
+    return project.model
 
 
 def load(tmp_path: Path, text: str) -> LoadedProject:

@@ -23,8 +23,9 @@ from composer.cli.interactive import _split_cp, event_json, event_text, go_time
 from composer.cli.main import _global_parser
 from composer.errors import UsageError
 from composer.model.project import Project, ServiceConfig
+from composer.plan.run import OneOffOptions as RunOptions
+from composer.plan.run import oneoff_service, parse_port, parse_volume
 from composer.runtime.copying import _archive, _extract
-from composer.runtime.oneoff import RunOptions, oneoff_service, parse_port, parse_volume
 from composer.runtime.stream import pump
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def load(tmp_path: Path, text: str, name: str = "p") -> LoadedProject:
 
 def model(project: LoadedProject) -> Project:
     """The typed model every planner reads."""
-    return Project.from_dict(project.data, working_dir=project.working_dir)
+    return project.model
 
 
 def container(project: LoadedProject, service: str, number: int = 1, *,
@@ -482,9 +483,7 @@ def test_readiness_extension_goes_into_the_wait(tmp_path: Path) -> None:
             image: busybox
             depends_on: {db: {condition: service_healthy}}
     """)
-    extensions = {name: {k: v for k, v in svc.items() if k.startswith("x-")}
-                  for name, svc in project.all_services.items()}
-    plan = plan_up(model(project), Observed(), UpPlanOptions(extensions=extensions))
+    plan = plan_up(model(project), Observed())
     wait = next(s for s in plan if s.op == "WaitCondition")
     assert (wait.args["tcp"], wait.args["timeout"], wait.args["healthcheck"]) == (
         (5432, 8080), 5.0, False)
@@ -499,16 +498,15 @@ def test_readiness_extension_goes_into_the_wait(tmp_path: Path) -> None:
 ])
 def test_readiness_extension_errors_name_the_key(tmp_path: Path, value: Any,
                                                  message: str) -> None:
-    project = load(tmp_path, """
+    project = load(tmp_path, f"""
         services:
-          db: {image: busybox}
+          db: {{image: busybox, x-composer-ready: {json.dumps(value)}}}
           web:
             image: busybox
-            depends_on: {db: {condition: service_healthy}}
+            depends_on: {{db: {{condition: service_healthy}}}}
     """)
     with pytest.raises(ValidationError, match=message) as info:
-        plan_up(model(project), Observed(),
-                UpPlanOptions(extensions={"db": {"x-composer-ready": value}}))
+        plan_up(model(project), Observed())
     assert str(info.value).startswith("services.db.x-composer-ready")
 
 

@@ -33,7 +33,7 @@ def load(tmp_path: Path, text: str) -> LoadedProject:
 
 
 def model(project: LoadedProject) -> Project:
-    return Project.from_dict(project.data, working_dir=project.working_dir)
+    return project.model
 
 
 def plan_text(project: LoadedProject, service: str, **options: object) -> str:
@@ -196,8 +196,7 @@ def test_readiness_and_optional_dependencies_reach_the_run_waits(tmp_path: Path)
               cache: {condition: service_healthy, required: false}
     """)
     plan = plan_run(model(project), Observed(), RunPlanOptions(
-        oneoff=OneOffOptions(service="app"), slug=SLUG,
-        extensions={"db": {"x-composer-ready": {"tcp": [5432], "timeout": "5s"}}}))
+        oneoff=OneOffOptions(service="app"), slug=SLUG))
     waits = {s.operation.service: s.operation for s in plan  # type: ignore[attr-defined]
              if s.op == "WaitCondition"}
     assert (waits["db"].tcp, waits["db"].timeout, waits["db"].required) == ((5432,), 5.0, True)

@@ -6,7 +6,7 @@ Pure: reads the typed model (:mod:`composer.model.project`), no engine.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,8 +20,8 @@ from composer.backends.spec.common import (
     or_none,
     resolve_mode,
 )
+from composer.model import hash as model_hash
 from composer.model import labels as L
-from composer.model._gojson import ALWAYS, OMIT, PTR, ListOf, MapOf, Struct, encode
 from composer.model.naming import resource_name
 from composer.model.project import NetworkConfig, Project, ServiceConfig, VolumeConfig
 
@@ -209,79 +209,18 @@ def network_connect_bodies(project: Project, service: ServiceConfig, number: int
 
 # -- networks and volumes of the project
 
-_IPAM_POOL = Struct("IPAMPool", [
-    ("subnet", OMIT, None), ("gateway", OMIT, None), ("ip_range", OMIT, None),
-    ("aux_addresses", OMIT, MapOf(None)),
-])
-_IPAM = Struct("IPAMConfig", [("driver", OMIT, None), ("config", OMIT, ListOf(_IPAM_POOL))])
-_NETWORK = Struct("NetworkConfig", [
-    ("name", OMIT, None),
-    ("driver", OMIT, None),
-    ("driver_opts", OMIT, MapOf(None)),
-    ("ipam", ALWAYS, _IPAM),
-    ("external", OMIT, None),
-    ("internal", OMIT, None),
-    ("attachable", OMIT, None),
-    ("labels", OMIT, MapOf(None)),
-    ("enable_ipv4", PTR, None),
-    ("enable_ipv6", PTR, None),
-], defaults={"ipam": {}})
-_VOLUME = Struct("VolumeConfig", [
-    ("name", OMIT, None),
-    ("driver", OMIT, None),
-    ("driver_opts", OMIT, MapOf(None)),
-    ("external", OMIT, None),
-    ("labels", OMIT, MapOf(None)),
-])
-
-
-def _go_hash(value: Mapping[str, Any], schema: Struct) -> str:
-    out: list[str] = []
-    encode({k: v for k, v in value.items() if v is not None}, schema, out)
-    return hashlib.sha256("".join(out).encode("utf-8")).hexdigest()
-
-
-def _network_fields(network: NetworkConfig, name: str) -> dict[str, Any]:
-    ipam: dict[str, Any] | None = None
-    if network.ipam is not None:
-        ipam = {}
-        if network.ipam.driver is not None:
-            ipam["driver"] = network.ipam.driver
-        if network.ipam.config is not None:
-            ipam["config"] = [
-                {k: v for k, v in (("subnet", pool.subnet), ("gateway", pool.gateway),
-                                   ("ip_range", pool.ip_range),
-                                   ("aux_addresses", pool.aux_addresses)) if v is not None}
-                for pool in network.ipam.config]
-    return {
-        "name": network.name or name,
-        "driver": network.driver,
-        "driver_opts": network.driver_opts,
-        "ipam": ipam,
-        "external": network.external,
-        "internal": network.internal,
-        "attachable": network.attachable,
-        "labels": network.labels,
-        "enable_ipv4": network.enable_ipv4,
-        "enable_ipv6": network.enable_ipv6,
-    }
-
-
 def network_config_hash(network: NetworkConfig, name: str = "") -> str:
-    """v2's ``NetworkHash``: sha256 of the network's config (``name`` included, ``name``
-    when the config has none) as Go JSON."""
-    return _go_hash(_network_fields(network, name), _NETWORK)
+    """v2's ``NetworkHash`` of the network (``name`` stands in when the config has none)."""
+    if name and not network.name:
+        network = dataclasses.replace(network, name=name)
+    return model_hash.network_config_hash(network)
 
 
 def volume_config_hash(volume: VolumeConfig, name: str = "") -> str:
-    """v2's ``VolumeHash``: as :func:`network_config_hash`, the driver defaulting to local."""
-    return _go_hash({
-        "name": volume.name or name,
-        "driver": volume.driver or "local",
-        "driver_opts": volume.driver_opts,
-        "external": volume.external,
-        "labels": volume.labels,
-    }, _VOLUME)
+    """v2's ``VolumeHash`` of the volume (``name`` stands in when the config has none)."""
+    if name and not volume.name:
+        volume = dataclasses.replace(volume, name=name)
+    return model_hash.volume_config_hash(volume)
 
 
 def network_create_body(project: Project, key: str, *,
