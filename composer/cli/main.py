@@ -41,9 +41,9 @@ class _CommandParser(argparse.ArgumentParser):
 _VALUED = frozenset({"-f", "--file", "-p", "--project-name", "--project-directory",
                      "--env-file", "--profile", "--ansi", "--progress"})
 _MODULE_OF = {"config": "config_cmd", "build": "image_cmds", "pull": "image_cmds",
-              "push": "image_cmds", "attach": "interactive", "cp": "interactive",
-              "events": "interactive", "exec": "interactive", "run": "interactive",
-              "stats": "interactive", "wait": "interactive", "version": ""}
+              "push": "image_cmds", "attach": "interactive", "cp": "container_cmds",
+              "events": "container_cmds", "exec": "interactive", "run": "interactive",
+              "stats": "container_cmds", "wait": "container_cmds", "version": ""}
 
 
 def _command_word(args: Sequence[str]) -> str | None:
@@ -113,7 +113,8 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub: Any = real if command is None else _OneCommand(real, command)
     import importlib
 
-    for module in ("config_cmd", "engine_cmds", "image_cmds", "interactive"):
+    for module in ("config_cmd", "engine_cmds", "image_cmds", "interactive",
+                   "container_cmds"):
         if command is None or _MODULE_OF.get(command, "engine_cmds") == module:
             importlib.import_module(f"composer.cli.{module}").register(sub)
     v = sub.add_parser("version", help="show the composer version")
@@ -148,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from composer.errors import ComposerError
 
+    _handle_interrupts()
     try:
         rc: int = args.func(args)
         return rc
@@ -161,6 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _handle_interrupts() -> None:
+    """Ctrl-C (SIGINT) interrupts a command even when it was started with SIGINT
+    ignored, as a shell's background job (``composer events &``) is: Docker Compose
+    v2 (Go's ``signal.Notify``) reacts to it there too, and so does ``kill -INT``."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def version_cmd(args: argparse.Namespace) -> int:

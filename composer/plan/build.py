@@ -5,7 +5,7 @@ built when its image (``image:``, else ``{project}-{service}``) is not on the
 engine, when its ``pull_policy`` is ``build``, or when the command forces it
 (``build``, ``up --build``). Services sharing one image name build it once.
 Each step's ``request`` is a complete
-:class:`~composer.backends.build.BuildRequest`: context, Dockerfile (or
+:class:`~composer.backends.base.BuildRequest`: context, Dockerfile (or
 ``dockerfile_inline``), args (``--build-arg`` wins over the file), target,
 labels (the file's, plus the project's ``com.docker.compose.*`` labels so
 ``down --rmi local`` finds the image), cache_from, network, shm_size,
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from composer._version import __version__
-from composer.backends.build import BuildRequest
+from composer.backends.base import BuildRequest
 from composer.errors import NotFoundError, UnsupportedError, ValidationError
 from composer.graph import build_graph, dependencies_of
 from composer.model import labels

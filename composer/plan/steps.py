@@ -20,7 +20,7 @@ CreateVolume        create volume ``name`` from ``body``
 RemoveVolume        remove volume ``name`` (gone or in use: a warning)
 PullImage           pull ``image`` for ``platform``; ``buildable``: a failed
                     pull leaves the image to a build
-BuildImage          build ``request`` (a :class:`~composer.backends.build.BuildRequest`)
+BuildImage          build ``request`` (a :class:`~composer.backends.base.BuildRequest`)
 RemoveImage         remove ``image`` (gone or in use: a warning)
 CreateContainer     create container ``name`` from ``body``; ``inherit`` is the
                     ID of the replaced container (whose anonymous volumes the
@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from composer.backends.base import BuildRequest
     from composer.model.project import ServiceConfig
 
 __all__ = [
@@ -125,7 +126,7 @@ class PullImage(Operation):
 class BuildImage(Operation):
     service: str
     image: str
-    request: Any  # a composer.backends.build.BuildRequest
+    request: BuildRequest
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from composer.backends.build import INLINE_DOCKERFILE, BuildProgress, BuildRequest, make_context
+from composer.backends.base import BuildRequest
+from composer.backends.docker.build import INLINE_DOCKERFILE, BuildProgress, make_context
 from composer.config.loader import LoadOptions, load_project
 from composer.errors import BuildError, NotFoundError, UnsupportedError
 from composer.model.project import Project

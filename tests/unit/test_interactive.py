@@ -19,7 +19,7 @@ from composer.backends.base import RawStream
 from composer.backends.docker.convert import stats_sample
 from composer.backends.frames import FrameDecoder
 from composer.cli import stats_table
-from composer.cli.interactive import _split_cp, event_json, event_text, go_time
+from composer.cli.container_cmds import _split_cp, event_json, event_text, go_time
 from composer.cli.main import _global_parser
 from composer.errors import UsageError
 from composer.model.project import Project, ServiceConfig
