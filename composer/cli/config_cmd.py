@@ -301,9 +301,20 @@ def _with_service_extensions(data: dict[str, Any], declared: dict[str, Any]) -> 
 
 
 def _extensions(value: Any) -> dict[str, Any]:
+    """The ``x-`` keys of ``value``, as yaml.v3 writes a Go map: keys sorted, at every
+    depth (the writer puts sorted keys in yaml.v3's order)."""
     if not isinstance(value, dict):
         return {}
-    return {k: v for k, v in value.items() if isinstance(k, str) and k.startswith("x-")}
+    return {k: _sorted(value[k]) for k in sorted(value)
+            if isinstance(k, str) and k.startswith("x-")}
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 
