@@ -10,19 +10,26 @@ A service that declares no ``healthcheck`` may declare the extension::
       db:
         image: postgres
         x-composer-ready:
-          tcp: [5432]          # ports that must accept TCP connections
-          timeout: 60s         # optional, a compose duration; default 60s
+          tcp: [5432]                 # ports that accept TCP connections
+          http: {port: 8080, path: /health, status: 200}   # path "/", status 200
+          log: "ready to accept"      # a regex; or {pattern: ..., count: 2}
+          timeout: 60s                # optional, a compose duration; default 60s
+          probe_image: busybox:latest # optional: the helper of in-namespace probes
 
-Dependents with ``condition: service_healthy`` (and ``up --wait``) then wait
-until every listed port of every replica accepts a TCP connection (probed on
-the container's addresses from ``docker inspect``, and on published host
-ports), failing once ``timeout`` has passed. A service with a healthcheck keeps
-using it; the extension is ignored there.
+At least one of ``tcp``, ``http`` and ``log`` is given; ``http`` and ``log`` may
+also be lists. Dependents with ``condition: service_healthy`` (and ``up
+--wait``) then wait until every probe has passed on every replica since its
+last start, failing once ``timeout`` has passed. The probes reach the
+container's own address, never a port published through the engine's proxy
+(:mod:`composer.runtime.readiness` says how, and what happens when composer
+cannot route to it). A service with a healthcheck keeps using it; the extension
+is ignored there (but still checked).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,9 +41,19 @@ from composer.model.conditions import SERVICE_STARTED
 from composer.model.project import Project, ServiceConfig
 from composer.model.units import parse_duration
 from composer.plan.plan import Plan
-from composer.plan.steps import RemoveContainer, StopContainer, WaitCondition
+from composer.plan.steps import (
+    HttpProbe,
+    LogProbe,
+    ReadinessProbe,
+    RemoveContainer,
+    StopContainer,
+    TcpProbe,
+    WaitCondition,
+)
 
 __all__ = [
+    "DEFAULT_PROBE_IMAGE",
+    "DEFAULT_READY_TIMEOUT",
     "READY_EXTENSION",
     "RUNNING_STATES",
     "LifecyclePlanOptions",
@@ -53,9 +70,13 @@ __all__ = [
     "topology",
 ]
 
-#: The service extension declaring TCP readiness (see the module docstring).
+#: The service extension declaring readiness probes (see the module docstring).
 READY_EXTENSION = "x-composer-ready"
+#: Seconds a readiness wait lasts when the declaration gives no ``timeout``.
 DEFAULT_READY_TIMEOUT = 60.0
+#: The image of the helper container that probes from inside a container's network
+#: namespace when composer cannot reach its address (never pulled: it must be there).
+DEFAULT_PROBE_IMAGE = "busybox:latest"
 
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
@@ -82,44 +103,50 @@ class LifecyclePlanOptions:
 
 # -- readiness
 
+_READY_KEYS = ("tcp", "http", "log", "timeout", "probe_image")
+_Path = tuple[str | int, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """The ``x-composer-ready`` extension of one service."""
+    """The ``x-composer-ready`` extension of one service: its probes (all must
+    pass), how long to wait for them (seconds), and the helper image of
+    in-namespace probes."""
 
-    tcp: tuple[int, ...]
-    timeout: float
+    probes: tuple[ReadinessProbe, ...]
+    timeout: float = DEFAULT_READY_TIMEOUT
+    probe_image: str = DEFAULT_PROBE_IMAGE
+
+    @property
+    def tcp(self) -> tuple[int, ...]:
+        """The ports of the TCP probes."""
+        return tuple(p.port for p in self.probes if isinstance(p, TcpProbe))
 
 
 def readiness_of(service: ServiceConfig) -> Readiness | None:
-    """The service's TCP readiness declaration (its ``x-composer-ready`` key), or None.
+    """The service's readiness declaration (its ``x-composer-ready`` key), or None.
 
     Raises :class:`ValidationError` (with the key path) when it is malformed.
     """
     value = service.extensions.get(READY_EXTENSION)
     if value is None:
         return None
-    path: tuple[str | int, ...] = ("services", service.name, READY_EXTENSION)
+    path: _Path = ("services", service.name, READY_EXTENSION)
     if not isinstance(value, Mapping):
-        raise ValidationError("must be a mapping with a tcp list of ports", path=path)
-    unknown = sorted(set(value) - {"tcp", "timeout"})
+        raise ValidationError("must be a mapping of probes (tcp, http, log)", path=path)
+    unknown = sorted(str(k) for k in set(value) - set(_READY_KEYS))
     if unknown:
-        raise ValidationError(f"unknown key {unknown[0]!r} (expected tcp, timeout)", path=path)
-    raw_ports = value.get("tcp")
-    if isinstance(raw_ports, int | str):
-        raw_ports = [raw_ports]
-    if not isinstance(raw_ports, Sequence) or not raw_ports:
-        raise ValidationError("tcp must list at least one port", path=(*path, "tcp"))
-    ports: list[int] = []
-    for index, raw in enumerate(raw_ports):
-        try:
-            port = int(str(raw))
-        except ValueError:
-            port = 0
-        if not 0 < port < 65536 or isinstance(raw, bool):
-            raise ValidationError(f"expected a TCP port number, got {raw!r}",
-                                  path=(*path, "tcp", index))
-        ports.append(port)
+        raise ValidationError(f"unknown key {unknown[0]!r} (expected {', '.join(_READY_KEYS)})",
+                              path=path)
+    probes: list[ReadinessProbe] = []
+    if "tcp" in value:
+        probes += _tcp_probes(value["tcp"], (*path, "tcp"))
+    if "http" in value:
+        probes += _each(value["http"], (*path, "http"), _http_probe)
+    if "log" in value:
+        probes += _each(value["log"], (*path, "log"), _log_probe)
+    if not probes:
+        raise ValidationError("declares no probe: give tcp, http or log", path=path)
     timeout = DEFAULT_READY_TIMEOUT
     raw_timeout = value.get("timeout")
     if raw_timeout is not None:
@@ -132,7 +159,92 @@ def readiness_of(service: ServiceConfig) -> Readiness | None:
             raise ValidationError(str(exc), path=(*path, "timeout")) from None
         if timeout <= 0:
             raise ValidationError("timeout must be positive", path=(*path, "timeout"))
-    return Readiness(tuple(ports), timeout)
+    image = value.get("probe_image", DEFAULT_PROBE_IMAGE)
+    if not isinstance(image, str) or not image.strip():
+        raise ValidationError(f"expected an image name, got {image!r}",
+                              path=(*path, "probe_image"))
+    return Readiness(tuple(probes), timeout, image.strip())
+
+
+def _number(raw: Any, low: int, high: int, what: str, path: _Path) -> int:
+    """An integer in [low, high] written as a number or a numeric string (as an
+    interpolated value is), else a ValidationError naming ``what``."""
+    number: int | None = None
+    if isinstance(raw, bool):
+        number = None
+    elif isinstance(raw, int):
+        number = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        number = int(raw)
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        number = int(raw.strip())
+    if number is None or not low <= number <= high:
+        raise ValidationError(f"expected {what}, got {raw!r}", path=path)
+    return number
+
+
+def _port(raw: Any, path: _Path) -> int:
+    return _number(raw, 1, 65535, "a port number", path)
+
+
+def _tcp_probes(raw: Any, path: _Path) -> list[ReadinessProbe]:
+    items = [raw] if isinstance(raw, int | str) and not isinstance(raw, bool) else raw
+    if isinstance(items, str) or not isinstance(items, Sequence) or not items:
+        raise ValidationError("tcp must list at least one port", path=path)
+    return [TcpProbe(_port(item, (*path, index))) for index, item in enumerate(items)]
+
+
+def _each(raw: Any, path: _Path,
+          parse: Callable[[Any, _Path], ReadinessProbe]) -> list[ReadinessProbe]:
+    """One probe, or a list of them (each item's path has its index)."""
+    if isinstance(raw, Sequence) and not isinstance(raw, str):
+        if not raw:
+            raise ValidationError("must not be an empty list", path=path)
+        return [parse(item, (*path, index)) for index, item in enumerate(raw)]
+    return [parse(raw, path)]
+
+
+def _http_probe(raw: Any, path: _Path) -> ReadinessProbe:
+    if not isinstance(raw, Mapping):
+        raise ValidationError("expected a mapping with port, path, status", path=path)
+    unknown = sorted(str(k) for k in set(raw) - {"port", "path", "status"})
+    if unknown:
+        raise ValidationError(f"unknown key {unknown[0]!r} (expected port, path, status)",
+                              path=path)
+    if "port" not in raw:
+        raise ValidationError("port is required", path=path)
+    port = _port(raw["port"], (*path, "port"))
+    target = raw.get("path", "/")
+    if not isinstance(target, str) or not target.startswith("/") or any(
+            c.isspace() or ord(c) < 32 for c in target):
+        raise ValidationError(f"expected a path starting with /, got {target!r}",
+                              path=(*path, "path"))
+    status = _number(raw.get("status", 200), 100, 599, "an HTTP status code (100-599)",
+                     (*path, "status"))
+    return HttpProbe(port, target, status)
+
+
+def _log_probe(raw: Any, path: _Path) -> ReadinessProbe:
+    count: Any = 1
+    if isinstance(raw, Mapping):
+        unknown = sorted(str(k) for k in set(raw) - {"pattern", "count"})
+        if unknown:
+            raise ValidationError(f"unknown key {unknown[0]!r} (expected pattern, count)",
+                                  path=path)
+        pattern = raw.get("pattern")
+        count = raw.get("count", 1)
+        where: _Path = (*path, "pattern")
+    else:
+        pattern, where = raw, path
+    if not isinstance(pattern, str) or not pattern:
+        raise ValidationError(f"expected a regular expression, got {pattern!r}", path=where)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValidationError(f"invalid regular expression {pattern!r}: {exc}",
+                              path=where) from None
+    return LogProbe(pattern, _number(count, 1, 1_000_000, "a count of lines (1 or more)",
+                                     (*path, "count")))
 
 
 def declares_healthcheck(service: ServiceConfig) -> bool:
@@ -146,18 +258,23 @@ def declares_healthcheck(service: ServiceConfig) -> bool:
 def add_wait(plan: Plan, service: ServiceConfig | None, name: str, condition: str,
              after: Iterable[int], containers: Iterable[str], dependents: tuple[str, ...],
              *, required: bool, restart: bool, timeout: float | None) -> int:
-    """A ``WaitCondition`` step: TCP readiness when the service declares it and no
-    healthcheck (its timeout then bounds the wait unless ``timeout`` is given)."""
+    """A ``WaitCondition`` step: with the readiness probes of ``x-composer-ready``
+    when the service declares them and no healthcheck (their timeout then bounds
+    the wait unless ``timeout`` is given)."""
     healthcheck = service is not None and declares_healthcheck(service)
     ready = readiness_of(service) if service is not None else None
-    tcp = ready.tcp if ready is not None and not healthcheck else ()
-    if timeout is None and tcp and ready is not None:
-        timeout = ready.timeout
+    probes: tuple[ReadinessProbe, ...] = ()
+    probe_image = ""
+    if ready is not None and not healthcheck:
+        probes, probe_image = ready.probes, ready.probe_image
+        if timeout is None:
+            timeout = ready.timeout
     reason = f"{condition} for {', '.join(dependents)}" if dependents else condition
     return plan.add(WaitCondition(
         service=name, condition=condition, containers=tuple(containers), dependents=dependents,
-        required=required, restart=restart, healthcheck=healthcheck, tcp=tcp, timeout=timeout,
-        display=f"Service {name}"), f"service:{name}", reason, tuple(after))
+        required=required, restart=restart, healthcheck=healthcheck, probes=probes,
+        probe_image=probe_image, timeout=timeout, display=f"Service {name}"),
+        f"service:{name}", reason, tuple(after))
 
 
 def widen_wait(plan: Plan, step_id: int, dependent: str, after: Iterable[int] = (), *,

@@ -36,9 +36,10 @@ PauseContainer      pause ``container``
 UnpauseContainer    unpause ``container``
 WaitCondition       wait until the ``containers`` of ``service`` meet
                     ``condition`` (see :mod:`composer.model.conditions`),
-                    with TCP readiness (``tcp``) when the service declares it
-                    and no ``healthcheck``; ``required=False`` turns a failure
-                    into a warning
+                    with readiness ``probes`` (:class:`TcpProbe`,
+                    :class:`HttpProbe`, :class:`LogProbe`) when the service
+                    declares ``x-composer-ready`` and no ``healthcheck``;
+                    ``required=False`` turns a failure into a warning
 =================== =========================================================
 """
 
@@ -59,10 +60,13 @@ __all__ = [
     "CreateContainer",
     "CreateNetwork",
     "CreateVolume",
+    "HttpProbe",
     "KillContainer",
+    "LogProbe",
     "Operation",
     "PauseContainer",
     "PullImage",
+    "ReadinessProbe",
     "RemoveContainer",
     "RemoveImage",
     "RemoveNetwork",
@@ -70,6 +74,7 @@ __all__ = [
     "RenameContainer",
     "StartContainer",
     "StopContainer",
+    "TcpProbe",
     "UnpauseContainer",
     "WaitCondition",
 ]
@@ -203,14 +208,59 @@ class UnpauseContainer(Operation):
 # -- waits
 
 
+@dataclass(frozen=True, slots=True)
+class TcpProbe:
+    """Ready once ``port`` (of the container) accepts a TCP connection on the
+    container's own address; the runtime checks it
+    (:func:`composer.runtime.readiness.check_tcp`)."""
+
+    port: int
+
+    def __str__(self) -> str:
+        return f"tcp port {self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpProbe:
+    """Ready once a ``GET`` of ``path`` on ``port`` of the container's own address
+    answers with ``status`` (:func:`composer.runtime.readiness.check_http`)."""
+
+    port: int
+    path: str = "/"
+    status: int = 200
+
+    def __str__(self) -> str:
+        return f"http port {self.port} GET {self.path} (want {self.status})"
+
+
+@dataclass(frozen=True, slots=True)
+class LogProbe:
+    """Ready once ``count`` lines of the container's output since its last start
+    match ``pattern``, a Python regular expression searched in each line
+    (:func:`composer.runtime.readiness.check_log`)."""
+
+    pattern: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        times = f" {self.count} times" if self.count != 1 else ""
+        return f"log line matching {self.pattern!r}{times}"
+
+
+#: One readiness probe of ``x-composer-ready``: every kind is a frozen dataclass.
+ReadinessProbe = TcpProbe | HttpProbe | LogProbe
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WaitCondition(Operation):
     """Wait for ``service``'s ``containers`` (names) to meet ``condition``.
 
     ``dependents`` name the services waiting (for the failure's wording);
-    ``healthcheck`` says the service declares one; ``tcp`` are the ports of its
-    ``x-composer-ready`` extension; ``timeout`` bounds the wait (seconds, None:
-    no bound).
+    ``healthcheck`` says the service declares one; ``probes`` are the readiness
+    probes of its ``x-composer-ready`` extension (all must pass; they stand in
+    for a healthcheck under ``service_healthy`` and ``up --wait``), run from a
+    helper container of ``probe_image`` when the container's address cannot be
+    reached from here; ``timeout`` bounds the wait (seconds, None: no bound).
     """
 
     service: str
@@ -220,8 +270,14 @@ class WaitCondition(Operation):
     required: bool = True
     restart: bool = False
     healthcheck: bool = False
-    tcp: tuple[int, ...] = ()
+    probes: tuple[ReadinessProbe, ...] = ()
+    probe_image: str = ""
     timeout: float | None = None
+
+    @property
+    def tcp(self) -> tuple[int, ...]:
+        """The ports of the TCP probes (what this step carried before it had probes)."""
+        return tuple(p.port for p in self.probes if isinstance(p, TcpProbe))
 
 
 #: Every operation type, in the order of the table above.

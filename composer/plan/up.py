@@ -52,6 +52,7 @@ from composer.plan.shared import (
     network_keys,
     orphan_containers,
     orphan_warning,
+    readiness_of,
     remove_orphans,
     resource_name,
     scale_of,
@@ -389,6 +390,7 @@ class UpPlanner:
         return last
 
     def _service(self, service: ServiceConfig) -> None:
+        readiness_of(service)  # a malformed x-composer-ready is refused, waited on or not
         name = service.name
         st = self.state[name]
         expected = scale_of(service, self.options.scale)

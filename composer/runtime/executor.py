@@ -41,6 +41,7 @@ from composer.model.conditions import (
 from composer.model.hash import service_config_hash
 from composer.model.project import ServiceConfig
 from composer.plan.plan import Plan, Step
+from composer.plan.shared import DEFAULT_READY_TIMEOUT
 from composer.plan.steps import (
     BuildImage,
     ConnectNetwork,
@@ -63,7 +64,7 @@ from composer.plan.steps import (
 )
 from composer.runtime.errors import ExecutionError, StepFailure, WaitError
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
-from composer.runtime.readiness import wait_tcp_ready
+from composer.runtime.readiness import HELPER_GRACE, NotReadyError, Prober, wait_ready
 
 __all__ = ["HANDLERS", "POLL_INTERVAL", "ExecutionResult", "evaluate_condition", "execute"]
 
@@ -73,7 +74,6 @@ POLL_INTERVAL = 0.5
 #: first 500 ms tick, so a container that exits at once (even with code 0) fails
 #: there, and a check made the moment it starts would race that exit.
 WAIT_SETTLE = 0.5
-_DEFAULT_READY_TIMEOUT = 60.0
 
 OK = "ok"
 FAILED = "failed"
@@ -264,7 +264,8 @@ class _Runner:
         if isinstance(op, WaitCondition):
             names = ", ".join(f'"{d}"' for d in op.dependents)
             subject = f"service {names}" if op.dependents else f'service "{op.service}"'
-            reason = f"dependency failed to start: {exc}" if op.dependents else str(exc)
+            alone = exc.reason if isinstance(exc, NotReadyError) else str(exc)
+            reason = f"dependency failed to start: {exc}" if op.dependents else alone
             return StepFailure(subject, str(step), reason)
         if kind == "service":
             subject = f'service "{step.service}"'
@@ -301,20 +302,24 @@ class _Runner:
         service = op.service
         condition = op.condition
         names = list(op.containers)
-        tcp = op.tcp
+        # Readiness probes stand in for a healthcheck; other conditions ignore them.
+        probes = op.probes if condition in (SERVICE_HEALTHY, RUNNING_OR_HEALTHY) else ()
         timeout = op.timeout
-        if tcp and timeout is None:
-            timeout = _DEFAULT_READY_TIMEOUT
+        if probes and timeout is None:
+            timeout = DEFAULT_READY_TIMEOUT
         began = anyio.current_time()
         deadline = began + timeout if timeout is not None else None
         for name in names:
             self.emit(f"Container {name}", "Waiting")
-        if tcp and condition in (SERVICE_HEALTHY, RUNNING_OR_HEALTHY):
+        if probes and timeout is not None:
             await self._until(service, names, SERVICE_STARTED, deadline, timeout)
-            for name in names:
-                await wait_tcp_ready(self.backend, name, tcp,
-                                     timeout=timeout or _DEFAULT_READY_TIMEOUT,
-                                     interval=self.poll_interval, began=began)
+            async with Prober(self.backend, probe_image=op.probe_image,
+                              lifetime=timeout + HELPER_GRACE) as prober:
+                for name in names:
+                    await wait_ready(self.backend, name, probes, service=service,
+                                     timeout=timeout, began=began,
+                                     interval=self.poll_interval, prober=prober,
+                                     pause=lambda limit: self._pause(service, limit))
         else:
             await self._until(service, names, condition, deadline, timeout)
         if condition == RUNNING_OR_HEALTHY:
@@ -324,6 +329,11 @@ class _Runner:
                 await self._until(service, names, condition, deadline, timeout)
         for name in names:
             self.emit(f"Container {name}", _SUCCESS_WORD.get(condition, "Ready"), DONE)
+
+    async def _pause(self, service: str, limit: float) -> None:
+        """Up to ``limit`` seconds between two readiness checks: less when an event
+        about ``service`` arrives (it died, it restarted)."""
+        await self.hub.wait_change(service, self.hub.version(service), limit, limit)
 
     async def _until(self, service: str, names: list[str], condition: str,
                      deadline: float | None, timeout: float | None) -> None:

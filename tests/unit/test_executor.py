@@ -8,17 +8,14 @@ from typing import Any
 
 import anyio
 import pytest
-from anyio.abc import SocketAttribute
 from fakes import FakeBackend
 
-from composer.backends.base import ContainerInfo, PortBinding
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.model.project import Project
 from composer.plan.plan import Plan
 from composer.plan.reconcile import DownPlanOptions, UpPlanOptions, plan_down, plan_up
 from composer.plan.steps import CreateContainer, StartContainer, WaitCondition
 from composer.runtime import ExecutionError, ProgressEvent, execute
-from composer.runtime.readiness import candidate_addresses, wait_tcp_ready
 
 
 @pytest.fixture
@@ -57,12 +54,11 @@ class Plans:
             f"service:{name}:1", "created", (create,))
 
     def wait(self, name: str, condition: str, after: int, *, dependents: tuple[str, ...] = (),
-             required: bool = True, timeout: float | None = None,
-             tcp: tuple[int, ...] = ()) -> int:
+             required: bool = True, timeout: float | None = None) -> int:
         return self.plan.add(
             WaitCondition(service=name, condition=condition, containers=(f"p-{name}-1",),
                           dependents=dependents, required=required, restart=False,
-                          healthcheck=not tcp, tcp=tcp, timeout=timeout,
+                          healthcheck=True, timeout=timeout,
                           display=f"Service {name}"),
             f"service:{name}", condition, (after,))
 
@@ -388,63 +384,6 @@ async def test_progress_events_read_like_compose(tmp_path: Path) -> None:
     """), events=seen.append)
     lines = [f"{e.resource} {e.status}" for e in seen]
     assert lines[:2] == ["Container p-db-1 Recreate", "Container p-db-1 Recreated"]
-
-
-# -- readiness ---------------------------------------------------------------------------------
-
-
-async def test_tcp_readiness_waits_for_the_port_to_open() -> None:
-    fake = FakeBackend()
-    probe = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    port = probe.extra(SocketAttribute.local_port)
-    await probe.aclose()  # the port is now closed: the waiter must keep trying
-    p = Plans()
-    p.wait("db", "service_healthy", p.service("db"), dependents=("web",), tcp=(port,),
-           timeout=5)
-    seen: list[ProgressEvent] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(lambda: execute(p.plan, fake, events=seen.append))
-        # Open the port once the waiter is waiting on it (an event, not a sleep).
-        while not any(e.status == "Waiting" for e in seen):
-            await anyio.sleep(0.01)
-        listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=port)
-    # The run ended without an error (within its 5 s bound): the open port was seen.
-    assert [f"{e.resource} {e.status}" for e in seen][-1] == "Container p-db-1 Healthy"
-    await listener.aclose()
-
-
-async def test_tcp_readiness_times_out_naming_the_port() -> None:
-    fake = FakeBackend()
-    probe = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    port = probe.extra(SocketAttribute.local_port)
-    await probe.aclose()
-    p = Plans()
-    p.wait("db", "service_healthy", p.service("db"), tcp=(port,), timeout=0.3)
-    with pytest.raises(ExecutionError, match=f"container p-db-1 did not accept TCP "
-                                             f"connections on port {port} within"):
-        await execute(p.plan, fake)
-
-
-async def test_tcp_readiness_fails_when_the_container_exits() -> None:
-    fake = FakeBackend()
-    fake.script("db", exit=(0.05, 1))
-    await fake.create_container("p-db-1", body("db"))
-    await fake.start_container("p-db-1")
-    with pytest.raises(Exception, match=r"container p-db-1 exited \(1\)"):
-        await wait_tcp_ready(fake, "p-db-1", [1], timeout=2, interval=0.02)
-
-
-def test_candidate_addresses_cover_networks_host_mode_and_published_ports() -> None:
-    info = ContainerInfo(
-        id="c1", name="p-db-1", image="busybox", image_id="", state="running",
-        network_mode="p_default",
-        ip_addresses={"p_default": "172.18.0.2", "p_back": "172.19.0.2"},
-        ports={"80/tcp": (PortBinding("0.0.0.0", 8080), PortBinding("::", 8080))})
-    assert candidate_addresses(info, 80) == [
-        ("172.18.0.2", 80), ("172.19.0.2", 80), ("127.0.0.1", 8080), ("::1", 8080)]
-    host = ContainerInfo(id="c2", name="p-db-1", image="busybox", image_id="",
-                         state="running", network_mode="host")
-    assert candidate_addresses(host, 5432) == [("127.0.0.1", 5432)]
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -471,43 +470,6 @@ def test_container_name_cannot_scale(tmp_path: Path) -> None:
         plan_up(model(project), Observed(), UpPlanOptions(scale={"web": 2}))
     plan = plan_up(model(project), Observed())
     assert plan.step(2).args["name"] == "the-web"
-
-
-def test_readiness_extension_goes_into_the_wait(tmp_path: Path) -> None:
-    project = load(tmp_path, """
-        services:
-          db:
-            image: busybox
-            x-composer-ready: {tcp: [5432, "8080"], timeout: 5s}
-          web:
-            image: busybox
-            depends_on: {db: {condition: service_healthy}}
-    """)
-    plan = plan_up(model(project), Observed())
-    wait = next(s for s in plan if s.op == "WaitCondition")
-    assert (wait.args["tcp"], wait.args["timeout"], wait.args["healthcheck"]) == (
-        (5432, 8080), 5.0, False)
-
-
-@pytest.mark.parametrize(("value", "message"), [
-    ({"tcp": []}, "tcp must list at least one port"),
-    ({"tcp": [70000]}, "expected a TCP port number, got 70000"),
-    ({"tcp": [80], "timeout": "soon"}, "invalid duration"),
-    ({"tcp": [80], "delay": 1}, "unknown key 'delay'"),
-    ("5432", "must be a mapping"),
-])
-def test_readiness_extension_errors_name_the_key(tmp_path: Path, value: Any,
-                                                 message: str) -> None:
-    project = load(tmp_path, f"""
-        services:
-          db: {{image: busybox, x-composer-ready: {json.dumps(value)}}}
-          web:
-            image: busybox
-            depends_on: {{db: {{condition: service_healthy}}}}
-    """)
-    with pytest.raises(ValidationError, match=message) as info:
-        plan_up(model(project), Observed())
-    assert str(info.value).startswith("services.db.x-composer-ready")
 
 
 # -- pull --------------------------------------------------------------------------------------
