@@ -153,7 +153,10 @@ class _EventHub:
     async def run(self) -> None:
         try:
             async for event in self.backend.events(self.project, since=self.since):
-                self._bump(event.service)
+                # An exec (a healthcheck run, a readiness probe's own) changes no state:
+                # waking the waiters for it would only make probes hammer the engine.
+                if not event.action.startswith("exec_"):
+                    self._bump(event.service)
         except Exception:  # noqa: BLE001 - any stream failure means: poll instead
             pass
         # A stream that ends or breaks leaves the waiters polling.

@@ -561,3 +561,20 @@ async def test_a_remote_engine_is_never_probed_directly() -> None:
         assert prober.unroutable[info.id] == (
             "the engine at tcp://203.0.113.9:2376 is on another machine")
     assert calls == []
+
+
+async def test_exec_events_do_not_wake_the_waiters() -> None:
+    # Each probe run inside a container (and each healthcheck run) is an exec the
+    # engine reports: waking the waiters for those would re-run the probes at once.
+    from composer.backends.base import EngineEvent
+    from composer.runtime.executor import _EventHub
+
+    class Events:
+        async def events(self, project: str, since: int | None = None) -> Any:
+            for action in ("exec_create: cat /proc/net/tcp", "exec_start: cat /proc/net/tcp",
+                           "exec_die", "die"):
+                yield EngineEvent(action, "c1", "db", project)
+
+    hub = _EventHub(Events(), "p", 0)  # type: ignore[arg-type]
+    await hub.run()
+    assert hub.version("db") == 1  # the die; no exec
