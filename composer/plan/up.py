@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.backends import spec
-from composer.backends.base import ContainerState, Observed
+from composer.backends.base import ContainerState, NetworkState, Observed
 from composer.backends.errors import NotFoundError, UnsupportedError
 from composer.errors import ValidationError
 from composer.graph import build_graph
@@ -49,6 +49,7 @@ from composer.plan.shared import (
     by_service,
     display,
     namespace_parents,
+    network_duplicates,
     network_keys,
     orphan_containers,
     orphan_warning,
@@ -65,6 +66,7 @@ from composer.plan.steps import (
     CreateNetwork,
     CreateVolume,
     RemoveContainer,
+    RemoveNetwork,
     RenameContainer,
     StartContainer,
     StopContainer,
@@ -223,6 +225,7 @@ class UpPlanner:
 
     def _networks(self, extra: Iterable[str]) -> None:
         observed = {n.name for n in self.observed.networks}
+        duplicates = network_duplicates(self.observed.networks)
         keys = set(self._used(network_keys)) | set(extra)
         if self.whole:
             keys |= set(self.project.networks)
@@ -232,12 +235,27 @@ class UpPlanner:
             if cfg is not None and cfg.external:
                 self._check_external(name, "network")
                 continue
+            if name in duplicates:
+                self._deduplicate(key, duplicates[name])
+                continue
             if name in observed:
                 continue
             body = spec.network_create_body(self.project, key)
             self.network_steps[key] = self.plan.add(
                 CreateNetwork(name=name, body=body, display=f"Network {name}"),
                 f"network:{key}", "not found")
+
+    def _deduplicate(self, key: str, networks: Sequence[NetworkState]) -> None:
+        """The project's network exists twice or more (see
+        :func:`~composer.plan.shared.network_duplicates`): the oldest stays, the
+        others go (by ID) before any container needs the name."""
+        last: tuple[int, ...] = ()
+        kept = networks[0]
+        for extra in networks[1:]:
+            last = (self.plan.add(
+                RemoveNetwork(name=extra.id, display=f"Network {extra.name}"),
+                f"network:{key}", f"duplicate of {kept.id[:12]}", last),)
+        self.network_steps[key] = last[0]
 
     def _volumes(self, extra: Iterable[str]) -> None:
         observed = {v.name for v in self.observed.volumes}

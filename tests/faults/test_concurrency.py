@@ -1,11 +1,14 @@
-"""Concurrent commands on one project: the project lock (one machine). Docker
-Compose v2 fails here (both ``up -d`` exit 1 and leave two networks of one name)."""
+"""Concurrent commands on one project: the project lock (one machine) and adoption
+(two machines, which share no lock: simulated by giving each command its own
+state directory). Docker Compose v2 fails both ways here (both ``up -d`` exit 1
+and leave two networks of one name); see tests/faults/compare_v2.py."""
 
 from __future__ import annotations
 
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +32,20 @@ def test_two_ups_at_once_both_succeed_with_one_network(proj: Proj, tmp_path: Pat
     assert first.finish() == 0, first.err
     assert second.finish() == 0, second.err
     assert "Traceback" not in first.err + second.err
+    proj.assert_converged(SERVICES)
+
+
+def test_two_machines_on_one_engine_adopt_what_the_other_made(proj: Proj,
+                                                              tmp_path: Path) -> None:
+    """No common lock: the creates race on the engine, and each adopts the other's
+    equal containers and keeps the oldest of the two networks."""
+    proj.write(services_yaml(20))
+    first = proj.start("up", "-d", env=_runtime(tmp_path, "machine1"))
+    second = proj.start("up", "-d", env=_runtime(tmp_path, "machine2"))
+    assert first.finish() == 0, first.err
+    assert second.finish() == 0, second.err
+    proj.assert_converged(SERVICES)
+    assert proj.run("up", "-d").returncode == 0
     proj.assert_converged(SERVICES)
 
 
@@ -78,3 +95,30 @@ def test_the_state_directory_is_private_and_the_lock_gone_afterwards(
     assert list(state.iterdir()) == []
     assert proj.run("down", env=run).returncode == 0
     assert list(state.iterdir()) == []
+
+
+def _duplicate_networks(proj: Proj) -> list[str]:
+    """The project's default network twice, as two racing creates leave it."""
+    labels = {"com.docker.compose.project": proj.name,
+              "com.docker.compose.network": "default",
+              "com.docker.compose.version": "2.40.3"}
+    api: Any = proj.client.api
+    return [api.create_network(f"{proj.name}_default", driver="bridge", labels=labels,
+                               check_duplicate=False)["Id"] for _ in range(2)]
+
+
+def test_up_keeps_the_oldest_of_duplicate_networks(proj: Proj) -> None:
+    proj.write(services_yaml(2))
+    oldest, _ = _duplicate_networks(proj)
+    result = proj.run("up", "-d")
+    assert result.returncode == 0, result.stderr
+    proj.assert_converged(SERVICES[:2])
+    assert [n["Id"] for n in proj.networks()] == [oldest]
+
+
+def test_down_removes_duplicate_networks(proj: Proj) -> None:
+    proj.write(services_yaml(1))
+    _duplicate_networks(proj)
+    result = proj.run("down")
+    assert result.returncode == 0, result.stderr
+    assert proj.networks() == []
