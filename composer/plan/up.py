@@ -431,10 +431,14 @@ class UpPlanner:
                 RemoveContainer(container=c.id, display=display(c.name)),
                 resource, "scale down", (last,) if last else ()))
         # A recreated container ends under the canonical name (a 1.29.2 project's
-        # "p_web_1" comes back as "p-web-1"), so waits must look for that one.
+        # "p_web_1" comes back as "p-web-1"), so waits must look for that one. So
+        # does one an interrupted recreate left under its temporary name.
+        canonical = {c.id: spec.container_name(self.project.name, service, c.number)
+                     for c in kept}
+        renamed = {c.id for c in kept if why[c.id] is None
+                   and _temporary(c.name, canonical[c.id])}
         st.final_names = [
-            c.name if why[c.id] is None
-            else spec.container_name(self.project.name, service, c.number)
+            c.name if why[c.id] is None and c.id not in renamed else canonical[c.id]
             for c in kept
         ]
         next_number = max((c.number for c in found), default=0) + 1
@@ -443,19 +447,31 @@ class UpPlanner:
                            for n in new_numbers]
         self._set_refs(name, st.final_names)
 
+        freed = tuple(st.create_end)  # the removals above free the canonical names
         for c in kept:
             reason = why[c.id]
             if reason is not None:
                 self._recreate(service, c, reason, infra)
                 continue
             resource = f"service:{name}:{c.number}"
+            current, after = c.name, tuple(infra)
+            if c.id in renamed:
+                # The recreate was interrupted after "create the new one", its old
+                # container is gone or goes above: finish it.
+                current = canonical[c.id]
+                after = (self.plan.add(
+                    RenameContainer(container=c.id, name=current, display=display(current),
+                                    progress=("", "Recreated")),
+                    resource, "finalize an interrupted recreate", (*infra, *freed)),)
+                st.create_end.append(after[0])
             if c.state == "paused":
-                step = self.plan.add(UnpauseContainer(container=c.id, display=display(c.name)),
-                                     resource, "paused", tuple(infra))
+                step = self.plan.add(UnpauseContainer(container=c.id, display=display(current)),
+                                     resource, "paused", after)
                 st.create_end.append(step)
             elif c.state not in RUNNING_STATES:
-                st.to_start.append(_Replica(c.id, c.name, c.number, None, c.state))
-            else:
+                st.to_start.append(_Replica(c.id, current, c.number,
+                                            after[0] if c.id in renamed else None, c.state))
+            elif c.id not in renamed:
                 self.plan.unchanged.append(display(c.name))
 
         for number in new_numbers:
@@ -611,6 +627,14 @@ class UpPlanner:
                 continue
             self.wait_step(name, RUNNING_OR_HEALTHY, "", True, False, self.ends(name),
                            timeout=self.options.wait_timeout)
+
+
+def _temporary(name: str, final: str) -> bool:
+    """``name`` is the temporary name a recreate gives the new container of
+    ``final`` (``<old id[:12]>_<final>``), left by an interrupted ``up``."""
+    prefix, sep, rest = name.partition("_")
+    return bool(sep) and rest == final and len(prefix) == 12 and all(
+        ch in "0123456789abcdef" for ch in prefix)
 
 
 def plan_up(project: Project, observed: Observed, options: UpPlanOptions | None = None) -> Plan:
