@@ -30,7 +30,7 @@ import anyio
 from composer.backends import spec
 from composer.backends.base import Backend, ContainerInfo
 from composer.backends.errors import ConflictError, NotFoundError
-from composer.errors import ComposerError
+from composer.errors import ComposerError, EngineUnreachableError
 from composer.model import labels
 from composer.model.conditions import (
     RUNNING_OR_HEALTHY,
@@ -196,6 +196,10 @@ class _Runner:
         self.done = {step.id: anyio.Event() for step in plan}
         self.result = ExecutionResult()
         self.failures: list[StepFailure] = []
+        #: Set once the engine stops answering: the other steps are cancelled and
+        #: the run ends with this one line instead of one per step.
+        self.unreachable: EngineUnreachableError | None = None
+        self._steps: anyio.CancelScope | None = None
         self.hub = _EventHub(backend, plan.project, int(time.time()))
 
     def emit(self, resource: str, status: str, state: str = WORKING,
@@ -208,9 +212,12 @@ class _Runner:
             if any(isinstance(step.operation, WaitCondition) for step in self.plan):
                 outer.start_soon(self.hub.run)
             async with anyio.create_task_group() as steps:
+                self._steps = steps.cancel_scope
                 for step in self.plan:
                     steps.start_soon(self._run_step, step)
             outer.cancel_scope.cancel()
+        if self.unreachable is not None:
+            raise self.unreachable
         if self.failures:
             skipped = [str(step) for step in self.plan
                        if self.result.outcomes.get(step.id) == SKIPPED]
@@ -248,6 +255,10 @@ class _Runner:
                 self.result.outcomes[step.id] = OK
                 return
             self.emit(display, "Error", ERROR, elapsed, str(exc))
+            if isinstance(exc, EngineUnreachableError):
+                self.unreachable = self.unreachable or exc
+                if self._steps is not None:
+                    self._steps.cancel()
             self.failures.append(self._failure(step, exc))
             self.result.outcomes[step.id] = FAILED
             return
