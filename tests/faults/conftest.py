@@ -55,12 +55,14 @@ class Proj:
     folder: Path
     client: Any
     env: dict[str, str] = field(default_factory=dict)
+    #: The command run (composer by default; compare_v2.py runs Docker Compose v2).
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "composer"])
 
     def write(self, text: str) -> None:
         (self.folder / "compose.yaml").write_text(text)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "composer", "-p", self.name, *args]
+        return [*self.command, "-p", self.name, *args]
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
             ) -> subprocess.CompletedProcess[str]:
