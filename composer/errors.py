@@ -20,6 +20,7 @@ else escaping is a bug.
     │   └── ValidationError         semantic checks (undefined volume, cycles, ...)
     ├── DiscoveryError              no compose file found, bad project name (exit 14)
     ├── UsageError                  bad command-line usage (exit 2)
+    ├── LockError                   the project lock cannot be had (exit 1)
     └── EngineError                 the engine refused or failed (exit 1)
         ├── EngineUnreachableError  no engine at the address tried
         ├── ExecutionError          steps of a plan failed (one line per service)
@@ -153,6 +154,14 @@ class UsageError(ComposerError):
     """The command line is wrong."""
 
     exit_code = 2
+
+
+class LockError(ComposerError):
+    """The project's lock cannot be had: composer's state directory is not private
+    to this user, or a bounded wait for another command ran out
+    (:mod:`composer.runtime.lock`)."""
+
+    exit_code = 1
 
 
 class EngineError(ComposerError):

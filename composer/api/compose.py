@@ -10,13 +10,19 @@ Errors: everything raised is a :class:`composer.errors.ComposerError`: a
 an :class:`~composer.runtime.errors.ExecutionError` naming each failed service
 when steps of a plan fail (its ``warnings`` keep the ones met before, such as
 orphans found).
+
+Each verb that changes the project holds the project's lock while it runs
+(:mod:`composer.runtime.lock`): another composer command on the same project
+and engine waits for it (a ``Waiting for another composer command`` progress
+line), so concurrent commands run one after the other. ``dry_run`` takes no lock.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 
@@ -51,6 +57,7 @@ from composer.plan.steps import PullImage
 from composer.runtime import images as images_runtime
 from composer.runtime.errors import ExecutionError
 from composer.runtime.executor import execute
+from composer.runtime.lock import project_lock
 from composer.runtime.progress import DONE, ProgressEvent, Reporter
 
 __all__ = ["Compose", "project_model"]
@@ -90,12 +97,51 @@ def _recreate(options: CreateOptions) -> tuple[str, str]:
     return targeted, deps
 
 
-class Compose:
-    """Runs compose projects on ``backend``; progress goes to ``events``."""
+P = ParamSpec("P")
+R = TypeVar("R")
+Ref = TypeVar("Ref", LoadedProject, ProjectRef)
 
-    def __init__(self, backend: Backend, *, events: Reporter | None = None) -> None:
+
+def _locked(command: str) -> Callable[
+        [Callable[Concatenate[Compose, Ref, P], Awaitable[R]]],
+        Callable[Concatenate[Compose, Ref, P], Awaitable[R]]]:
+    """The verb runs holding the project's lock (none with ``dry_run``)."""
+
+    def wrap(verb: Callable[Concatenate[Compose, Ref, P], Awaitable[R]]
+             ) -> Callable[Concatenate[Compose, Ref, P], Awaitable[R]]:
+        @functools.wraps(verb)
+        async def locked(self: Compose, project: Ref, /, *args: P.args,
+                         **kwargs: P.kwargs) -> R:
+            options = args[0] if args else kwargs.get("options")
+            if getattr(options, "dry_run", False):
+                return await verb(self, project, *args, **kwargs)
+            name = _name(project)
+
+            def waiting(text: str) -> None:
+                if self.events is not None:
+                    self.events(ProgressEvent(f"Project {name}", text, DONE))
+
+            async with project_lock(self.backend.address, name, command=command,
+                                    on_wait=waiting, timeout=self.lock_timeout):
+                return await verb(self, project, *args, **kwargs)
+
+        return locked
+
+    return wrap
+
+
+class Compose:
+    """Runs compose projects on ``backend``; progress goes to ``events``.
+
+    ``lock_timeout``: how long (seconds) a verb waits for another composer
+    command on the same project before it fails with
+    :class:`~composer.errors.LockError`; ``None`` (the default) waits until it ends."""
+
+    def __init__(self, backend: Backend, *, events: Reporter | None = None,
+                 lock_timeout: float | None = None) -> None:
         self.backend = backend
         self.events = events
+        self.lock_timeout = lock_timeout
 
     async def _run(self, outcome: Outcome, plan: Plan, dry_run: bool) -> Outcome:
         outcome.plans.append(plan)
@@ -167,6 +213,7 @@ class Compose:
 
     # -- up / create
 
+    @_locked("up")
     async def up(self, project: LoadedProject, options: UpOptions | None = None) -> Outcome:
         """Create what is missing or changed, start what is not running, wait for
         what dependents need; with ``dry_run``, only return the plans."""
@@ -174,6 +221,7 @@ class Compose:
         return await self._converge(project, opts, start=not opts.no_start, wait=opts.wait,
                                     wait_timeout=opts.wait_timeout)
 
+    @_locked("create")
     async def create(self, project: LoadedProject,
                      options: CreateOptions | None = None) -> Outcome:
         """Create (or recreate) the containers and what they need, starting nothing."""
@@ -250,6 +298,7 @@ class Compose:
 
     # -- run
 
+    @_locked("run")
     async def run(self, project: LoadedProject, options: RunOptions) -> RunOutcome:
         """Bring up the dependencies of ``options.service`` as ``up`` does, wait for
         their ``depends_on`` conditions, then create the one-off container (not
@@ -342,6 +391,7 @@ class Compose:
 
     # -- down and the lifecycle verbs
 
+    @_locked("down")
     async def down(self, project: ProjectRef, options: DownOptions | None = None) -> Outcome:
         """Stop and remove the project's containers (dependents first), then its
         networks, and with ``volumes`` its volumes. Works from labels alone when
@@ -363,6 +413,7 @@ class Compose:
             timeout=opts.timeout, images=opts.rmi, built_images=built))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("start")
     async def start(self, project: ProjectRef, options: StartOptions | None = None) -> Outcome:
         """Start the stopped containers of the services (and their dependencies)."""
         opts = options or StartOptions()
@@ -371,6 +422,7 @@ class Compose:
             project, services=opts.services, wait=opts.wait, wait_timeout=opts.wait_timeout))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("stop")
     async def stop(self, project: ProjectRef, options: StopOptions | None = None) -> Outcome:
         """Stop the running containers of the services, dependents first."""
         opts = options or StopOptions()
@@ -379,6 +431,7 @@ class Compose:
             project, services=opts.services, timeout=opts.timeout))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("restart")
     async def restart(self, project: ProjectRef,
                       options: RestartOptions | None = None) -> Outcome:
         """Stop then start the containers of the services."""
@@ -388,6 +441,7 @@ class Compose:
             project, services=opts.services, timeout=opts.timeout, no_deps=opts.no_deps))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("kill")
     async def kill(self, project: ProjectRef, options: KillOptions | None = None) -> Outcome:
         """Send a signal (default SIGKILL) to the running containers."""
         opts = options or KillOptions()
@@ -397,6 +451,7 @@ class Compose:
             remove_orphans=opts.remove_orphans))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("rm")
     async def rm(self, project: ProjectRef, options: RmOptions | None = None) -> Outcome:
         """Remove the stopped containers (with ``stop``, the running ones too)."""
         opts = options or RmOptions()
@@ -405,6 +460,7 @@ class Compose:
             project, services=opts.services, stop=opts.stop, volumes=opts.volumes))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("pause")
     async def pause(self, project: ProjectRef, options: PauseOptions | None = None) -> Outcome:
         """Pause the running containers."""
         opts = options or PauseOptions()
@@ -413,6 +469,7 @@ class Compose:
                                     self._lifecycle(project, services=opts.services))
         return await self._run(Outcome(), plan, opts.dry_run)
 
+    @_locked("unpause")
     async def unpause(self, project: ProjectRef,
                       options: UnpauseOptions | None = None) -> Outcome:
         """Unpause the paused containers."""

@@ -85,6 +85,7 @@ class NetworkState:
     key: str  # the compose key (label com.docker.compose.network), "" if not ours
     labels: Mapping[str, str]
     config_hash: str = ""
+    created: str = ""  # RFC 3339 as the engine wrote it; orders duplicates of a name
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -37,7 +37,7 @@ import anyio
 
 from composer.cli.terminal import ansi_enabled
 from composer.cli.timestamps import engine_timestamp
-from composer.errors import ComposerError, UsageError
+from composer.errors import ComposerError, EngineUnreachableError, UsageError
 
 if TYPE_CHECKING:
     from composer.api import UpOptions
@@ -184,12 +184,35 @@ def logs(args: argparse.Namespace) -> int:
                            timestamps=args.timestamps)
             rc = 0
             if args.follow:
-                # As v2's: following lasts until Ctrl-C (a container may start again).
-                tg.start_soon(lambda: mux.watch(target.name, tuple(services)))
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        rc = 130
-                        break
+                # As v2's: following lasts until Ctrl-C (a container may start again),
+                # or until the engine goes away: its event stream ends only then.
+                lost = anyio.Event()
+
+                async def watch() -> None:
+                    await mux.watch(target.name, tuple(services))
+                    lost.set()
+
+                async def interrupted() -> None:
+                    nonlocal rc
+                    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                        async for _ in signals:
+                            rc = 130
+                            break
+
+                async with anyio.create_task_group() as first_of:
+                    async def first(wait: Callable[[], Awaitable[object]]) -> None:
+                        await wait()
+                        first_of.cancel_scope.cancel()
+
+                    first_of.start_soon(first, watch)
+                    first_of.start_soon(first, interrupted)
+                if lost.is_set() and rc == 0:
+                    await _drain()
+                    mux.close()
+                    tg.cancel_scope.cancel()
+                    raise EngineUnreachableError(
+                        f"the container engine at {s.backend.address} went away: "
+                        "stopped following the logs")
             elif containers:
                 await mux.finished.wait()
             await _drain()

@@ -159,10 +159,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  or [""]))
         return exc.exit_code
     except KeyboardInterrupt:
+        if argv is None:  # the command itself, not a caller in the same process
+            _abandon_engine_calls()
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _abandon_engine_calls() -> None:
+    """After Ctrl-C, engine calls still in flight (a stop waiting out a grace
+    period) are left to the engine: exit now rather than wait for their threads,
+    as Python's shutdown would."""
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon and t is not main_thread
+           for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _handle_interrupts() -> None:

@@ -16,6 +16,7 @@ from composer.plan.shared import (
     Topology,
     containers_of,
     display,
+    network_duplicates,
     resource_name,
     targets,
     topology,
@@ -133,7 +134,10 @@ def _images_to_remove(topo: Topology, observed: Observed, services: Sequence[str
 def _remove_networks_and_volumes(plan: Plan, topo: Topology, observed: Observed,
                                  opts: DownPlanOptions, after: list[int]) -> None:
     project = topo.project
-    for net in sorted(observed.networks, key=lambda n: n.name):
+    # A name held twice (a race: see network_duplicates) is removed network by
+    # network, by ID: the name alone is ambiguous to the engine.
+    duplicates = network_duplicates(observed.networks)
+    for net in sorted(observed.networks, key=lambda n: (n.name, n.id)):
         if project is not None:
             cfg = project.networks.get(net.key)
             wanted = net.key in project.networks and not (cfg is not None and cfg.external)
@@ -141,7 +145,8 @@ def _remove_networks_and_volumes(plan: Plan, topo: Topology, observed: Observed,
                 continue
         elif net.labels.get(labels.PROJECT) not in (None, topo.name):
             continue
-        plan.add(RemoveNetwork(name=net.name, display=f"Network {net.name}"),
+        plan.add(RemoveNetwork(name=net.id if net.name in duplicates else net.name,
+                               display=f"Network {net.name}"),
                  f"network:{net.key or net.name}", "down", tuple(after))
     if not opts.volumes:
         return

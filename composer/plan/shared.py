@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from composer.backends.base import ContainerState, Observed
+from composer.backends.base import ContainerState, NetworkState, Observed
 from composer.errors import ValidationError
 from composer.graph import ServiceGraph, build_graph, dependencies_of, dependents_of, start_order
 from composer.model import labels
@@ -62,6 +63,7 @@ __all__ = [
     "add_wait",
     "containers_of",
     "display",
+    "network_duplicates",
     "orphan_containers",
     "readiness_of",
     "resource_name",
@@ -461,3 +463,30 @@ def targets(topo: Topology, services: Sequence[str], *, dependents: bool = False
     if dependencies:
         chosen |= dependencies_of(topo.graph, known)
     return [s for s in topo.services if s in chosen]
+
+
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def _created_key(created: str) -> tuple[int, int]:
+    """(seconds, nanoseconds) of an engine timestamp; unknown ones sort last."""
+    match = _RFC3339.match(created)
+    if match is None:
+        return (2**63, 0)
+    base, fraction, zone = match.groups()
+    when = datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
+    return (int(when.timestamp()), int((fraction or "0")[:9].ljust(9, "0")))
+
+
+def network_duplicates(networks: Iterable[NetworkState]) -> dict[str, list[NetworkState]]:
+    """The names that more than one network holds (two ``up`` racing, on two
+    machines or from Docker Compose v2, can create the same network twice: the
+    engine allows it, and then refuses every use of the name as ambiguous),
+    each with its networks in the order to keep them: the oldest first (the
+    engine's ``Created``, then the ID). Whoever looks at the same networks keeps
+    the same one, so two commands resolving at once agree."""
+    by_name: dict[str, list[NetworkState]] = {}
+    for net in networks:
+        by_name.setdefault(net.name, []).append(net)
+    return {name: sorted(nets, key=lambda n: (_created_key(n.created), n.id))
+            for name, nets in by_name.items() if len(nets) > 1}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.backends import spec
-from composer.backends.base import ContainerState, Observed
+from composer.backends.base import ContainerState, NetworkState, Observed
 from composer.backends.errors import NotFoundError, UnsupportedError
 from composer.errors import ValidationError
 from composer.graph import build_graph
@@ -49,6 +49,7 @@ from composer.plan.shared import (
     by_service,
     display,
     namespace_parents,
+    network_duplicates,
     network_keys,
     orphan_containers,
     orphan_warning,
@@ -66,6 +67,7 @@ from composer.plan.steps import (
     CreateNetwork,
     CreateVolume,
     RemoveContainer,
+    RemoveNetwork,
     RenameContainer,
     StartContainer,
     StopContainer,
@@ -224,6 +226,7 @@ class UpPlanner:
 
     def _networks(self, extra: Iterable[str]) -> None:
         observed = {n.name for n in self.observed.networks}
+        duplicates = network_duplicates(self.observed.networks)
         keys = set(self._used(network_keys)) | set(extra)
         if self.whole:
             keys |= set(self.project.networks)
@@ -233,12 +236,27 @@ class UpPlanner:
             if cfg is not None and cfg.external:
                 self._check_external(name, "network")
                 continue
+            if name in duplicates:
+                self._deduplicate(key, duplicates[name])
+                continue
             if name in observed:
                 continue
             body = spec.network_create_body(self.project, key)
             self.network_steps[key] = self.plan.add(
                 CreateNetwork(name=name, body=body, display=f"Network {name}"),
                 f"network:{key}", "not found")
+
+    def _deduplicate(self, key: str, networks: Sequence[NetworkState]) -> None:
+        """The project's network exists twice or more (see
+        :func:`~composer.plan.shared.network_duplicates`): the oldest stays, the
+        others go (by ID) before any container needs the name."""
+        last: tuple[int, ...] = ()
+        kept = networks[0]
+        for extra in networks[1:]:
+            last = (self.plan.add(
+                RemoveNetwork(name=extra.id, display=f"Network {extra.name}"),
+                f"network:{key}", f"duplicate of {kept.id[:12]}", last),)
+        self.network_steps[key] = last[0]
 
     def _volumes(self, extra: Iterable[str]) -> None:
         observed = {v.name for v in self.observed.volumes}
@@ -415,10 +433,14 @@ class UpPlanner:
                 RemoveContainer(container=c.id, display=display(c.name)),
                 resource, "scale down", (last,) if last else ()))
         # A recreated container ends under the canonical name (a 1.29.2 project's
-        # "p_web_1" comes back as "p-web-1"), so waits must look for that one.
+        # "p_web_1" comes back as "p-web-1"), so waits must look for that one. So
+        # does one an interrupted recreate left under its temporary name.
+        canonical = {c.id: spec.container_name(self.project.name, service, c.number)
+                     for c in kept}
+        renamed = {c.id for c in kept if why[c.id] is None
+                   and _temporary(c.name, canonical[c.id])}
         st.final_names = [
-            c.name if why[c.id] is None
-            else spec.container_name(self.project.name, service, c.number)
+            c.name if why[c.id] is None and c.id not in renamed else canonical[c.id]
             for c in kept
         ]
         next_number = max((c.number for c in found), default=0) + 1
@@ -427,19 +449,31 @@ class UpPlanner:
                            for n in new_numbers]
         self._set_refs(name, st.final_names)
 
+        freed = tuple(st.create_end)  # the removals above free the canonical names
         for c in kept:
             reason = why[c.id]
             if reason is not None:
                 self._recreate(service, c, reason, infra)
                 continue
             resource = f"service:{name}:{c.number}"
+            current, after = c.name, tuple(infra)
+            if c.id in renamed:
+                # The recreate was interrupted after "create the new one", its old
+                # container is gone or goes above: finish it.
+                current = canonical[c.id]
+                after = (self.plan.add(
+                    RenameContainer(container=c.id, name=current, display=display(current),
+                                    progress=("", "Recreated")),
+                    resource, "finalize an interrupted recreate", (*infra, *freed)),)
+                st.create_end.append(after[0])
             if c.state == "paused":
-                step = self.plan.add(UnpauseContainer(container=c.id, display=display(c.name)),
-                                     resource, "paused", tuple(infra))
+                step = self.plan.add(UnpauseContainer(container=c.id, display=display(current)),
+                                     resource, "paused", after)
                 st.create_end.append(step)
             elif c.state not in RUNNING_STATES:
-                st.to_start.append(_Replica(c.id, c.name, c.number, None, c.state))
-            else:
+                st.to_start.append(_Replica(c.id, current, c.number,
+                                            after[0] if c.id in renamed else None, c.state))
+            elif c.id not in renamed:
                 self.plan.unchanged.append(display(c.name))
 
         for number in new_numbers:
@@ -595,6 +629,14 @@ class UpPlanner:
                 continue
             self.wait_step(name, RUNNING_OR_HEALTHY, "", True, False, self.ends(name),
                            timeout=self.options.wait_timeout)
+
+
+def _temporary(name: str, final: str) -> bool:
+    """``name`` is the temporary name a recreate gives the new container of
+    ``final`` (``<old id[:12]>_<final>``), left by an interrupted ``up``."""
+    prefix, sep, rest = name.partition("_")
+    return bool(sep) and rest == final and len(prefix) == 12 and all(
+        ch in "0123456789abcdef" for ch in prefix)
 
 
 def plan_up(project: Project, observed: Observed, options: UpPlanOptions | None = None) -> Plan:

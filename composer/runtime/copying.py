@@ -21,7 +21,7 @@ from collections.abc import Callable
 import anyio.to_thread
 
 from composer.backends.base import Backend
-from composer.errors import EngineError, UsageError
+from composer.errors import ComposerError, EngineError, UsageError
 
 __all__ = ["from_container", "to_container"]
 
@@ -75,7 +75,17 @@ async def from_container(backend: Backend, container: str, src: str, dest: str, 
         if not os.path.isdir(parent):
             raise UsageError(f'destination directory "{parent}" must exist')
         dest_dir, new_root = parent, os.path.basename(os.path.abspath(dest))
-    await anyio.to_thread.run_sync(_extract, data, dest_dir, root, new_root)
+    try:
+        await anyio.to_thread.run_sync(_extract, data, dest_dir, root, new_root)
+    except OSError as exc:  # a full disk, a read-only or forbidden destination
+        raise _local_error("write", exc, dest) from exc
+
+
+def _local_error(verb: str, exc: OSError, path: str) -> ComposerError:
+    """One line for a local file that cannot be read or written (``cannot write
+    out/big: No space left on device``)."""
+    return ComposerError(f"cannot {verb} {exc.filename or path}: "
+                         f"{exc.strerror or exc.__class__.__name__}")
 
 
 def _archive(src: str, arcname: str, *, archive: bool, follow_link: bool) -> bytes:
@@ -114,6 +124,9 @@ async def to_container(backend: Backend, container: str, src: str, dest: str, *,
                               "must exist")
         folder = posixpath.dirname(dest) or "/"
         arcname = posixpath.basename(dest)
-    data = await anyio.to_thread.run_sync(
-        lambda: _archive(src, arcname, archive=archive, follow_link=follow_link))
+    try:
+        data = await anyio.to_thread.run_sync(
+            lambda: _archive(src, arcname, archive=archive, follow_link=follow_link))
+    except OSError as exc:  # a file we may not read
+        raise _local_error("read", exc, src) from exc
     await backend.put_archive(container, folder, data, copy_uid_gid=archive)

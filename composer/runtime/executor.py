@@ -20,8 +20,8 @@ waiters fall back to polling (every 500 ms, as Docker Compose v2 does).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import nullcontext
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ import anyio
 from composer.backends import spec
 from composer.backends.base import Backend, ContainerInfo
 from composer.backends.errors import ConflictError, NotFoundError
-from composer.errors import ComposerError
+from composer.errors import ComposerError, EngineUnreachableError
 from composer.model import labels
 from composer.model.conditions import (
     RUNNING_OR_HEALTHY,
@@ -41,7 +41,7 @@ from composer.model.conditions import (
 from composer.model.hash import service_config_hash
 from composer.model.project import ServiceConfig
 from composer.plan.plan import Plan, Step
-from composer.plan.shared import DEFAULT_READY_TIMEOUT
+from composer.plan.shared import DEFAULT_READY_TIMEOUT, network_duplicates
 from composer.plan.steps import (
     BuildImage,
     ConnectNetwork,
@@ -198,6 +198,10 @@ class _Runner:
         self.done = {step.id: anyio.Event() for step in plan}
         self.result = ExecutionResult()
         self.failures: list[StepFailure] = []
+        #: Set once the engine stops answering: the other steps are cancelled and
+        #: the run ends with this one line instead of one per step.
+        self.unreachable: EngineUnreachableError | None = None
+        self._steps: anyio.CancelScope | None = None
         self.hub = _EventHub(backend, plan.project, int(time.time()))
 
     def emit(self, resource: str, status: str, state: str = WORKING,
@@ -210,9 +214,12 @@ class _Runner:
             if any(isinstance(step.operation, WaitCondition) for step in self.plan):
                 outer.start_soon(self.hub.run)
             async with anyio.create_task_group() as steps:
+                self._steps = steps.cancel_scope
                 for step in self.plan:
                     steps.start_soon(self._run_step, step)
             outer.cancel_scope.cancel()
+        if self.unreachable is not None:
+            raise self.unreachable
         if self.failures:
             skipped = [str(step) for step in self.plan
                        if self.result.outcomes.get(step.id) == SKIPPED]
@@ -250,6 +257,10 @@ class _Runner:
                 self.result.outcomes[step.id] = OK
                 return
             self.emit(display, "Error", ERROR, elapsed, str(exc))
+            if isinstance(exc, EngineUnreachableError):
+                self.unreachable = self.unreachable or exc
+                if self._steps is not None:
+                    self._steps.cancel()
             self.failures.append(self._failure(step, exc))
             self.result.outcomes[step.id] = FAILED
             return
@@ -390,8 +401,73 @@ async def _removal(call: Awaitable[None]) -> str:
     return ""
 
 
+# -- what a concurrent command (another machine on the same engine) may have made
+#
+# The project lock (composer.runtime.lock) keeps two commands of one machine apart;
+# two machines are not, and race on the engine itself. A create that meets a name
+# conflict re-reads the engine and adopts what it finds when it is equal (same
+# project, service, number and config hash); a network name two creates raced on
+# is settled by keeping the oldest network (plan.shared.network_duplicates), which
+# every command that looks agrees on.
+
+_SAME_CONTAINER = (labels.PROJECT, labels.SERVICE, labels.CONTAINER_NUMBER, labels.ONEOFF,
+                   labels.CONFIG_HASH)
+_SAME_NETWORK = (labels.PROJECT, labels.NETWORK, labels.CONFIG_HASH)
+
+
+def _equal(found: Mapping[str, str], wanted: Mapping[str, str], keys: tuple[str, ...]) -> bool:
+    return bool(wanted.get(labels.PROJECT)) and all(
+        found.get(key) == wanted.get(key) for key in keys)
+
+
+def _ambiguous(exc: ComposerError) -> bool:
+    """The engine refused a network name that several networks hold."""
+    return "is ambiguous" in str(exc)  # daemon/network.go's words, the only sign
+
+
+def _networks_of(body: Mapping[str, Any]) -> set[str]:
+    names = set((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
+    mode = str((body.get("HostConfig") or {}).get("NetworkMode") or "")
+    if mode and ":" not in mode and mode not in ("default", "bridge", "host", "none"):
+        names.add(mode)
+    return names
+
+
+async def _settle_networks(r: _Runner, names: Collection[str] | None = None) -> None:
+    """Remove the project's duplicate networks (of these names), all but the oldest."""
+    observed = await r.backend.observe(r.plan.project)
+    duplicates = network_duplicates(n for n in observed.networks
+                                    if names is None or n.name in names)
+    for networks in duplicates.values():
+        for extra in networks[1:]:
+            # In use: left, and the caller's retry says "ambiguous" again.
+            with suppress(NotFoundError, ConflictError):
+                await r.backend.remove_network(extra.id)
+
+
 async def _create_network(r: _Runner, op: CreateNetwork) -> str:
-    await r.backend.create_network(op.name, op.body)
+    try:
+        await r.backend.create_network(op.name, op.body)
+    except ConflictError:
+        # The engine's duplicate check found one created since we looked.
+        try:
+            found = await r.backend.inspect_network(op.name)
+        except ComposerError as exc:
+            if not _ambiguous(exc):
+                raise
+            await _settle_networks(r, {op.name})
+            found = await r.backend.inspect_network(op.name)
+        if not _equal(found.labels, op.body.get("Labels") or {}, _SAME_NETWORK):
+            raise
+        return ""
+    # That check races: two creates at once both pass it. Whoever sees two keeps
+    # the oldest; a create that saw one is settled by the other's look.
+    try:
+        await r.backend.inspect_network(op.name)
+    except ComposerError as exc:
+        if not _ambiguous(exc):
+            raise
+        await _settle_networks(r, {op.name})
     return ""
 
 
@@ -426,23 +502,63 @@ async def _create_container(r: _Runner, op: CreateContainer) -> str:
     body = op.body
     if op.hash_service is not None:
         body = await r.hashed(body, op.hash_service, op.hash_refs)
-    r.result.created[op.name] = await r.backend.create_container(op.name, body,
-                                                                 platform=op.platform)
+    r.result.created[op.name] = await _create_or_adopt(r, op.name, body, op.platform)
     return ""
 
 
+async def _create_or_adopt(r: _Runner, name: str, body: Mapping[str, Any],
+                           platform: str | None) -> str:
+    """Create the container; if its name is taken by an equal container (another
+    command created it meanwhile), adopt that one: its ID."""
+    settled = False
+    for _ in range(2):
+        try:
+            return await r.backend.create_container(name, body, platform=platform)
+        except ConflictError:
+            try:
+                found = await r.backend.inspect_container(name)
+            except NotFoundError:
+                continue  # removed again since: the name is free
+            if _equal(found.labels, body.get("Labels") or {}, _SAME_CONTAINER):
+                return found.id
+            raise
+        except ComposerError as exc:
+            if settled or not _ambiguous(exc):
+                raise
+            await _settle_networks(r, _networks_of(body))
+            settled = True
+    return await r.backend.create_container(name, body, platform=platform)
+
+
 async def _connect_network(r: _Runner, op: ConnectNetwork) -> str:
-    await r.backend.connect_network(op.network, op.container, op.endpoint)
+    try:
+        await r.backend.connect_network(op.network, op.container, op.endpoint)
+    except ComposerError as exc:
+        if not _ambiguous(exc):
+            raise
+        await _settle_networks(r, {op.network})
+        await r.backend.connect_network(op.network, op.container, op.endpoint)
     return ""
 
 
 async def _start_container(r: _Runner, op: StartContainer) -> str:
-    await r.backend.start_container(op.container)
+    try:
+        await r.backend.start_container(op.container)
+    except ComposerError as exc:
+        # The engine resolves a container's networks by name when it starts it: a
+        # duplicate made by a concurrent create (not settled yet) fails that.
+        if not _ambiguous(exc):
+            raise
+        await _settle_networks(r)
+        await r.backend.start_container(op.container)
     return ""
 
 
 async def _stop_container(r: _Runner, op: StopContainer) -> str:
-    await r.backend.stop_container(op.container, op.timeout)
+    try:
+        await r.backend.stop_container(op.container, op.timeout)
+    except NotFoundError:
+        pass  # removed meanwhile (a concurrent recreate): not running, the goal
     return ""
 
 
@@ -460,7 +576,14 @@ async def _remove_container(r: _Runner, op: RemoveContainer) -> str:
 
 
 async def _rename_container(r: _Runner, op: RenameContainer) -> str:
-    await r.backend.rename_container(op.container, op.name)
+    try:
+        await r.backend.rename_container(op.container, op.name)
+    except NotFoundError as exc:
+        # A concurrent recreate adopted the same new container and renamed it first.
+        try:
+            await r.backend.inspect_container(op.name)
+        except NotFoundError:
+            raise exc from None
     return ""
 
 

@@ -121,6 +121,7 @@ def network_state(entry: Mapping[str, Any]) -> NetworkState:
         key=labels.get(LABEL_NETWORK, ""),
         labels=dict(labels),
         config_hash=labels.get(LABEL_CONFIG_HASH, ""),
+        created=str(entry.get("Created") or ""),
     )
 
 

@@ -109,11 +109,15 @@ class Engine:
             self._negotiated = True
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker thread under the call limiter, errors mapped."""
+        """``fn(*args)`` in a worker thread under the call limiter, errors mapped.
+        Cancelled (Ctrl-C), the caller goes on at once and the thread's answer is
+        dropped: a stop waiting out a container's grace period must not hold
+        composer (v2 cancels its request likewise; the engine finishes the call)."""
         await self._negotiate()
         limiter, _ = self._limiters()
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+            return await anyio.to_thread.run_sync(fn, *args, limiter=limiter,
+                                                  abandon_on_cancel=True)
         except Exception as exc:
             raise self._map(exc) from exc
 

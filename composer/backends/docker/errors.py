@@ -38,6 +38,10 @@ def _root_cause(exc: BaseException) -> str:
         seen.add(id(current))
         if isinstance(current, OSError) and current.strerror:
             return current.strerror
+        if isinstance(current, ConnectionError) and current.args \
+                and isinstance(current.args[0], str):
+            # http.client's RemoteDisconnected: the engine hung up mid-request.
+            return current.args[0]
         for arg in current.args:
             if isinstance(arg, BaseException):
                 stack.append(arg)
