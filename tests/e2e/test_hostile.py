@@ -345,3 +345,46 @@ def test_no_service_is_a_project_but_up_refuses_it(engine: Any, run_composer: An
     assert theirs.returncode == 1 and theirs.stderr_lines[-1] == "no service selected"
     message = _refused_cleanly(engine, run_composer, tmp_path, project, "up", "-d")
     assert message == "composer: no service selected"
+
+
+# Files v2's own loader refuses: ``config`` and ``up`` refuse them too, with v2's words.
+CONFIG_REFUSED: dict[str, tuple[str, str]] = {
+    "tmpfs-and-volume-on-one-target": (
+        _service('tmpfs: ["/data"]', 'volumes: ["/tmp:/data"]'),
+        "services.web.volumes[0]: target /data already mounted as services.web.tmpfs[0]"),
+    "healthcheck-retries-negative": (
+        _service('healthcheck: {test: ["CMD", "true"], retries: -1}'),
+        "cannot parse value as 'uint64': -1 overflows uint"),
+    "restart-max-attempts-negative": (
+        _service("deploy: {restart_policy: {max_attempts: -1}}"),
+        "cannot parse value as 'uint64': -1 overflows uint"),
+    "port-host-ip-long-syntax": (
+        _service('ports: [{target: 80, host_ip: "1.2.3"}]'), "invalid ip address: 1.2.3"),
+    "port-range-reversed-short-syntax": (
+        _service('ports: ["8080-8070:80"]'), "invalid hostPort: 8080-8070"),
+    "port-over-65535-short-syntax": (
+        _service('ports: ["70000:80"]'), "invalid hostPort: 70000"),
+    "port-ranges-of-two-lengths": (
+        _service('ports: ["8080-8082:80-81"]'),
+        "invalid ranges specified for container and host Ports: 80-81 and 8080-8082"),
+    "device-mapping-of-four-parts": (
+        _service('devices: ["/dev/null:/dev/y:rwm:z"]'),
+        "confusing device mapping, please use long syntax: /dev/null:/dev/y:rwm:z"),
+    "duration-unknown-unit": (
+        _service("stop_grace_period: 10x"), 'unknown unit "x" in duration "10x"'),
+    "size-unknown-suffix": (_service("shm_size: 1zb"), "invalid suffix: 'zb'"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIG_REFUSED))
+def test_refused_by_the_loader_as_by_v2(engine: Any, run_composer: Any, run_v2: Any,
+                                        tmp_path: Path, name: str) -> None:
+    text, words = CONFIG_REFUSED[name]
+    (tmp_path / "compose.yaml").write_text(text)
+    project = _project()
+    theirs = run_v2("-p", project, "config", cwd=tmp_path)
+    assert theirs.returncode == 1 and words in theirs.stderr_lines[-1], theirs.stderr
+    for args in (("config",), ("up", "-d")):
+        message = _refused_cleanly(engine, run_composer, tmp_path, project, *args)
+        assert message.startswith(f"composer: {tmp_path / 'compose.yaml'}:"), message
+        assert words in message, message
