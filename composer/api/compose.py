@@ -20,8 +20,12 @@ line), so concurrent commands run one after the other. ``dry_run`` takes no lock
 from __future__ import annotations
 
 import functools
+import os
+import posixpath
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
@@ -46,12 +50,12 @@ from composer.api.options import (
 from composer.backends.base import Backend, ContainerState, Observed
 from composer.backends.errors import NotFoundError
 from composer.config.loader import LoadedProject
-from composer.errors import UsageError, ValidationError
+from composer.errors import ConfigError, UsageError, ValidationError
 from composer.model import labels
 from composer.model.naming import service_image
 from composer.model.project import Project
 from composer.plan import build as build_plan
-from composer.plan import reconcile
+from composer.plan import checks, reconcile
 from composer.plan.plan import Plan
 from composer.plan.steps import PullImage
 from composer.runtime import images as images_runtime
@@ -82,6 +86,18 @@ _model = project_model
 
 def _target(project: ProjectRef) -> Project | str:
     return project if isinstance(project, str) else _model(project)
+
+
+@contextmanager
+def _located(project: LoadedProject) -> Iterator[None]:
+    """A planner's refusal naming a key path gets the file and line it was written at."""
+    try:
+        yield
+    except ConfigError as exc:
+        if exc.mark is None and exc.path:
+            exc.mark = project.locate(exc.path)
+            exc.file = exc.mark.file if exc.mark else exc.file
+        raise
 
 
 def _recreate(options: CreateOptions) -> tuple[str, str]:
@@ -211,6 +227,41 @@ class Compose:
                 tg.start_soon(look, inspect, name)
         return existing
 
+    async def _facts(self, model: Project, names: Iterable[str] = ()) -> checks.EngineFacts:
+        """What :mod:`composer.plan.checks` needs of the engine: the containers already
+        under the names the project asks for, and (for an engine on this machine,
+        whose host paths are ours) the bind sources and devices that are missing."""
+        wanted = {s.container_name for s in model.services.values() if s.container_name}
+        wanted.update(n for n in names if n)
+        found: dict[str, Any] = {}
+
+        async def look(name: str) -> None:
+            try:
+                info = await self.backend.inspect_container(name)
+            except NotFoundError:
+                return
+            if info.name == name:  # not a container whose ID merely starts so
+                found[name] = info
+
+        async with anyio.create_task_group() as tg:
+            for name in sorted(wanted):
+                tg.start_soon(look, name)
+        missing: set[str] = set()
+        if self.backend.address.startswith(("unix://", "http+unix://", "npipe://")):
+            paths: set[str] = set()
+            for service in model.services.values():
+                for volume in service.volumes or ():
+                    if (volume.type == "bind" and volume.bind is not None
+                            and not volume.bind.create_host_path and volume.source
+                            and volume.source.startswith("/")):
+                        paths.add(posixpath.normpath(volume.source))
+                # A device is the engine's kernel's: ours only on Linux.
+                if sys.platform.startswith("linux"):
+                    paths.update(posixpath.normpath(d.source) for d in service.devices or ()
+                                 if d.source and d.source.startswith("/"))
+            missing = {p for p in paths if not os.path.exists(p)}
+        return checks.EngineFacts(containers=found, missing_paths=frozenset(missing))
+
     # -- up / create
 
     @_locked("up")
@@ -218,6 +269,8 @@ class Compose:
         """Create what is missing or changed, start what is not running, wait for
         what dependents need; with ``dry_run``, only return the plans."""
         opts = options or UpOptions()
+        if not _model(project).services:
+            raise ValidationError("no service selected")  # v2's words, and it exits 1 too
         return await self._converge(project, opts, start=not opts.no_start, wait=opts.wait,
                                     wait_timeout=opts.wait_timeout)
 
@@ -232,6 +285,11 @@ class Compose:
                         wait: bool, wait_timeout: float | None) -> Outcome:
         model = _model(project)
         recreate, recreate_deps = _recreate(opts)
+        # Refused before anything is pulled, built or made.
+        facts = await self._facts(model)
+        with _located(project):
+            reconcile.check_up(model, reconcile.UpPlanOptions(
+                services=opts.services, no_deps=opts.no_deps, scale=opts.scale, facts=facts))
         observed = await self.backend.observe(project.name)
         outcome = Outcome()
         image_ids = await self._prepare_images(
@@ -258,6 +316,7 @@ class Compose:
             known_services=tuple(project.all_services or ()),
             api_version=self.backend.api_version,
             base_environment=await self.backend.proxy_environment(),
+            facts=facts,
             # v2.40 hashes a service with its env files read into `environment`
             # (the canonical dict): checked against its labels in
             # tests/integration/test_issue3_same_containers.py.
@@ -309,6 +368,14 @@ class Compose:
         model = _model(project)
         if options.service not in model.services:
             raise UsageError(f"no such service: {options.service}")
+        slug = options.slug or secrets.token_hex(32)
+        # Refused before anything is pulled, built or made.
+        facts = await self._facts(model, [options.name])
+        with _located(project):
+            reconcile.check_run(model, reconcile.RunPlanOptions(
+                oneoff=options, slug=slug, no_deps=options.no_deps,
+                working_dir=project.working_dir or "",
+                environment=options.project_environment, facts=facts))
         outcome = RunOutcome()
         image_ids = await self._prepare_images(
             outcome, model, (options.service,), no_deps=options.no_deps, build=options.build,
@@ -316,7 +383,6 @@ class Compose:
             quiet_pull=options.quiet_pull, dry_run=options.dry_run)
         observed = await self.backend.observe(project.name)
         known = {k: v for k, v in image_ids.items() if v}
-        slug = options.slug or secrets.token_hex(32)
         plan = reconcile.plan_run(model, observed, reconcile.RunPlanOptions(
             oneoff=options, slug=slug, no_deps=options.no_deps,
             remove_orphans=options.remove_orphans, timeout=options.timeout,
@@ -326,7 +392,7 @@ class Compose:
             image_volumes=await self._image_volumes(known),
             existing_external=await self._external(model),
             known_services=tuple(project.all_services or ()),
-            api_version=self.backend.api_version))
+            api_version=self.backend.api_version, facts=facts))
         await self._run(outcome, plan, options.dry_run)
         outcome.container_name = reconcile.oneoff_name(model.name, options, slug)
         for result in outcome.results:

@@ -437,6 +437,7 @@ def _load_project(options: LoadOptions | None) -> LoadedProject:
     data = session.load_layer(files, working_dir, environment, chain=[])
     if session.markers:
         data = merge.strip_markers(data)
+    _refuse_empty(data, files)
     if opts.model:
         return LoadedProject(
             name=name,
@@ -485,6 +486,16 @@ def _load_project(options: LoadOptions | None) -> LoadedProject:
             exc.file = exc.mark.file if exc.mark else exc.file
         raise
     return project
+
+
+def _refuse_empty(data: dict[str, Any], files: Sequence[str]) -> None:
+    """v2's ``empty compose file``: the files, merged (includes resolved, the
+    obsolete ``version`` dropped), hold no key at all. A zero-byte file, one of
+    comments only, ``{}`` or ``version: "3"`` alone; ``services: {}`` or ``name:``
+    alone are a project (with no service)."""
+    if any(key != "version" for key in data):
+        return
+    raise ConfigError("empty compose file", file=", ".join(files))
 
 
 def _has_marker_tag(raw: bytes | str) -> bool:

@@ -7,7 +7,9 @@ The checks and their verdicts follow Docker Compose v2 (2.40.3), stage by stage:
    none or several of ``file``/``environment``/``content``, a blank
    ``develop.watch`` path;
 2. decoding: durations and byte sizes that do not parse (normally caught by
-   normalisation already; checked again so nothing malformed reaches an engine);
+   normalisation already; checked again so nothing malformed reaches an engine),
+   negative values of compose-go's unsigned fields, a long-syntax port's
+   ``host_ip`` that is no address, a ``volumes`` target already a ``tmpfs`` one;
 3. consistency (v2's ``checkConsistency``, on the enabled services): undefined
    services, networks, volumes, secrets, configs and models; neither image nor
    build; conflicting attributes (``network_mode`` and ``networks``, ``scale``
@@ -26,6 +28,7 @@ attributes.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -260,7 +263,36 @@ def _get(obj: Any, keys: Path) -> Any:
     return obj
 
 
+# compose-go's unsigned fields: a negative value fails their decoding.
+_UNSIGNED: tuple[tuple[Path, str], ...] = (
+    (("blkio_config", "weight"), "uint16"),
+    (("deploy", "update_config", "parallelism"), "uint64"),
+    (("deploy", "rollback_config", "parallelism"), "uint64"),
+    (("deploy", "restart_policy", "max_attempts"), "uint64"),
+    (("deploy", "placement", "max_replicas_per_node"), "uint64"),
+    (("healthcheck", "retries"), "uint64"),
+)
+
+
 def _check_values(name: str, service: Mapping[str, Any], problems: _Problems) -> None:
+    for keys, kind in _UNSIGNED:
+        value = _get(service, keys)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            problems.add(("services", name, *keys),
+                         f"cannot parse value as '{kind}': {value} overflows uint")
+    for i, port in enumerate(service.get("ports") or ()):
+        # The short syntax's address is checked as it is read; this is the long one's.
+        host_ip = port.get("host_ip") if isinstance(port, dict) else None
+        if isinstance(host_ip, str) and host_ip and not _is_ip(host_ip):
+            problems.add(("services", name, "ports", i, "host_ip"),
+                         f"invalid ip address: {host_ip}")
+    tmpfs = [str(entry).split(":", 1)[0] for entry in service.get("tmpfs") or ()]
+    for i, volume in enumerate(service.get("volumes") or ()):
+        target = volume.get("target") if isinstance(volume, dict) else None
+        if target in tmpfs:
+            problems.add(("services", name, "volumes", i),
+                         f"target {target} already mounted as "
+                         f"services.{name}.tmpfs[{tmpfs.index(target)}]")
     for keys in _DURATION_KEYS:
         value = _get(service, keys)
         if isinstance(value, str):
@@ -276,6 +308,15 @@ def _check_values(name: str, service: Mapping[str, Any], problems: _Problems) ->
 
 
 _NORMALISED_SIZE = re.compile(r"-?\d+")
+
+
+def _is_ip(text: str) -> bool:
+    """Go's ``net.ParseIP``: an IPv4 or IPv6 address, no zone."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return "%" not in text
 
 
 def _duration_error(text: str) -> str | None:

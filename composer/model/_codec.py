@@ -168,8 +168,10 @@ def load_duration(value: Any) -> int:
 
 
 def load_bytes(value: Any) -> int:
-    if value == "-1":  # v2's JSON for "unlimited" (memswap_limit: -1 and the like)
-        return -1
+    # v2's JSON prints a size written as a YAML integer as its decimal string, sign
+    # included ("-1": unlimited, as memswap_limit: -1; "-5" as mem_limit: -5).
+    if isinstance(value, str) and value.startswith("-") and value[1:].isdigit():
+        return int(value)
     return value if isinstance(value, int) else _parse_bytes(value)
 
 

@@ -29,6 +29,7 @@ from composer.plan.pull import PullPlanOptions, plan_pull
 from composer.plan.run import (
     OneOffOptions,
     RunPlanOptions,
+    check_run,
     oneoff_name,
     plan_run,
     run_dependencies,
@@ -46,6 +47,7 @@ from composer.plan.up import (
     RECREATE_FORCE,
     RECREATE_NEVER,
     UpPlanOptions,
+    check_up,
     plan_up,
 )
 
@@ -65,6 +67,8 @@ __all__ = [
     "Readiness",
     "RunPlanOptions",
     "UpPlanOptions",
+    "check_run",
+    "check_up",
     "orphan_containers",
     "plan_down",
     "plan_kill",

@@ -39,6 +39,7 @@ from composer.model import labels
 from composer.model.hash import service_config_hash
 from composer.model.naming import service_image
 from composer.model.project import Project, ServiceConfig
+from composer.plan import checks
 from composer.plan.plan import Plan
 from composer.plan.shared import display, network_keys, volume_keys
 from composer.plan.steps import CreateContainer
@@ -48,6 +49,7 @@ __all__ = [
     "LABEL_SLUG",
     "OneOffOptions",
     "RunPlanOptions",
+    "check_run",
     "oneoff_name",
     "oneoff_service",
     "parse_port",
@@ -118,6 +120,7 @@ class RunPlanOptions:
     known_services: Sequence[str] = ()
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
+    facts: checks.EngineFacts | None = None
 
 
 # -- the run flags -----------------------------------------------------------------------------
@@ -256,6 +259,28 @@ def run_dependencies(project: Project, service: str) -> list[str]:
     return [name for name in project.services if name in deps]
 
 
+def _check_oneoff(project: Project, service: ServiceConfig, options: RunPlanOptions) -> None:
+    # The one-off container is always new: a name given with --name must be free.
+    if options.oneoff.name:
+        checks.check_oneoff_name(project, service, options.oneoff.name, options.facts)
+    checks.check_services(project, [dataclasses.replace(service, container_name=None)],
+                          options.facts)
+
+
+def check_run(project: Project, options: RunPlanOptions) -> None:
+    """Refuse what the engine is certain to refuse of the one-off container and of
+    the dependencies ``run`` would create, as :func:`plan_run` does; the api calls
+    it before pulling or building anything. Raises :class:`ValidationError` with
+    the key path (:mod:`composer.plan.checks`), :class:`UsageError` for an unknown
+    service or a malformed flag."""
+    service = oneoff_service(project, options.oneoff, environment=options.environment,
+                             working_dir=options.working_dir, slug=options.slug)
+    _check_oneoff(project, service, options)
+    deps = [] if options.no_deps else run_dependencies(project, options.oneoff.service)
+    checks.check_services(project, [project.services[name] for name in deps
+                                    if project.services[name].replicas > 0], options.facts)
+
+
 def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> Plan:
     """The plan of ``run``: the dependencies as ``up`` brings them up, the waits the
     service's ``depends_on`` conditions ask for, then the one-off container's
@@ -269,6 +294,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
     deps = [] if options.no_deps else run_dependencies(project, name)
     service = oneoff_service(project, run, environment=options.environment,
                              working_dir=options.working_dir, slug=options.slug)
+    _check_oneoff(project, service, options)
     planner = UpPlanner(project, observed, UpPlanOptions(
         services=tuple(deps), recreate=RECREATE_DIVERGED,
         recreate_dependencies=RECREATE_DIVERGED, remove_orphans=options.remove_orphans,
@@ -276,7 +302,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
         working_dir=options.working_dir, image_ids=options.image_ids,
         image_volumes=options.image_volumes, existing_external=options.existing_external,
         known_services=options.known_services, api_version=options.api_version,
-        base_environment=options.base_environment),
+        base_environment=options.base_environment, facts=options.facts),
         selected=[s for s in start_order(build_graph(project)) if s in deps])
     planner.create_phase(extra_networks=network_keys(service),
                          extra_volumes=volume_keys(service, project), orphans=bool(deps))

@@ -42,6 +42,7 @@ from composer.model.conditions import (
 from composer.model.hash import service_config_hash
 from composer.model.naming import service_image
 from composer.model.project import Project, ServiceConfig
+from composer.plan import checks
 from composer.plan.plan import Plan
 from composer.plan.shared import (
     RUNNING_STATES,
@@ -79,6 +80,7 @@ __all__ = [
     "RECREATE_FORCE",
     "RECREATE_NEVER",
     "UpPlanOptions",
+    "check_up",
     "plan_up",
 ]
 
@@ -106,7 +108,9 @@ class UpPlanOptions:
     ``existing_external`` names the external networks and volumes known to
     exist (None: not checked); ``known_services`` are every service the compose
     files define, profiles or not (their containers are not orphans);
-    ``image_volumes`` maps images to the volume paths they declare.
+    ``image_volumes`` maps images to the volume paths they declare; ``facts``
+    are what :mod:`composer.plan.checks` needs to refuse a project the engine
+    would refuse (containers found by name, missing host paths).
     """
 
     services: Sequence[str] = ()
@@ -130,6 +134,7 @@ class UpPlanOptions:
     known_services: Collection[str] = ()
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
+    facts: checks.EngineFacts | None = None
 
 
 @dataclass
@@ -196,6 +201,8 @@ class UpPlanner:
         (unless ``orphans`` is off). ``extra_*`` are the keys of more networks and
         volumes to create (those of ``run``'s one-off container)."""
         self._check_container_names()
+        # What the engine is certain to refuse, refused before the first step exists.
+        _check_selected(self.project, self.selected, self.options)
         self._networks(extra_networks)
         self._volumes(extra_volumes)
         for name in self.selected:
@@ -639,12 +646,30 @@ def _temporary(name: str, final: str) -> bool:
         ch in "0123456789abcdef" for ch in prefix)
 
 
+def _check_selected(project: Project, selected: Iterable[str], options: UpPlanOptions) -> None:
+    checks.check_services(project, [
+        project.services[name] for name in selected
+        if scale_of(project.services[name], options.scale) > 0], options.facts)
+
+
+def check_up(project: Project, options: UpPlanOptions | None = None) -> None:
+    """Refuse what the engine is certain to refuse of the services ``up`` would
+    create (the selected ones and, unless ``no_deps``, their dependencies), as
+    :func:`plan_up` does; the api calls it before pulling or building anything.
+    Raises :class:`ValidationError` with the key path (:mod:`composer.plan.checks`)."""
+    opts = options or UpPlanOptions()
+    selected = select(build_graph(project), project, opts.services,
+                      include_dependencies=not opts.no_deps)
+    _check_selected(project, selected, opts)
+
+
 def plan_up(project: Project, observed: Observed, options: UpPlanOptions | None = None) -> Plan:
     """The plan that converges the engine to ``project`` (``up``; ``create`` with
     ``start=False``).
 
     Raises :class:`ValidationError` for a service selection or scale the project
-    cannot have, :class:`~composer.backends.errors.NotFoundError` for a missing
+    cannot have, or a value the engine is certain to refuse (its key path set:
+    :mod:`composer.plan.checks`), :class:`~composer.backends.errors.NotFoundError` for a missing
     external network or volume (when ``existing_external`` is given) and
     :class:`~composer.backends.errors.UnsupportedError` for what the engine
     cannot do. Orphans are reported in ``plan.warnings`` unless removed.

@@ -207,6 +207,10 @@ def test_service_definition(service: dict[str, Any], expected: str) -> None:
         svc(memswap_limit="-1", shm_size="1073741824", stop_grace_period="1m30s"),
         svc(healthcheck={"test": ["CMD-SHELL", "true"], "interval": "1m0s", "timeout": "1µs"}),
         svc(healthcheck={"disable": True}),
+        svc(ports=[{"target": 80, "host_ip": "::1", "mode": "ingress", "protocol": "tcp"}]),
+        svc(tmpfs=["/data", "/data"]),
+        svc(volumes=[{"type": "tmpfs", "target": "/data"},
+                     {"type": "bind", "source": "/tmp", "target": "/data"}]),
         svc(platform="linux/amd64", build={"context": ".", "platforms": ["linux/amd64"]}),
         svc(develop={"watch": [{"path": "/src", "action": "rebuild"}]}),
         {"provider": {"type": "model", "options": {"model": "ai/x"}}},
@@ -230,6 +234,22 @@ def test_v2_accepts(service: dict[str, Any]) -> None:
         (svc(deploy={"restart_policy": {"delay": "10"}}),
          'services.web.deploy.restart_policy.delay: missing unit in duration "10"'),
         (svc(shm_size="lots"), "services.web.shm_size: invalid size: 'lots'"),
+        # compose-go's unsigned fields (v2: "'services[web].healthcheck.retries' cannot
+        # parse value as 'uint64': -1 overflows uint", after "decoding failed ...").
+        (svc(healthcheck={"test": ["CMD", "true"], "retries": -1}),
+         "services.web.healthcheck.retries: cannot parse value as 'uint64': -1 overflows uint"),
+        (svc(deploy={"restart_policy": {"max_attempts": -1}}),
+         "services.web.deploy.restart_policy.max_attempts: cannot parse value as 'uint64': "
+         "-1 overflows uint"),
+        (svc(blkio_config={"weight": -1}),
+         "services.web.blkio_config.weight: cannot parse value as 'uint16': -1 overflows uint"),
+        # v2: "services.web.ports.[]: invalid ip address: 1.2.3"
+        (svc(ports=[{"target": 80, "host_ip": "1.2.3", "mode": "ingress", "protocol": "tcp"}]),
+         "services.web.ports[0].host_ip: invalid ip address: 1.2.3"),
+        # v2's words exactly
+        (svc(tmpfs=["/data:size=1m"], volumes=[{"type": "bind", "source": "/tmp",
+                                                 "target": "/data"}]),
+         "services.web.volumes[0]: target /data already mounted as services.web.tmpfs[0]"),
     ],
 )
 def test_malformed_values(service: dict[str, Any], expected: str) -> None:
