@@ -203,3 +203,15 @@ def test_copy_in_says_what_the_engine_refused_as_v2_does(project: Project, sourc
     reason = errors(theirs)
     assert len(reason) == 1 and reason[0].startswith("Error response from daemon: ")
     assert errors(ours) == [f"composer: {reason[0]}"]
+
+
+def test_a_local_write_that_fails_is_one_line_as_v2s(project: Project) -> None:
+    # Even root cannot create a file at the top of sysfs: a local refusal.
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no sysfs here")
+    target = f"/sys/composer-{project.name}"
+    ours = project.run("cp", "box:/etc/hostname", target)
+    theirs = project.run_v2("cp", "box:/etc/hostname", target)
+    assert (ours.returncode, theirs.returncode) == (1, 1)
+    assert errors(theirs) == [f"open {target}: permission denied"]
+    assert errors(ours) == [f"composer: cannot write {target}: Permission denied"]
