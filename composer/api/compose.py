@@ -317,6 +317,7 @@ class Compose:
             api_version=self.backend.api_version,
             base_environment=await self.backend.proxy_environment(),
             facts=facts,
+            environment=project.environment,
             # v2.40 hashes a service with its env files read into `environment`
             # (the canonical dict): checked against its labels in
             # tests/integration/test_issue3_same_containers.py.
@@ -387,7 +388,7 @@ class Compose:
             oneoff=options, slug=slug, no_deps=options.no_deps,
             remove_orphans=options.remove_orphans, timeout=options.timeout,
             config_files=project.config_files, working_dir=project.working_dir or "",
-            environment=options.project_environment,
+            environment=options.project_environment or project.environment,
             image_ids=known,
             image_volumes=await self._image_volumes(known),
             existing_external=await self._external(model),
@@ -485,7 +486,8 @@ class Compose:
         opts = options or StartOptions()
         observed = await self.backend.observe(_name(project))
         plan = reconcile.plan_start(_target(project), observed, self._lifecycle(
-            project, services=opts.services, wait=opts.wait, wait_timeout=opts.wait_timeout))
+            project, services=opts.services, wait=opts.wait, wait_timeout=opts.wait_timeout,
+            environment=None if isinstance(project, str) else project.environment))
         return await self._run(Outcome(), plan, opts.dry_run)
 
     @_locked("stop")

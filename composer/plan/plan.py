@@ -24,6 +24,7 @@ from composer.plan.steps import Operation
 
 __all__ = [
     "CONNECT_NETWORK",
+    "COPY_TO_CONTAINER",
     "CREATE_CONTAINER",
     "CREATE_NETWORK",
     "CREATE_VOLUME",
@@ -52,6 +53,7 @@ PULL_IMAGE = "PullImage"
 REMOVE_IMAGE = "RemoveImage"
 CREATE_CONTAINER = "CreateContainer"
 CONNECT_NETWORK = "ConnectNetwork"
+COPY_TO_CONTAINER = "CopyToContainer"
 START_CONTAINER = "StartContainer"
 STOP_CONTAINER = "StopContainer"
 KILL_CONTAINER = "KillContainer"

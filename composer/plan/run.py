@@ -101,7 +101,8 @@ class RunPlanOptions:
 
     ``no_deps`` leaves the dependencies alone; ``remove_orphans`` removes the
     containers of services the files no longer define. ``environment`` is the
-    project's (``-e KEY`` values, ``DOCKER_DEFAULT_PLATFORM``); ``working_dir``
+    project's (``-e KEY`` values, ``DOCKER_DEFAULT_PLATFORM``, secrets and configs
+    from ``environment:`` variables); ``working_dir``
     resolves relative ``-v`` paths. The rest are as in
     :class:`~composer.plan.up.UpPlanOptions`.
     """
@@ -302,7 +303,8 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
         working_dir=options.working_dir, image_ids=options.image_ids,
         image_volumes=options.image_volumes, existing_external=options.existing_external,
         known_services=options.known_services, api_version=options.api_version,
-        base_environment=options.base_environment, facts=options.facts),
+        base_environment=options.base_environment, facts=options.facts,
+        environment=options.environment),
         selected=[s for s in start_order(build_graph(project)) if s in deps])
     planner.create_phase(extra_networks=network_keys(service),
                          extra_volumes=volume_keys(service, project), orphans=bool(deps))
@@ -321,6 +323,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
     for dep in planner.state:
         refs[dep] = list(planner.refs.get(dep, ()))
     image = service_image(project.name, name, service)
+    planner.plan.warnings.extend(spec.bind_warnings(project, service))
     try:
         request = spec.container_create_request(
             project, service, 1,
@@ -348,5 +351,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
                         number=0, oneoff=True, display=display(request.name),
                         progress=("", "")),
         resource, "one-off container", tuple(prereqs))
-    planner.connect_steps(request, resource, step)
+    last = planner.connect_steps(request, resource, step)
+    # v2 copies the secrets and configs in right after creating the one-off.
+    planner.copies.add(planner.plan, service, request.name, request.name, resource, (last,))
     return planner.plan

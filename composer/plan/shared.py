@@ -90,6 +90,8 @@ class LifecyclePlanOptions:
     ``signal`` is for kill; ``stop`` (stop before removing) and ``volumes``
     (remove anonymous volumes) for rm; ``remove_orphans`` for kill;
     ``no_deps`` for restart; ``timeout`` (seconds) for stop and restart.
+    ``environment`` is the project's, for the secrets and configs ``start``
+    copies from ``environment:`` variables (see :mod:`composer.plan.files`).
     """
 
     services: Sequence[str] = ()
@@ -101,6 +103,7 @@ class LifecyclePlanOptions:
     remove_orphans: bool = False
     wait: bool = False
     wait_timeout: float | None = None
+    environment: Mapping[str, str] | None = None
 
 
 # -- readiness

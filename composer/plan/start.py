@@ -8,6 +8,7 @@ from composer.backends.base import ContainerState, Observed
 from composer.backends.errors import NotFoundError
 from composer.model.conditions import RUNNING_OR_HEALTHY, SERVICE_STARTED
 from composer.model.project import Project
+from composer.plan.files import FileCopies
 from composer.plan.plan import Plan
 from composer.plan.shared import (
     RUNNING_STATES,
@@ -46,8 +47,10 @@ def plan_stop(project: Project | str, observed: Observed,
 def _start_steps(plan: Plan, topo: Topology, observed: Observed, chosen_order: list[str],
                  before: Mapping[str, list[int]],
                  reason_of: Callable[[ContainerState], str | None],
-                 opts: LifecyclePlanOptions) -> dict[str, list[int]]:
-    """Start the given services in dependency order, waiting for their conditions."""
+                 opts: LifecyclePlanOptions,
+                 copies: FileCopies | None = None) -> dict[str, list[int]]:
+    """Start the given services in dependency order, waiting for their conditions;
+    ``copies``: the secrets and configs to copy in first (``start``, not ``restart``)."""
     ends: dict[str, list[int]] = {}
     waits: dict[tuple[str, str], int] = {}
     chosen = set(chosen_order)
@@ -78,9 +81,13 @@ def _start_steps(plan: Plan, topo: Topology, observed: Observed, chosen_order: l
             reason = reason_of(c)
             if reason is None:
                 continue
-            deps = (*prereqs, *before.get(c.id, ()))
+            resource = f"service:{name}:{c.number}"
+            after = tuple(before.get(c.id, ()))
+            if copies is not None and topo.project is not None:
+                after = copies.add(plan, topo.project.services[name], c.id, c.name, resource,
+                                   after)
             steps.append(plan.add(StartContainer(container=c.id, display=display(c.name)),
-                                  f"service:{name}:{c.number}", reason, deps))
+                                  resource, reason, (*prereqs, *after)))
         ends[name] = steps or prereqs
     if opts.wait:
         for name in chosen_order:
@@ -117,7 +124,8 @@ def plan_start(project: Project | str, observed: Observed,
     def reason(c: ContainerState) -> str | None:
         return None if c.state in RUNNING_STATES else c.state
 
-    _start_steps(plan, topo, observed, chosen, {}, reason, opts)
+    copies = FileCopies(topo.project, opts.environment) if topo.project is not None else None
+    _start_steps(plan, topo, observed, chosen, {}, reason, opts, copies)
     return plan
 
 

@@ -27,6 +27,10 @@ CreateContainer     create container ``name`` from ``body``; ``inherit`` is the
                     body takes over); ``hash_service``/``hash_refs``: hash the
                     service once the containers it refers to have IDs
 ConnectNetwork      connect ``container`` to ``network`` with ``endpoint``
+CopyToContainer     copy ``file`` (a secret or config from ``environment:``
+                    or ``content:``, a :class:`~composer.backends.spec.files.
+                    ContainerFile`) into ``container`` before it starts; the
+                    step prints its name and target, never its value
 StartContainer      start ``container`` (an ID, or the name a step created)
 StopContainer       stop ``container`` within ``timeout`` seconds
 KillContainer       send ``signal`` to ``container``
@@ -51,12 +55,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from composer.backends.base import BuildRequest
+    from composer.backends.spec.files import ContainerFile
     from composer.model.project import ServiceConfig
 
 __all__ = [
     "OPERATIONS",
     "BuildImage",
     "ConnectNetwork",
+    "CopyToContainer",
     "CreateContainer",
     "CreateNetwork",
     "CreateVolume",
@@ -163,6 +169,15 @@ class ConnectNetwork(Operation):
     container: str
     network: str
     endpoint: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CopyToContainer(Operation):
+    """Copy a secret's or config's file into ``container`` (v2 does it before each
+    start). ``file``'s ``repr`` hides its value."""
+
+    container: str
+    file: ContainerFile
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -283,7 +298,7 @@ class WaitCondition(Operation):
 #: Every operation type, in the order of the table above.
 OPERATIONS: tuple[type[Operation], ...] = (
     CreateNetwork, RemoveNetwork, CreateVolume, RemoveVolume, PullImage, BuildImage,
-    RemoveImage, CreateContainer, ConnectNetwork, StartContainer, StopContainer,
-    KillContainer, RemoveContainer, RenameContainer, PauseContainer, UnpauseContainer,
-    WaitCondition,
+    RemoveImage, CreateContainer, ConnectNetwork, CopyToContainer, StartContainer,
+    StopContainer, KillContainer, RemoveContainer, RenameContainer, PauseContainer,
+    UnpauseContainer, WaitCondition,
 )

@@ -43,6 +43,7 @@ from composer.model.hash import service_config_hash
 from composer.model.naming import service_image
 from composer.model.project import Project, ServiceConfig
 from composer.plan import checks
+from composer.plan.files import FileCopies
 from composer.plan.plan import Plan
 from composer.plan.shared import (
     RUNNING_STATES,
@@ -102,7 +103,9 @@ class UpPlanOptions:
     each bounded by ``wait_timeout`` seconds.
 
     ``config_files``, ``env_files`` and ``working_dir`` (when the project model
-    has none) go to the containers' project labels.
+    has none) go to the containers' project labels. ``environment`` is the
+    project's: the values of secrets and configs from ``environment:``, copied
+    into the containers before they start (:mod:`composer.plan.files`).
 
     Engine facts: ``image_ids`` maps image references to local image IDs;
     ``existing_external`` names the external networks and volumes known to
@@ -135,6 +138,7 @@ class UpPlanOptions:
     api_version: str = spec.DEFAULT_API_VERSION
     base_environment: Mapping[str, str | None] | None = None
     facts: checks.EngineFacts | None = None
+    environment: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -181,6 +185,7 @@ class UpPlanner:
         self.stopped: dict[str, int] = {}  # container id -> its stop step
         self.wait_steps: dict[tuple[str, str], int] = {}
         self.hashes: dict[str, str] = {}
+        self.copies = FileCopies(project, options.environment)
         # Containers of other services, for links and service: references.
         self.refs: dict[str, list[spec.ContainerRef]] = {
             name: [spec.ContainerRef(c.name, c.id) for c in found]
@@ -385,6 +390,7 @@ class UpPlanner:
                                                or f"{service.name}-{number}")
             if self.options.inherit and replaced.mounts:
                 inherit = {"Mounts": list(replaced.mounts)}
+        self.plan.warnings.extend(spec.bind_warnings(self.project, service))
         try:
             return spec.container_create_request(
                 self.project, service, number,
@@ -620,10 +626,12 @@ class UpPlanner:
                                          "dependency recreated"))
         starts = []
         for replica in sorted(replicas, key=lambda r: r.number):
-            deps = [*prereqs, *((replica.after,) if replica.after else ())]
+            resource = f"service:{name}:{replica.number}"
+            after = self.copies.add(self.plan, service, replica.ref, replica.name, resource,
+                                    (replica.after,) if replica.after else ())
             starts.append(self.plan.add(
                 StartContainer(container=replica.ref, display=display(replica.name)),
-                f"service:{name}:{replica.number}", replica.reason, tuple(deps)))
+                resource, replica.reason, (*prereqs, *after)))
         st.start_end = starts or prereqs or st.create_end
 
     def _final_waits(self) -> None:

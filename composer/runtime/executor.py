@@ -30,7 +30,7 @@ import anyio
 from composer.backends import spec
 from composer.backends.base import Backend, ContainerInfo
 from composer.backends.errors import ConflictError, NotFoundError
-from composer.errors import ComposerError, EngineUnreachableError
+from composer.errors import ComposerError, EngineError, EngineUnreachableError
 from composer.model import labels
 from composer.model.conditions import (
     RUNNING_OR_HEALTHY,
@@ -45,6 +45,7 @@ from composer.plan.shared import DEFAULT_READY_TIMEOUT, network_duplicates
 from composer.plan.steps import (
     BuildImage,
     ConnectNetwork,
+    CopyToContainer,
     CreateContainer,
     CreateNetwork,
     CreateVolume,
@@ -541,6 +542,18 @@ async def _connect_network(r: _Runner, op: ConnectNetwork) -> str:
     return ""
 
 
+async def _copy_to_container(r: _Runner, op: CopyToContainer) -> str:
+    file = op.file
+    try:
+        await r.backend.put_archive(op.container, "/", file.archive(),
+                                    copy_uid_gid=file.copy_uid_gid)
+    except EngineError as exc:
+        # Which secret failed, never its value (the engine's reason carries none).
+        raise EngineError(f"copying {file.kind} {file.source} to {file.target}: {exc}") \
+            from None
+    return ""
+
+
 async def _start_container(r: _Runner, op: StartContainer) -> str:
     try:
         await r.backend.start_container(op.container)
@@ -613,6 +626,7 @@ HANDLERS: Mapping[type[Operation], Handler] = {
     RemoveImage: Handler(_remove_image, ("Removing", "Removed")),
     CreateContainer: Handler(_create_container, ("Creating", "Created")),
     ConnectNetwork: Handler(_connect_network, ("", "")),
+    CopyToContainer: Handler(_copy_to_container, ("", "")),
     StartContainer: Handler(_start_container, ("Starting", "Started")),
     StopContainer: Handler(_stop_container, ("Stopping", "Stopped")),
     KillContainer: Handler(_kill_container, ("Killing", "Killed")),

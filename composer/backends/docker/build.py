@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
@@ -112,8 +113,17 @@ def make_context(request: BuildRequest) -> tuple[IO[bytes], str]:
     if content is not None:
         # The daemon must not COPY the private Dockerfile into the image with ".".
         extra = [(".dockerignore", "\n".join([*exclude, name])), (name, content)]
-    archive: IO[bytes] = sdk_build.create_archive(root=context, files=files,
-                                                  extra_files=extra)
+    # An anonymous temporary file (0600, no name in the temp folder: gone with the
+    # process, even a killed one), not the SDK's default named one: a context may
+    # hold secrets (.env files, keys).
+    archive: IO[bytes] = tempfile.TemporaryFile()
+    try:
+        sdk_build.create_archive(root=context, files=files, extra_files=extra,
+                                 fileobj=archive)
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
     return archive, name
 
 

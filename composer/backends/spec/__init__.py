@@ -19,8 +19,10 @@ version (before 1.44 a container is created on one network and connected to the
 others afterwards: see :func:`network_connect_bodies`).
 
 The parts: :mod:`.container` (config, host config, labels), :mod:`.mounts`
-(binds and mounts), :mod:`.network` (networks, endpoints, network and volume
-bodies and hashes), :mod:`.common` (references to other containers, names).
+(binds and mounts), :mod:`.files` (secrets and configs copied in, and the
+warnings about bind-mounted ones), :mod:`.network` (networks, endpoints, network
+and volume bodies and hashes), :mod:`.common` (references to other containers,
+names).
 No engine, no docker import. Raises
 :class:`composer.backends.errors.UnsupportedError` for what v2 refuses.
 """
@@ -43,6 +45,7 @@ from composer.backends.spec.container import (
     container_create_request,
     container_platform,
 )
+from composer.backends.spec.files import ContainerFile, bind_warnings, container_files
 from composer.backends.spec.network import (
     endpoint_settings,
     network_config_hash,
@@ -71,11 +74,14 @@ __all__ = [
     "LABEL_VERSION",
     "LABEL_VOLUME",
     "LABEL_WORKING_DIR",
+    "ContainerFile",
     "ContainerRef",
     "ContainerRequest",
     "api_at_least",
+    "bind_warnings",
     "container_create_body",
     "container_create_request",
+    "container_files",
     "container_name",
     "container_platform",
     "endpoint_settings",
