@@ -192,6 +192,7 @@ def logs(args: argparse.Namespace) -> int:
                         break
             elif containers:
                 await mux.finished.wait()
+                await mux.drain()
             await _drain()
             mux.close()
             tg.cancel_scope.cancel()
@@ -389,10 +390,10 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             await stop_or_kill(forced)
             with anyio.move_on_after(5):
                 await mux.finished.wait()
-            await _drain()
+            await mux.drain()
             rc = 130 if forced.is_set() else result.get("code", 0)
         else:
-            await _drain()
+            await mux.drain()
             rc = result.get("code", 0) if exit_from else 0
         mux.close()
         tg.cancel_scope.cancel()
