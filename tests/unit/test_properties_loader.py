@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from properties import SETTINGS, answer, compose_documents, to_yaml
 
@@ -78,6 +78,8 @@ def test_any_yamlish_text_gets_an_answer(text: str) -> None:
 
 @SETTINGS
 @given(compose_documents())
+# A negative size v2 keeps as its integer (its JSON: "-2"): the model failed to read it.
+@example({"services": {"web": {"image": "busybox", "memswap_limit": -2}}})
 def test_any_document_of_schema_keys_gets_an_answer(document: Any) -> None:
     answer(to_yaml(document))
 
