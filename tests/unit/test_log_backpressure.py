@@ -1,8 +1,10 @@
-"""The merged-log channel is bounded: a consumer slower than the containers slows
-the readers instead of growing composer's memory (on the in-memory engine)."""
+"""Merged logs under load: the channel is bounded (a consumer slower than the
+containers slows the readers instead of growing composer's memory, on the
+in-memory engine), and a reader that goes away (``| head``) ends the output."""
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -10,6 +12,7 @@ import anyio
 import pytest
 
 from composer.backends.memory import MemoryBackend
+from composer.cli.logview import LogPrinter
 from composer.runtime.logs import LINE_COST, LogMultiplexer, LogTarget
 
 pytestmark = pytest.mark.anyio
@@ -128,3 +131,18 @@ async def test_a_batch_larger_than_the_bound_goes_in_pieces_in_order() -> None:
     assert all(q <= bound for n, q in seen if n > 1)
     assert max(q for _, q in seen) == 5000 + LINE_COST
     assert len(seen) > 500 * (200 + LINE_COST) // bound
+
+
+def test_a_reader_gone_is_noted_once_and_nothing_more_is_written() -> None:
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    calls: list[str] = []
+    printer = LogPrinter(Closed())
+    printer.on_broken = lambda: calls.append("broken")
+    printer.lines("web-1", "stdout", ["a"])
+    printer.status("web-1", "exited with code 0")
+    printer.lines("web-1", "stdout", ["b"])
+    assert isinstance(printer.broken, BrokenPipeError)
+    assert calls == ["broken"]
