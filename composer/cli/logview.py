@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -88,6 +88,8 @@ class LogPrinter:
     it is written (the attached ``up``; ``logs -t`` gets the engine's stamps).
     ``ansi``: ``stdout`` takes escapes (a terminal, or ``--ansi always``), so a
     status line starts with v2's line reset (it clears a half-drawn line).
+    A reader gone (``| head``) is kept in :attr:`broken`, ``on_broken`` is called,
+    and nothing more is written: the command ends quietly, as on any closed pipe.
     """
 
     def __init__(self, stdout: TextIO, stderr: TextIO | None = None, *, color: bool = False,
@@ -103,6 +105,19 @@ class LogPrinter:
         self._next = 0
         #: Services whose status lines ("exited with code") are not shown.
         self.silent_services: frozenset[str] = frozenset()
+        self.broken: BrokenPipeError | None = None
+        self.on_broken: Callable[[], None] | None = None
+
+    def _write(self, out: TextIO, text: str) -> None:
+        if self.broken is not None:
+            return
+        try:
+            out.write(text)
+            out.flush()
+        except BrokenPipeError as exc:
+            self.broken = exc
+            if self.on_broken is not None:
+                self.on_broken()
 
     def register(self, name: str) -> None:
         if name in self._colors:
@@ -126,8 +141,7 @@ class LogPrinter:
         if self.timestamps:
             prefix = f"{prefix}{_now_rfc3339()} "
         out = self.stderr if stream == "stderr" else self.stdout
-        out.write(prefix + f"\n{prefix}".join(lines) + "\n")
-        out.flush()
+        self._write(out, prefix + f"\n{prefix}".join(lines) + "\n")
 
     def status(self, name: str, message: str) -> None:
         if self.silent_services and name.rpartition("-")[0] in self.silent_services:
@@ -135,8 +149,7 @@ class LogPrinter:
         if name not in self._colors:
             self.register(name)
         reset = RESET_LINE if self.ansi else ""
-        self.stdout.write(_paint(self._colors[name], f"{reset}{name} {message}\n"))
-        self.stdout.flush()
+        self._write(self.stdout, _paint(self._colors[name], f"{reset}{name} {message}\n"))
 
 
 def _log_name(c: ContainerState) -> str:
@@ -175,6 +188,8 @@ def logs(args: argparse.Namespace) -> int:
         now = time.time()
         since = None if args.since is None else engine_timestamp(args.since, now)
         until = None if args.until is None else engine_timestamp(args.until, now)
+        broken = anyio.Event()  # the reader of stdout is gone (| head)
+        printer.on_broken = broken.set
         async with anyio.create_task_group() as tg:
             tg.start_soon(mux.run)
             await _until_started(mux)
@@ -185,28 +200,26 @@ def logs(args: argparse.Namespace) -> int:
             rc = 0
             if args.follow:
                 # As v2's: following lasts until Ctrl-C (a container may start again),
-                # or until the engine goes away: its event stream ends only then.
+                # the reader goes away (| head), or the engine goes away: its event
+                # stream ends only then.
                 lost = anyio.Event()
+                interrupted = anyio.Event()
 
                 async def watch() -> None:
                     await mux.watch(target.name, tuple(services))
                     lost.set()
 
-                async def interrupted() -> None:
-                    nonlocal rc
+                async def on_signals() -> None:
                     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                         async for _ in signals:
-                            rc = 130
-                            break
+                            interrupted.set()
+                            return
 
-                async with anyio.create_task_group() as first_of:
-                    async def first(wait: Callable[[], Awaitable[object]]) -> None:
-                        await wait()
-                        first_of.cancel_scope.cancel()
-
-                    first_of.start_soon(first, watch)
-                    first_of.start_soon(first, interrupted)
-                if lost.is_set() and rc == 0:
+                tg.start_soon(watch)
+                tg.start_soon(on_signals)
+                await _first_of(interrupted, broken, lost)
+                rc = 130 if interrupted.is_set() else 0
+                if lost.is_set() and not interrupted.is_set() and not broken.is_set():
                     await _drain()
                     mux.close()
                     tg.cancel_scope.cancel()
@@ -214,10 +227,14 @@ def logs(args: argparse.Namespace) -> int:
                         f"the container engine at {s.backend.address} went away: "
                         "stopped following the logs")
             elif containers:
-                await mux.finished.wait()
+                await _first_of(mux.finished, broken)
+                await mux.drain()
             await _drain()
             mux.close()
             tg.cancel_scope.cancel()
+        if printer.broken is not None:
+            # Bare, outside the task group: the CLI ends quietly, as on any closed pipe.
+            raise printer.broken
         return rc
 
     return run_engine(args, body)
@@ -232,6 +249,16 @@ async def _drain() -> None:
     # Lets the writer task take what the readers queued last.
     for _ in range(3):
         await anyio.sleep(0)
+
+
+async def _first_of(*events: anyio.Event) -> None:
+    """Until one of ``events`` is set."""
+    async with anyio.create_task_group() as inner:
+        async def waiter(e: anyio.Event) -> None:
+            await e.wait()
+            inner.cancel_scope.cancel()
+        for e in events:
+            inner.start_soon(waiter, e)
 
 
 # -- the attached up ---------------------------------------------------------------------------
@@ -334,6 +361,8 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             abort.set()
 
     mux = LogMultiplexer(s.backend, printer, on_exit=on_exit)
+    broken = anyio.Event()  # the reader of stdout is gone (| head)
+    printer.on_broken = broken.set
     rc = 0
     async with anyio.create_task_group() as tg:
         tg.start_soon(mux.run)
@@ -388,16 +417,11 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             tg.cancel_scope.cancel()
             return 0
 
-        async def first_of(*events: anyio.Event) -> None:
-            async with anyio.create_task_group() as inner:
-                async def waiter(e: anyio.Event) -> None:
-                    await e.wait()
-                    inner.cancel_scope.cancel()
-                for e in events:
-                    inner.start_soon(waiter, e)
-
-        await first_of(mux.finished, abort, interrupted, required_done)
-        if interrupted.is_set():
+        await _first_of(mux.finished, abort, interrupted, required_done, broken)
+        if broken.is_set():
+            # As v2 (which SIGPIPE ends): the containers are left as they are.
+            mux.close()
+        elif interrupted.is_set():
             # As v2: the output stops here; the stop's progress goes on (stderr).
             mux.close()
             sys.stdout.write(GRACEFUL + "\n")
@@ -412,12 +436,14 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             await stop_or_kill(forced)
             with anyio.move_on_after(5):
                 await mux.finished.wait()
-            await _drain()
+            await mux.drain()
             rc = 130 if forced.is_set() else result.get("code", 0)
         else:
-            await _drain()
+            await mux.drain()
             rc = result.get("code", 0) if exit_from else 0
         mux.close()
         tg.cancel_scope.cancel()
+    if printer.broken is not None:
+        raise printer.broken  # bare: the CLI ends quietly, as on any closed pipe
     return rc
 

@@ -37,7 +37,9 @@ __all__ = [
     "CAST_PATHS",
     "InvalidTemplateError",
     "Lookup",
+    "MAX_NESTING",
     "MissingRequiredError",
+    "NestingError",
     "TemplateError",
     "expand",
     "interpolate",
@@ -98,6 +100,21 @@ def _first_closing_brace(s: str) -> int:
     return -1
 
 
+#: How deeply operator arguments may nest (``${A:-${B:-${C:-...}}}``): each level is
+#: a level of Python recursion, so a limit far above any real file answers an absurd
+#: one with a clear error rather than a ``RecursionError``. v2 has none (Go's stacks
+#: grow); no real file comes near it.
+MAX_NESTING = 100
+
+
+class NestingError(TemplateError):
+    """Operator arguments nested deeper than :data:`MAX_NESTING`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"a template nests ${{...}} in ${{...}} more than {MAX_NESTING} "
+                         "levels deep")
+
+
 def expand(template: str, lookup: Lookup, warn: Warn | None = None) -> str:
     """Expand one template; raises :class:`TemplateError` (no path, no mark).
 
@@ -109,16 +126,26 @@ def expand(template: str, lookup: Lookup, warn: Warn | None = None) -> str:
     return _expand(template, lookup, warn)
 
 
-def _expand(t: str, lookup: Lookup, warn: Warn | None) -> str:
+def _expand(t: str, lookup: Lookup, warn: Warn | None, depth: int = 0) -> str:
+    if depth > MAX_NESTING:
+        raise NestingError
     out: list[str] = []
     pos = 0
     n = len(t)
     find = t.find
+    # The templates to resume once a cut-off tail (below) is expanded: a loop, not a
+    # recursion, however many ``${X:-y}`` a line holds.
+    resume: list[tuple[str, int]] = []
     while True:
         j = find("$", pos)
         if j < 0:
             out.append(t[pos:])
-            break
+            if not resume:
+                break
+            t, pos = resume.pop()
+            n = len(t)
+            find = t.find
+            continue
         if j > pos:
             out.append(t[pos:j])
         nxt = t[j + 1] if j + 1 < n else ""
@@ -140,9 +167,14 @@ def _expand(t: str, lookup: Lookup, warn: Warn | None) -> str:
             if 0 <= close < len(whole) - 1:
                 rest = whole[close + 1:]
                 arg = whole[len(name) + len(op) + 2:close]
-            out.append(_operator(name, op, arg, lookup, warn))
-            if rest:
-                out.append(expand(rest, lookup, warn))
+            out.append(_operator(name, op, arg, lookup, warn, depth))
+            if rest and "$" not in rest:
+                out.append(rest)
+            elif rest:
+                # The tail is a template of its own (its errors name it), then this
+                # one goes on after the expression.
+                resume.append((t, pos))
+                t, pos, n, find = rest, 0, len(rest), rest.find
         else:
             m = _NAMED.match(t, j + 1)
             if m is None:
@@ -163,10 +195,11 @@ def _bare(name: str, lookup: Lookup, warn: Warn | None) -> str:
     return value
 
 
-def _operator(name: str, op: str, arg: str, lookup: Lookup, warn: Warn | None) -> str:
+def _operator(name: str, op: str, arg: str, lookup: Lookup, warn: Warn | None,
+              depth: int = 0) -> str:
     # v2 expands the argument before looking at the variable, so its warnings and
     # errors happen even when the argument ends up unused.
-    arg_value = expand(arg, lookup, warn)
+    arg_value = _expand(arg, lookup, warn, depth + 1) if "$" in arg else arg
     value = lookup(name)
     if op == ":-":
         return arg_value if not value else value

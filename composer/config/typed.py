@@ -140,8 +140,10 @@ def _to_float32(value: Any, path: Path) -> float | int:
 
 
 def _to_bytes(value: Any, path: Path) -> str:
-    if isinstance(value, float) and not isinstance(value, bool):
-        return str(int(value))
+    if isinstance(value, float):
+        # compose-go's UnitBytes decodes ints and strings and leaves any other value
+        # at zero: a YAML float (1.5, 1e9, .inf, .nan) is no size, and v2 prints none.
+        return "0"
     try:
         return str(parse_bytes(value if isinstance(value, int) else str(value)))
     except ValueError as exc:

@@ -11,6 +11,7 @@ does not know are kept (frozen) in its ``extensions`` and written back as they w
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from types import MappingProxyType
@@ -161,6 +162,7 @@ def dump_options(value: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
 # parsing one costs microseconds; the canonical strings are few, so cache them.
 _parse_duration = lru_cache(maxsize=1024)(parse_duration)
 _parse_bytes = lru_cache(maxsize=1024)(parse_bytes)
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def load_duration(value: Any) -> int:
@@ -168,11 +170,14 @@ def load_duration(value: Any) -> int:
 
 
 def load_bytes(value: Any) -> int:
-    # v2's JSON prints a size written as a YAML integer as its decimal string, sign
-    # included ("-1": unlimited, as memswap_limit: -1; "-5" as mem_limit: -5).
-    if isinstance(value, str) and value.startswith("-") and value[1:].isdigit():
+    if isinstance(value, int):
+        return value
+    # v2's JSON writes a size as its decimal integer, of any sign (memswap_limit: -1,
+    # "unlimited", and any other negative number the file gave, which go-units'
+    # syntax has no words for).
+    if _INTEGER.fullmatch(value):
         return int(value)
-    return value if isinstance(value, int) else _parse_bytes(value)
+    return _parse_bytes(value)
 
 
 def dump_bytes(value: int) -> str:

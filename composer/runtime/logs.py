@@ -16,6 +16,15 @@ and hand whole batches of lines to one writer task through a memory channel: a
 line is never split, and two lines never interleave. The writer alone calls the
 :class:`LogConsumer`, so consumers need no locking. Nothing here prints.
 
+The channel is bounded (``queue_bytes``, default :data:`QUEUE_BYTES`, 1 MiB):
+a reader waits for room before it queues its lines, and only then asks the
+engine for more. A consumer slower than the containers (a slow terminal, a pipe
+nobody reads) thus slows the readers, which leave the engine's bytes in the
+socket, where the engine's own flow control holds them: composer keeps at most
+the bound plus one engine batch per followed container (the Docker backend reads
+at most 256 KiB at once), however much the containers write. Room is granted
+first come, first served, so a chatty container cannot starve a quiet one.
+
 A container is followed either by *attaching* (the engine's attach API, no past
 output; used on created containers before they start, so nothing is lost) or
 by its *logs* (``since`` a moment, used for containers met once they run). When
@@ -27,6 +36,7 @@ is running again (restarted meanwhile) is followed from its new start.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +52,7 @@ from composer.errors import ComposerError
 from composer.model import labels as L
 
 __all__ = [
+    "QUEUE_BYTES",
     "ContainerExit",
     "LineBuffer",
     "LogConsumer",
@@ -122,8 +133,56 @@ class LineBuffer:
         return [line[:-1] if line.endswith("\r") else line]
 
 
-# Items of the channel between readers and the writer.
-_Item = tuple[str, str, str, Sequence[str]]  # (kind, name, stream-or-message, lines)
+#: How much the channel between the readers and the writer holds at most, in bytes
+#: of line text plus :data:`LINE_COST` per line. Four of the Docker backend's largest
+#: batches (256 KiB): enough that the writer always has the next lines at hand
+#: while readers fetch more, small next to the interpreter itself (~40 MiB).
+QUEUE_BYTES = 1 << 20
+#: What a queued line costs besides its text: a ``str`` object's header and a list
+#: slot (``sys.getsizeof("")`` is 49 on CPython 3.11), so that a flood of short
+#: lines (``yes``) is bounded in memory too, not only in characters.
+LINE_COST = 64
+
+# Items of the channel between readers and the writer:
+# (kind, name, stream-or-message, lines, cost in the budget).
+_Item = tuple[str, str, str, Sequence[str], int]
+
+
+class _Budget:
+    """Room in the channel, granted first come, first served: ``acquire(n)`` waits
+    until ``n`` more fits under ``limit`` (or the channel is empty: one item larger
+    than the limit still passes, alone); ``release`` gives back what the writer wrote."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._waiters: deque[tuple[int, anyio.Event]] = deque()
+
+    def _fits(self, cost: int) -> bool:
+        return self.used == 0 or self.used + cost <= self.limit
+
+    async def acquire(self, cost: int) -> None:
+        if not self._waiters and self._fits(cost):
+            self.used += cost
+            return
+        entry = (cost, anyio.Event())
+        self._waiters.append(entry)
+        try:
+            await entry[1].wait()
+        except BaseException:
+            if entry[1].is_set():
+                self.release(cost)  # granted, but its item will not be queued
+            else:
+                self._waiters.remove(entry)
+                self.release(0)  # the next in line may fit now
+            raise
+
+    def release(self, cost: int) -> None:
+        self.used -= cost
+        while self._waiters and self._fits(self._waiters[0][0]):
+            granted, event = self._waiters.popleft()
+            self.used += granted
+            event.set()
 
 
 def _unix_seconds(iso: str) -> str | None:
@@ -139,25 +198,46 @@ def _unix_seconds(iso: str) -> str | None:
     return f"{seconds}.{digits}"
 
 
+def _cut(batch: list[Frame], buffers: dict[str, LineBuffer]) -> dict[str, list[str]]:
+    """The whole lines of a batch, per stream (the partial ones stay in ``buffers``)."""
+    out: dict[str, list[str]] = {}
+    for stream, data in batch:
+        buffer = buffers.get(stream)
+        if buffer is None:
+            buffer = buffers[stream] = LineBuffer()
+        lines = buffer.feed(data)
+        if lines:
+            out.setdefault(stream, []).extend(lines)
+    return out
+
+
 class LogMultiplexer:
     """Follows containers and merges their output for one :class:`LogConsumer`.
 
     ``on_exit`` (optional) is awaited for each exit of a followed container.
     ``finished`` is set once every followed container has exited for good (not
     restarting) after at least one was followed; ``run`` returns when
-    :meth:`close` is called, after writing what was queued.
+    :meth:`close` is called; :meth:`drain` first to write what was queued.
+    ``queue_bytes`` bounds what waits for the consumer (see the module docstring);
+    :attr:`queued` is what waits now.
     """
 
     def __init__(self, source: Backend, consumer: LogConsumer, *,
                  announce_exits: bool = True,
-                 on_exit: Callable[[ContainerExit], Awaitable[None]] | None = None) -> None:
+                 on_exit: Callable[[ContainerExit], Awaitable[None]] | None = None,
+                 queue_bytes: int = QUEUE_BYTES) -> None:
         self._source = source
         self._consumer = consumer
         self._announce = announce_exits
         self._on_exit = on_exit
+        # The channel counts no items: its content is bounded by the budget, which
+        # readers acquire before queueing (registrations, one per name, cost nothing).
         send, receive = anyio.create_memory_object_stream[_Item](max_buffer_size=math.inf)
         self._send: MemoryObjectSendStream[_Item] = send
         self._receive: MemoryObjectReceiveStream[_Item] = receive
+        self._budget = _Budget(queue_bytes)
+        self._backlog = 0  # items queued, not yet handed to the consumer
+        self._idle: anyio.Event | None = None
         self._followed: set[str] = set()  # container ids with a live reader
         self._pending: set[str] = set()  # restarting: a start will follow
         self._registered: set[str] = set()
@@ -187,24 +267,71 @@ class LogMultiplexer:
 
     async def _write(self) -> None:
         consumer = self._consumer
+        budget = self._budget
         async with self._receive:
-            async for kind, name, extra, lines in self._receive:
+            async for kind, name, extra, lines, cost in self._receive:
                 if kind == "lines":
                     consumer.lines(name, extra, lines)
                 elif kind == "status":
                     consumer.status(name, extra)
                 else:
                     consumer.register(name)
+                del lines
+                budget.release(cost)
+                self._backlog -= 1
+                if not self._backlog and self._idle is not None:
+                    self._idle.set()
+                    self._idle = None
+
+    @property
+    def queued(self) -> int:
+        """What the channel holds now: bytes of line text plus :data:`LINE_COST` per
+        line (never more than ``queue_bytes``, unless one line alone is larger)."""
+        return self._budget.used
+
+    async def drain(self) -> None:
+        """Until the writer has handed everything queued so far to the consumer."""
+        while self._backlog and not self._closed_event().is_set():
+            if self._idle is None:
+                self._idle = anyio.Event()
+            await self._idle.wait()
 
     def close(self) -> None:
         """Stop every reader; ``run`` returns."""
         self._closed_event().set()
+        if self._idle is not None:
+            self._idle.set()
 
     def _put(self, item: _Item) -> None:
         try:
             self._send.send_nowait(item)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # closed: output after close() is dropped on purpose (v2 stops printing)
+            # Closed: output after close() is dropped on purpose (v2 stops printing).
+            self._budget.release(item[4])
+            return
+        self._backlog += 1
+
+    async def _queue(self, kind: str, name: str, extra: str, lines: Sequence[str],
+                     cost: int) -> None:
+        """Queue an item once the channel has room for it (back-pressure)."""
+        await self._budget.acquire(cost)
+        self._put((kind, name, extra, lines, cost))
+
+    async def _queue_lines(self, name: str, stream: str, lines: list[str]) -> None:
+        """Queue ``lines``, in pieces that each fit the bound."""
+        limit = self._budget.limit
+        cost = sum(map(len, lines)) + LINE_COST * len(lines)
+        if cost <= limit:
+            await self._queue("lines", name, stream, lines, cost)
+            return
+        start = cost = 0
+        for i, line in enumerate(lines):
+            size = len(line) + LINE_COST
+            if cost and cost + size > limit:
+                await self._queue("lines", name, stream, lines[start:i], cost)
+                start, cost = i, 0
+            cost += size
+        await self._queue("lines", name, stream, lines[start:], cost)
 
     async def _started(self) -> TaskGroup:
         while self._tg is None:
@@ -214,7 +341,7 @@ class LogMultiplexer:
     def _register(self, target: LogTarget) -> None:
         if target.name not in self._registered:
             self._registered.add(target.name)
-            self._put(("register", target.name, "", ()))
+            self._put(("register", target.name, "", (), 0))
 
     # -- readers
 
@@ -265,26 +392,22 @@ class LogMultiplexer:
     async def _pump(self, target: LogTarget,
                     batches: AsyncIterator[list[Frame]]) -> None:
         buffers: dict[str, LineBuffer] = {}
-        send = self._put
+        send = self._queue_lines
         name = target.name
         try:
             async for batch in batches:
-                out: dict[str, list[str]] = {}
-                for stream, data in batch:
-                    buffer = buffers.get(stream)
-                    if buffer is None:
-                        buffer = buffers[stream] = LineBuffer()
-                    lines = buffer.feed(data)
-                    if lines:
-                        out.setdefault(stream, []).extend(lines)
-                for stream, lines in out.items():
-                    send(("lines", name, stream, lines))
+                out = _cut(batch, buffers)
+                del batch  # the frames go while the lines wait for room
+                # The next batch is asked for only once these are queued: a slow
+                # consumer leaves the engine's output in the engine's socket.
+                for stream in list(out):
+                    await send(name, stream, out.pop(stream))
         except ComposerError:
             pass  # removed meanwhile: what arrived is written, the end handled below
         for stream, buffer in buffers.items():
             rest = buffer.flush()
             if rest:
-                send(("lines", name, stream, rest))
+                await send(name, stream, rest)
 
     async def _ended(self, target: LogTarget, followed: bool) -> None:
         if not followed:
@@ -309,7 +432,8 @@ class LogMultiplexer:
         if restarting:
             self._pending.add(target.id)
         if self._announce:
-            self._put(("status", target.name, f"exited with code {code}", ()))
+            message = f"exited with code {code}"
+            await self._queue("status", target.name, message, (), len(message) + LINE_COST)
         if self._on_exit is not None:
             await self._on_exit(event)
         self._check_finished()

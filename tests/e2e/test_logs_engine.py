@@ -148,6 +148,33 @@ def test_logs_follow_receives_every_line_once_and_whole(proj: Proj) -> None:
     assert rc == 130  # as v2 after Ctrl-C
 
 
+def test_logs_follow_into_a_reader_that_leaves_ends_quietly(proj: Proj) -> None:
+    # `logs -f | head -n 2`: once head has its lines and exits, composer ends at its
+    # next write, with no traceback (exit 1; v2 dies of SIGPIPE), leaving the
+    # containers running.
+    proj.write(seq_services(2, 200000, after="; sleep 600"))
+    assert proj.run("up", "-d").returncode == 0
+    head = subprocess.Popen(["head", "-n", "2"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert head.stdin is not None
+    logs = subprocess.Popen(proj.argv("logs", "-f", "--no-color"), cwd=proj.folder,
+                            env=_env(), stdin=subprocess.DEVNULL, stdout=head.stdin,
+                            stderr=subprocess.PIPE)
+    head.stdin.close()  # logs holds the pipe's write end now
+    assert head.stdout is not None
+    try:
+        shown = head.stdout.read().decode()  # until head has its lines and exits
+        head.wait(timeout=120)
+        _, err = logs.communicate(timeout=120)
+    finally:
+        logs.kill()
+        head.kill()
+    assert len(shown.splitlines()) == 2 and all(LINE.match(x) for x in shown.splitlines())
+    assert err.decode() == ""
+    assert logs.returncode == 1
+    assert all(state == "running" for state, _ in proj.states().values())
+
+
 def test_logs_follow_picks_up_a_container_started_later(proj: Proj) -> None:
     # The line is written a second before the exit: the engine may stamp a run's last
     # line a few ms after its FinishedAt, and a line that close to the end is shown
