@@ -21,10 +21,13 @@ else escaping is a bug.
     ├── DiscoveryError              no compose file found, bad project name (exit 14)
     ├── UsageError                  bad command-line usage (exit 2)
     ├── LockError                   the project lock cannot be had (exit 1)
+    ├── OperationCancelled          interrupted before it ended (exit 130)
     └── EngineError                 the engine refused or failed (exit 1)
         ├── EngineUnreachableError  no engine at the address tried
         ├── ExecutionError          steps of a plan failed (one line per service)
         ├── WaitError               a dependency condition cannot be met
+        │   └── NotReadyError       a readiness probe timed out (service, probe, logs)
+        ├── ExecFailedError         exec(check=True): the command exited non-zero
         ├── NotFoundError           no such container, network, volume or image
         ├── ConflictError           a name or resource in use
         ├── UnsupportedError        this engine (or API version) cannot do it
@@ -165,9 +168,14 @@ class LockError(ComposerError):
 
 
 class EngineError(ComposerError):
-    """The container engine refused or failed a request."""
+    """The container engine refused or failed a request. ``status`` is the engine's
+    HTTP status when it answered one (404, 409, 500...), else None."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class EngineUnreachableError(EngineError):
@@ -175,11 +183,24 @@ class EngineUnreachableError(EngineError):
 
 
 class NotFoundError(EngineError):
-    """The engine has no such container, network, volume or image."""
+    """The engine (or the project) has no such container, network, volume, image or
+    service: ``kind`` and ``name`` say which, when known."""
+
+    def __init__(self, message: str, *, status: int | None = None, kind: str | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.kind = kind
+        self.name = name
 
 
 class ConflictError(EngineError):
-    """The engine refused because of a conflict (a name in use, a resource in use)."""
+    """The engine refused because of a conflict (a name in use, a resource in use);
+    ``name`` is the contested name, when known."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.name = name
 
 
 class UnsupportedError(EngineError):
@@ -220,6 +241,78 @@ class ExecutionError(EngineError):
         self.skipped = tuple(skipped)
         #: Warnings met on the way (the plan's, optional dependencies that failed).
         self.warnings: list[str] = list(warnings or ())
+
+
+class NotReadyError(WaitError):
+    """A service did not become ready within its timeout, or a probe cannot run where
+    its container is (``cannot_run``).
+
+    Fields: ``service``, ``container``, ``probe`` (the one that failed last, or
+    None), ``detail`` (its last error), ``timeout`` (seconds), ``health_log`` (the
+    engine's last healthcheck runs, as text, when the container has a healthcheck)
+    and ``logs_tail`` (the container's last lines of output; the library fills both
+    in, the CLI's one-line message leaves them out). ``str()`` shows them all."""
+
+    def __init__(self, *, service: str, container: str, probe: object | None,
+                 detail: str, timeout: float, cannot_run: bool = False,
+                 health_log: tuple[str, ...] = (), logs_tail: tuple[str, ...] = ()) -> None:
+        self.service = service
+        self.container = container
+        self.probe = probe
+        self.detail = detail
+        self.timeout = timeout
+        self.cannot_run = cannot_run
+        self.health_log = tuple(health_log)
+        self.logs_tail = tuple(logs_tail)
+        what = f"{probe}: {detail}" if probe is not None else detail
+        if cannot_run:
+            #: The message without the service (for a line that names it already).
+            self.reason = f"readiness cannot be checked: {what}"
+            message = f'service "{service}": {self.reason}'
+        else:
+            self.reason = f"not ready after {timeout:g}s: {what} (container {container})"
+            message = f'service "{service}" is {self.reason}'
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.health_log:
+            text += "\nhealth log:\n" + "\n".join(f"  {line}" for line in self.health_log)
+        if self.logs_tail:
+            text += "\nlast logs:\n" + "\n".join(f"  {line}" for line in self.logs_tail)
+        return text
+
+    def with_context(self, *, health_log: tuple[str, ...] = (),
+                     logs_tail: tuple[str, ...] = ()) -> NotReadyError:
+        """The same error with the health log and logs tail filled in."""
+        return NotReadyError(service=self.service, container=self.container, probe=self.probe,
+                             detail=self.detail, timeout=self.timeout,
+                             cannot_run=self.cannot_run, health_log=health_log,
+                             logs_tail=logs_tail)
+
+
+class ExecFailedError(EngineError):
+    """A command run with ``exec(..., check=True)`` exited non-zero: ``service``,
+    ``cmd``, ``returncode`` (as subprocess.CalledProcessError), ``stdout`` and
+    ``stderr`` (text)."""
+
+    def __init__(self, *, service: str, cmd: tuple[str, ...], exit_code: int, stdout: str,
+                 stderr: str) -> None:
+        self.service = service
+        self.cmd = cmd
+        self.returncode = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        last = (stderr.strip() or stdout.strip()).splitlines()[-1:] or [""]
+        super().__init__(f'service "{service}": {" ".join(cmd)} exited {exit_code}'
+                         + (f": {last[0]}" if last[0] else ""))
+
+
+class OperationCancelled(ComposerError):
+    """An operation was interrupted (Ctrl-C, a cancelled task) before it ended; what
+    it had made is left for ``down`` (or a rerun) to converge from. Exit 130."""
+
+    exit_code = 130
 
 
 class ComposerWarning(UserWarning):

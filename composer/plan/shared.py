@@ -43,6 +43,7 @@ from composer.model.project import Project, ServiceConfig
 from composer.model.units import parse_duration
 from composer.plan.plan import Plan
 from composer.plan.steps import (
+    ExecProbe,
     HttpProbe,
     LogProbe,
     ReadinessProbe,
@@ -108,7 +109,7 @@ class LifecyclePlanOptions:
 
 # -- readiness
 
-_READY_KEYS = ("tcp", "http", "log", "timeout", "probe_image")
+_READY_KEYS = ("tcp", "http", "log", "exec", "timeout", "probe_image")
 _Path = tuple[str | int, ...]
 
 
@@ -150,8 +151,10 @@ def readiness_of(service: ServiceConfig) -> Readiness | None:
         probes += _each(value["http"], (*path, "http"), _http_probe)
     if "log" in value:
         probes += _each(value["log"], (*path, "log"), _log_probe)
+    if "exec" in value:
+        probes.append(_exec_probe(value["exec"], (*path, "exec")))
     if not probes:
-        raise ValidationError("declares no probe: give tcp, http or log", path=path)
+        raise ValidationError("declares no probe: give tcp, http, log or exec", path=path)
     timeout = DEFAULT_READY_TIMEOUT
     raw_timeout = value.get("timeout")
     if raw_timeout is not None:
@@ -190,6 +193,16 @@ def _number(raw: Any, low: int, high: int, what: str, path: _Path) -> int:
 
 def _port(raw: Any, path: _Path) -> int:
     return _number(raw, 1, 65535, "a port number", path)
+
+
+def _exec_probe(raw: Any, path: _Path) -> ReadinessProbe:
+    """``exec: "pg_isready -q"`` (run by ``/bin/sh -c``) or ``exec: [pg_isready, -q]``."""
+    if isinstance(raw, str) and raw.strip():
+        return ExecProbe(("/bin/sh", "-c", raw))
+    if isinstance(raw, Sequence) and raw and all(isinstance(a, str) for a in raw):
+        return ExecProbe(tuple(raw))
+    raise ValidationError(f"expected a command (a string or a list of strings), got {raw!r}",
+                          path=path)
 
 
 def _tcp_probes(raw: Any, path: _Path) -> list[ReadinessProbe]:

@@ -72,6 +72,7 @@ __all__ = [
     "Operation",
     "PauseContainer",
     "PullImage",
+    "ExecProbe",
     "ReadinessProbe",
     "RemoveContainer",
     "RemoveImage",
@@ -262,8 +263,19 @@ class LogProbe:
         return f"log line matching {self.pattern!r}{times}"
 
 
+@dataclass(frozen=True, slots=True)
+class ExecProbe:
+    """Ready once ``command`` run inside the container (the engine's exec, no TTY)
+    exits 0 (:func:`composer.runtime.readiness.check_exec`)."""
+
+    command: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"exec {' '.join(self.command)}"
+
+
 #: One readiness probe of ``x-composer-ready``: every kind is a frozen dataclass.
-ReadinessProbe = TcpProbe | HttpProbe | LogProbe
+ReadinessProbe = TcpProbe | HttpProbe | LogProbe | ExecProbe
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -77,9 +77,9 @@ import anyio
 import anyio.abc
 
 from composer.backends.base import Backend, ContainerInfo, ExecConfig
-from composer.errors import ComposerError
+from composer.errors import ComposerError, NotReadyError
 from composer.plan.shared import DEFAULT_PROBE_IMAGE, DEFAULT_READY_TIMEOUT
-from composer.plan.steps import HttpProbe, LogProbe, ReadinessProbe, TcpProbe
+from composer.plan.steps import ExecProbe, HttpProbe, LogProbe, ReadinessProbe, TcpProbe
 from composer.runtime.errors import WaitError
 
 __all__ = [
@@ -134,30 +134,6 @@ class ProbeResult:
 
 
 PASSED = ProbeResult(True)
-
-
-class NotReadyError(WaitError):
-    """A service's readiness probes did not all pass within the timeout, or one
-    cannot run where its container is (``cannot_run``). Carries the ``service``,
-    the ``container``, the ``probe`` that failed last and its ``detail``."""
-
-    def __init__(self, *, service: str, container: str, probe: ReadinessProbe | None,
-                 detail: str, timeout: float, cannot_run: bool = False) -> None:
-        self.service = service
-        self.container = container
-        self.probe = probe
-        self.detail = detail
-        self.timeout = timeout
-        self.cannot_run = cannot_run
-        what = f"{probe}: {detail}" if probe is not None else detail
-        if cannot_run:
-            #: The message without the service (for a line that names it already).
-            self.reason = f"readiness cannot be checked: {what}"
-            message = f'service "{service}": {self.reason}'
-        else:
-            self.reason = f"not ready after {timeout:g}s: {what} (container {container})"
-            message = f'service "{service}" is {self.reason}'
-        super().__init__(message)
 
 
 class _CannotRun(Exception):
@@ -609,6 +585,19 @@ async def check_log(prober: Prober, probe: LogProbe, info: ContainerInfo) -> Pro
     return ProbeResult(False, f"{found} of {probe.count} lines match so far")
 
 
+async def check_exec(prober: Prober, probe: ExecProbe, info: ContainerInfo) -> ProbeResult:
+    """Whether ``probe.command`` run in the container (no TTY) exits 0; else its
+    exit code and the last line it wrote."""
+    try:
+        out = await prober.backend.exec_run(info.id, ExecConfig(command=probe.command))
+    except ComposerError as exc:
+        return ProbeResult(False, str(exc))
+    if out.exit_code == 0:
+        return PASSED
+    last = (_text(out.stderr).strip() or _text(out.stdout).strip()).splitlines()[-1:]
+    return ProbeResult(False, f"exited {out.exit_code}" + (f": {last[0]}" if last else ""))
+
+
 def _text(line: bytes) -> str:
     return line.rstrip(b"\r").decode("utf-8", "replace")
 
@@ -620,6 +609,7 @@ CHECKS: Mapping[type, Checker] = {
     TcpProbe: check_tcp,
     HttpProbe: check_http,
     LogProbe: check_log,
+    ExecProbe: check_exec,
 }
 
 

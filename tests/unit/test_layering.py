@@ -41,7 +41,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "composer"
 #: "Layers" table of docs/architecture.md draws them.
 LAYERS: dict[str, frozenset[str]] = {
     "main": frozenset({"cli"}),  # composer/__main__.py
-    "package": frozenset({"api", "config", "model", "errors"}),  # composer/__init__.py
+    "package": frozenset({"library", "api", "config", "model", "errors"}),  # __init__.py
+    # composer.library, composer.sync and composer.probes: the public library.
+    "library": frozenset({"api", "runtime", "plan", "backends", "config", "graph", "model",
+                          "errors"}),
     "cli": frozenset({"api", "config", "runtime", "backends", "graph", "model", "errors"}),
     "api": frozenset({"runtime", "plan", "backends", "config", "graph", "model", "errors"}),
     "runtime": frozenset({"plan", "backends", "graph", "model", "errors"}),
@@ -126,7 +129,8 @@ def _layer(module: str) -> str | None:
     head = parts[1]
     return {"__main__": "main", "_version": "version", "api": "api", "graph": "graph",
             "errors": "errors", "cli": "cli", "runtime": "runtime", "plan": "plan",
-            "backends": "backends", "config": "config", "model": "model"}.get(head)
+            "backends": "backends", "config": "config", "model": "model",
+            "library": "library", "sync": "library", "probes": "library"}.get(head)
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool
@@ -300,7 +304,7 @@ def _write(tmp_path: Path, relative: str, source: str) -> Path:
     ("runtime/x.py", '"""Writes ``\\x1b[K``? No: a docstring is text."""\n', []),
     ("plan/x.py", "import tty\n", ["terminal tty line 1"]),
     # a module in no layer
-    ("sync.py", "", ["layers (no layer: add its folder to LAYERS in "
+    ("elsewhere.py", "", ["layers (no layer: add its folder to LAYERS in "
                      "tests/unit/test_layering.py and to the table of "
                      "docs/architecture.md) line 1"]),
 ])

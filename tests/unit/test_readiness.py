@@ -30,6 +30,7 @@ from composer.plan.plan import Plan
 from composer.plan.reconcile import UpPlanOptions, plan_up
 from composer.plan.steps import (
     CreateContainer,
+    ExecProbe,
     HttpProbe,
     LogProbe,
     ReadinessProbe,
@@ -90,6 +91,37 @@ def test_every_probe_kind_goes_into_the_wait(tmp_path: Path) -> None:
     assert wait.tcp == (5432, 8080)
 
 
+def test_an_exec_probe_as_a_string_or_a_list(tmp_path: Path) -> None:
+    for value, command in (('"pg_isready -q"', ("/bin/sh", "-c", "pg_isready -q")),
+                           ("[pg_isready, -q]", ("pg_isready", "-q"))):
+        project = load(tmp_path, f"""
+            services:
+              db:
+                image: busybox
+                x-composer-ready: {{exec: {value}}}
+              web:
+                image: busybox
+                depends_on: {{db: {{condition: service_healthy}}}}
+        """)
+        assert the_wait(plan_up(project.model, Observed())).probes == (ExecProbe(command),)
+
+
+@pytest.mark.anyio
+async def test_an_exec_probe_passes_when_the_command_exits_zero() -> None:
+    from composer.backends.memory import MemoryBackend
+    from composer.runtime.readiness import check_exec
+
+    engine = MemoryBackend()
+    await engine.create_container("c1", {"Image": "busybox", "Labels": {}})
+    await engine.start_container("c1")
+    info = await engine.inspect_container("c1")
+    prober = Prober(engine)
+    passed = await check_exec(prober, ExecProbe(("sh", "-c", "exit 0")), info)
+    failed = await check_exec(prober, ExecProbe(("sh", "-c", "echo not yet >&2; exit 3")), info)
+    assert passed.ok and not failed.ok
+    assert failed.detail == "exited 3: not yet"
+
+
 def test_defaults_of_the_declaration(tmp_path: Path) -> None:
     project = load(tmp_path, """
         services:
@@ -120,7 +152,7 @@ def test_a_healthcheck_wins_over_the_extension(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("value", "path", "message"), [
     ("5432", "", "must be a mapping of probes"),
-    ({"timeout": "5s"}, "", "declares no probe: give tcp, http or log"),
+    ({"timeout": "5s"}, "", "declares no probe: give tcp, http, log or exec"),
     ({"tcp": [80], "delay": 1}, "", "unknown key 'delay'"),
     ({"tcp": []}, ".tcp", "tcp must list at least one port"),
     ({"tcp": [80, 70000]}, ".tcp[1]", "expected a port number, got 70000"),

@@ -69,11 +69,11 @@ def map_engine_error(exc: BaseException, address: str) -> ComposerError:
         message = f"Error response from daemon: {str(explanation).strip()}"
         status = exc.status_code
         if status == 404:
-            return NotFoundError(message)
+            return NotFoundError(message, status=status)
         # Engines before API 1.42 answer 403, not 409, for a network still in use.
         if status == 409 or (status == 403 and "active endpoints" in message):
-            return ConflictError(message)
-        return EngineError(message)
+            return ConflictError(message, status=status)
+        return EngineError(message, status=status)
     if isinstance(exc, requests.exceptions.Timeout):
         return EngineError(f"the container engine at {address} did not answer in time")
     unreachable = (requests.exceptions.ConnectionError, urllib3.exceptions.HTTPError,
