@@ -22,6 +22,7 @@ taken down as with the async ``open``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ __all__ = ["Project", "Service", "open"]
 
 T = TypeVar("T")
 
+#: Seconds a cancelled call may take to unwind after Ctrl-C.
+CANCEL_GRACE = 60.0
+
 
 def _in_event_loop() -> bool:
     try:
@@ -56,10 +60,20 @@ class _Bridge:
         self.portal = portal
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        future = self.portal.start_task_soon(func, *args)
         try:
-            return self.portal.call(func, *args)
+            return future.result()
         except concurrent.futures.CancelledError as exc:
             raise OperationCancelled("the call was cancelled") from exc
+        except BaseException:
+            # Ctrl-C (KeyboardInterrupt) in this thread: cancel the call on the
+            # loop and let it unwind before going on, so a teardown that follows
+            # (leaving the `with` block) does not race an `up` still running.
+            if not future.done():
+                future.cancel()
+                with contextlib.suppress(BaseException):
+                    concurrent.futures.wait([future], timeout=CANCEL_GRACE)
+            raise
 
     def iterate(self, stream: Any, close: Callable[[], Any]) -> Iterator[Any]:
         try:

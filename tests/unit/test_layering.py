@@ -45,6 +45,8 @@ LAYERS: dict[str, frozenset[str]] = {
     # composer.library, composer.sync and composer.probes: the public library.
     "library": frozenset({"api", "runtime", "plan", "backends", "config", "graph", "model",
                           "errors"}),
+    # composer.pytest_plugin: pytest fixtures over the library.
+    "pytest": frozenset({"library", "api", "runtime", "backends", "model", "errors"}),
     "cli": frozenset({"api", "config", "runtime", "backends", "graph", "model", "errors"}),
     "api": frozenset({"runtime", "plan", "backends", "config", "graph", "model", "errors"}),
     "runtime": frozenset({"plan", "backends", "graph", "model", "errors"}),
@@ -130,7 +132,8 @@ def _layer(module: str) -> str | None:
     return {"__main__": "main", "_version": "version", "api": "api", "graph": "graph",
             "errors": "errors", "cli": "cli", "runtime": "runtime", "plan": "plan",
             "backends": "backends", "config": "config", "model": "model",
-            "library": "library", "sync": "library", "probes": "library"}.get(head)
+            "library": "library", "sync": "library", "probes": "library",
+            "pytest_plugin": "pytest"}.get(head)
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool
