@@ -11,7 +11,8 @@ route to it; the same probes as a compose file's ``x-composer-ready`` key
 * :func:`log` — ``count`` lines of the container's output since its last start
   match a regular expression;
 * :func:`exec` — a command run inside the container exits 0;
-* :func:`all_of` — every probe given passes (a list or tuple of probes means the same).
+* :func:`all_of` — every probe given passes (a list or tuple of probes means the same);
+* :func:`any_of` — one of the probes given passes.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 
-from composer.plan.steps import ExecProbe, HttpProbe, LogProbe, ReadinessProbe, TcpProbe
+from composer.plan.steps import (
+    AnyProbe,
+    ExecProbe,
+    HttpProbe,
+    LogProbe,
+    ReadinessProbe,
+    TcpProbe,
+)
 
-__all__ = ["Probe", "all_of", "exec", "http", "log", "tcp"]
+__all__ = ["Probe", "all_of", "any_of", "exec", "http", "log", "tcp"]
 
 #: One probe (a frozen, hashable value whose ``str()`` says what it checks).
 Probe = ReadinessProbe
@@ -56,13 +64,24 @@ def all_of(*probes: Probe | Iterable[Probe]) -> tuple[Probe, ...]:
     return flatten(probes)
 
 
+def any_of(*probes: Probe | Iterable[Probe]) -> Probe:
+    """Ready once any one of the probes given passes (``any_of(tcp(5432), log("ready"))``);
+    it nests in :func:`all_of` and lists like any probe."""
+    flat = flatten(probes)
+    if not flat:
+        raise TypeError("any_of() needs at least one probe")
+    simple = tuple(p for p in flat if not isinstance(p, AnyProbe))
+    nested = tuple(q for p in flat if isinstance(p, AnyProbe) for q in p.probes)
+    return AnyProbe(tuple(dict.fromkeys(simple + nested)))
+
+
 def flatten(probes: object) -> tuple[Probe, ...]:
     """One probe or any nesting of lists of them, as a flat tuple without repeats."""
     out: builtins.list[Probe] = []
     stack: builtins.list[object] = [probes]
     while stack:
         item = stack.pop(0)
-        if isinstance(item, TcpProbe | HttpProbe | LogProbe | ExecProbe):
+        if isinstance(item, TcpProbe | HttpProbe | LogProbe | ExecProbe | AnyProbe):
             out.append(item)
         elif isinstance(item, Iterable) and not isinstance(item, str | bytes):
             stack[:0] = list(item)

@@ -72,6 +72,7 @@ __all__ = [
     "Operation",
     "PauseContainer",
     "PullImage",
+    "AnyProbe",
     "ExecProbe",
     "ReadinessProbe",
     "RemoveContainer",
@@ -274,8 +275,20 @@ class ExecProbe:
         return f"exec {' '.join(self.command)}"
 
 
+@dataclass(frozen=True, slots=True)
+class AnyProbe:
+    """Ready once any one of ``probes`` passes
+    (:func:`composer.runtime.readiness.check_any`); from the library's
+    ``probes.any_of``."""
+
+    probes: tuple[TcpProbe | HttpProbe | LogProbe | ExecProbe, ...]
+
+    def __str__(self) -> str:
+        return "any of (" + ", ".join(str(p) for p in self.probes) + ")"
+
+
 #: One readiness probe of ``x-composer-ready``: every kind is a frozen dataclass.
-ReadinessProbe = TcpProbe | HttpProbe | LogProbe | ExecProbe
+ReadinessProbe = TcpProbe | HttpProbe | LogProbe | ExecProbe | AnyProbe
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

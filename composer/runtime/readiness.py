@@ -79,7 +79,14 @@ import anyio.abc
 from composer.backends.base import Backend, ContainerInfo, ExecConfig
 from composer.errors import ComposerError, NotReadyError
 from composer.plan.shared import DEFAULT_PROBE_IMAGE, DEFAULT_READY_TIMEOUT
-from composer.plan.steps import ExecProbe, HttpProbe, LogProbe, ReadinessProbe, TcpProbe
+from composer.plan.steps import (
+    AnyProbe,
+    ExecProbe,
+    HttpProbe,
+    LogProbe,
+    ReadinessProbe,
+    TcpProbe,
+)
 from composer.runtime.errors import WaitError
 
 __all__ = [
@@ -598,6 +605,15 @@ async def check_exec(prober: Prober, probe: ExecProbe, info: ContainerInfo) -> P
     return ProbeResult(False, f"exited {out.exit_code}" + (f": {last[0]}" if last else ""))
 
 
+async def check_any(prober: Prober, probe: AnyProbe, info: ContainerInfo) -> ProbeResult:
+    """Whether any one of ``probe.probes`` passes now; else what each said."""
+    results = [await prober.check(p, info) for p in probe.probes]
+    if any(r.ok for r in results):
+        return PASSED
+    detail = "; ".join(f"{p}: {r.detail}" for p, r in zip(probe.probes, results, strict=True))
+    return ProbeResult(False, detail, cannot_run=all(r.cannot_run for r in results))
+
+
 def _text(line: bytes) -> str:
     return line.rstrip(b"\r").decode("utf-8", "replace")
 
@@ -610,6 +626,7 @@ CHECKS: Mapping[type, Checker] = {
     HttpProbe: check_http,
     LogProbe: check_log,
     ExecProbe: check_exec,
+    AnyProbe: check_any,
 }
 
 

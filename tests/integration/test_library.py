@@ -217,6 +217,7 @@ async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         await project.up(wait=False)
         db = project.service("db")
         await db.ready(probes.log("no listener"))  # a passing probe returns
+        await db.ready(probes.any_of(probes.tcp(5432), probes.log("starting db")))
         # Wait for the engine's first health run, so the log has an entry.
         with anyio.fail_after(60):
             while not (await db.inspect()).health_log:

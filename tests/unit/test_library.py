@@ -27,6 +27,9 @@ def test_probes_are_values_and_flatten() -> None:
     assert str(probes.exec(["true"])) == "exec true"
     with pytest.raises(TypeError):
         probes.all_of("tcp 80")  # type: ignore[arg-type]
+    either = probes.any_of(probes.tcp(5432), probes.any_of(probes.log("ready"), probes.tcp(1)))
+    assert str(either) == "any of (tcp port 5432, log line matching 'ready', tcp port 1)"
+    assert probes.all_of(either, probes.tcp(80)) == (either, probes.tcp(80))
 
 
 def test_exec_result_check_raises_by_kind() -> None:

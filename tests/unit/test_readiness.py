@@ -120,6 +120,14 @@ async def test_an_exec_probe_passes_when_the_command_exits_zero() -> None:
     failed = await check_exec(prober, ExecProbe(("sh", "-c", "echo not yet >&2; exit 3")), info)
     assert passed.ok and not failed.ok
     assert failed.detail == "exited 3: not yet"
+    from composer import probes
+
+    either = probes.any_of(probes.exec("exit 1"), probes.exec("exit 0"))
+    neither = probes.any_of(probes.exec("exit 1"), probes.exec("exit 2"))
+    assert (await prober.check(either, info)).ok
+    result = await prober.check(neither, info)
+    assert not result.ok and result.detail == (
+        "exec /bin/sh -c exit 1: exited 1; exec /bin/sh -c exit 2: exited 2")
 
 
 def test_defaults_of_the_declaration(tmp_path: Path) -> None:
