@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["connect"]
 
 
-def connect(host: str | None = None, *, max_concurrency: int = 16,
+def connect(host: str | None = None, *, engine: str | None = None, max_concurrency: int = 16,
             timeout: int = 60) -> Backend:
     """The backend for the engine at ``host`` (``unix:///var/run/docker.sock``,
-    ``tcp://host:2375``...), else ``DOCKER_HOST``, else the default socket.
+    ``tcp://host:2375``...), else the one :func:`composer.backends.discovery.discover`
+    finds for ``engine`` (``docker``, ``podman``, ``auto``; default
+    ``COMPOSER_ENGINE``, else ``auto``: ``DOCKER_HOST``, then the first socket that
+    answers among Docker's and Podman's, then ``CONTAINER_HOST``).
 
     ``memory://`` gives a fresh :class:`~composer.backends.memory.MemoryBackend`.
     Makes no request: an unreachable engine shows on the first call, as
@@ -40,4 +43,10 @@ def connect(host: str | None = None, *, max_concurrency: int = 16,
         return MemoryBackend()
     from composer.backends.docker import connect as docker_connect
 
+    if host is None:
+        from composer.backends.discovery import discover
+
+        choice = discover(engine)
+        if choice.how != "DOCKER_HOST":
+            host = choice.address  # DOCKER_HOST keeps the SDK's TLS settings
     return docker_connect(host, max_concurrency=max_concurrency, timeout=timeout)

@@ -113,7 +113,7 @@ def run_engine(args: argparse.Namespace, body: Callable[[Session], Awaitable[T]]
     from composer.backends import connect
 
     async def main() -> T:
-        backend = connect()
+        backend = connect(engine=getattr(args, "engine", None))
         try:
             return await body(Session(args, backend))
         finally:

@@ -39,7 +39,7 @@ class _CommandParser(argparse.ArgumentParser):
 
 #: Global options that take a value (to find the command word without a parser).
 _VALUED = frozenset({"-f", "--file", "-p", "--project-name", "--project-directory",
-                     "--env-file", "--profile", "--ansi", "--progress"})
+                     "--env-file", "--profile", "--ansi", "--progress", "--engine"})
 _MODULE_OF = {"config": "config_cmd", "build": "image_cmds", "pull": "image_cmds",
               "push": "image_cmds", "attach": "interactive", "cp": "container_cmds",
               "events": "container_cmds", "exec": "interactive", "run": "interactive",
@@ -109,6 +109,9 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
                    default="auto")
     p.add_argument("--dry-run", action="store_true",
                    help="show what the command would do (its plan) and change nothing")
+    p.add_argument("--engine", choices=("docker", "podman", "auto"), default=None,
+                   help="the engine to use (default: COMPOSER_ENGINE, else auto: "
+                        "DOCKER_HOST, then Docker's or Podman's socket, whichever answers)")
     p.add_argument("-v", "--version", action="store_true", help="print version and exit")
     real = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     sub: Any = real if command is None else _OneCommand(real, command)
@@ -131,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     # Fast path: start-up time matters for scripts that call us in loops.
-    if args_list in (["--version"], ["-v"], ["version"]):
+    if args_list in (["--version"], ["-v"]):
         sys.stdout.write(f"composer version {__version__}\n")
         return 0
     if args_list == ["version", "--short"]:
@@ -195,10 +198,23 @@ def _handle_interrupts() -> None:
 def version_cmd(args: argparse.Namespace) -> int:
     if args.short:
         sys.stdout.write(f"{__version__}\n")
-    elif args.format == "json":
+        return 0
+    from composer.backends.discovery import discover, engine_identity
+
+    choice = discover(getattr(args, "engine", None))
+    identity = engine_identity(choice.address) or {}
+    if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps({"version": __version__}) + "\n")
+        sys.stdout.write(json.dumps({
+            "version": __version__, "engine": identity.get("engine") or choice.engine or None,
+            "engine_version": identity.get("version") or None, "address": choice.address,
+            "found_by": choice.how}) + "\n")
     else:
         sys.stdout.write(f"composer version {__version__}\n")
+        if identity:
+            sys.stdout.write(f"engine: {identity['engine']} {identity['version']} at "
+                             f"{choice.address} ({choice.how})\n")
+        else:
+            sys.stdout.write(f"engine: none answers at {choice.address} ({choice.how})\n")
     return 0

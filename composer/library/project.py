@@ -49,7 +49,6 @@ from composer.errors import (
     ComposerError,
     NotFoundError,
     NotReadyError,
-    UsageError,
 )
 from composer.library.logstream import LogStream
 from composer.library.results import Endpoint, Event, ExecResult
@@ -396,7 +395,7 @@ async def open(files: Sequence[str] | str | None = None, *,  # noqa: A001 - comp
     the process environment for interpolation. ``backend`` is any
     :class:`~composer.backends.base.Backend` (the in-memory one in tests);
     otherwise the engine found as the command finds it (``engine``: ``docker``,
-    ``podman``, ``auto``, where supported).
+    ``podman`` or ``auto``, default ``COMPOSER_ENGINE``, else ``auto``).
 
     On the way out, even when cancelled (shielded, at most two minutes), the
     project is taken down (``down --remove-orphans``), with its volumes when
@@ -414,9 +413,7 @@ async def open(files: Sequence[str] | str | None = None, *,  # noqa: A001 - comp
     if backend is None:
         from composer.backends import connect
 
-        if engine not in (None, "auto", "docker"):
-            raise UsageError(f"engine {engine!r} is not supported yet (docker, auto)")
-        backend = connect()
+        backend = connect(engine=engine)
     volumes = (name is None) if remove_volumes is None else remove_volumes
     try:
         async with anyio.create_task_group() as group:

@@ -36,7 +36,7 @@ def _one_error_line(result: Any) -> str:
 # -- version ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [["--version"], ["-v"], ["version"]])
+@pytest.mark.parametrize("args", [["--version"], ["-v"]])
 def test_version_prints_the_package_version(run_composer: Any, args: list[str]) -> None:
     result = run_composer(*args)
     assert result.returncode == 0
@@ -44,10 +44,19 @@ def test_version_prints_the_package_version(run_composer: Any, args: list[str]) 
     assert result.stderr == ""
 
 
-def test_version_short_and_json(run_composer: Any) -> None:
+def test_the_version_command_names_the_engine_and_its_socket(run_composer: Any,
+                                                             tmp_path: Path) -> None:
+    # No engine at a DOCKER_HOST socket that does not exist: said, not an error.
+    missing = f"unix://{tmp_path}/none.sock"
+    result = run_composer("version", env={"DOCKER_HOST": missing})
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == (f"composer version {__version__}\n"
+                             f"engine: none answers at {missing} (DOCKER_HOST)\n")
     assert run_composer("version", "--short").stdout == f"{__version__}\n"
-    data = json.loads(run_composer("version", "--format", "json").stdout)
-    assert data == {"version": __version__}
+    data = json.loads(run_composer("version", "--format", "json",
+                                   env={"DOCKER_HOST": missing}).stdout)
+    assert data == {"version": __version__, "engine": None, "engine_version": None,
+                    "address": missing, "found_by": "DOCKER_HOST"}
 
 
 def test_python_dash_m_runs_the_same_cli(run_command: Any) -> None:
@@ -280,3 +289,18 @@ def test_bad_usage_exits_2(run_composer: Any, samples_dir: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_engine_choice_on_the_command_line(run_composer: Any, tmp_path: Path) -> None:
+    if Path("/run/podman/podman.sock").exists():
+        pytest.skip("a rootful Podman socket exists here")
+    (tmp_path / "compose.yaml").write_text("services:\n  a: {image: busybox}\n")
+    result = run_composer("--engine", "podman", "up", "-d", cwd=tmp_path,
+                          env={"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert _one_error_line(result).startswith(
+        "composer: no Podman engine answers (tried /run/podman/podman.sock, "
+        f"{tmp_path}/podman/podman.sock): start one with")
+    bad = run_composer("ps", cwd=tmp_path, env={"COMPOSER_ENGINE": "lxc"})
+    assert (bad.returncode, bad.stderr) == (
+        2, "composer: engine lxc is not supported yet (docker, podman or auto)\n")
