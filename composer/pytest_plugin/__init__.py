@@ -85,6 +85,7 @@ def _manager(config: pytest.Config) -> Any:
 _MANAGER = pytest.StashKey[Any]()
 _STACK = pytest.StashKey[Any]()
 _BEGAN = pytest.StashKey[float]()
+_ASYNC = pytest.StashKey[tuple[tuple[str, ...], str]]()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
@@ -151,8 +152,13 @@ async def async_compose_project(request: pytest.FixtureRequest) -> AsyncIterator
     manager = _manager(request.config)
     manager.activate()
     spec, _ = _spec(item)
+    from composer.pytest_plugin.stacks import now
+
+    item.stash[_BEGAN] = now()
     async with open_project(list(spec.files),
                              name=manager.run.project_name(manager.worker)) as project:
+        # The report of a failure reads the project from its own (sync) handle.
+        item.stash[_ASYNC] = (spec.files, project.name)
         await project.up(list(spec.services), probes=spec.probe_map)
         yield project
 
@@ -163,18 +169,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     outcome = yield
     report = outcome.get_result()
     stack = item.stash.get(_STACK, None)
-    if stack is None or not report.failed:
+    of_async = item.stash.get(_ASYNC, None)
+    if (stack is None and of_async is None) or not report.failed:
         return
-    stack.failed = True
     from composer.errors import ComposerError
-    from composer.pytest_plugin.stacks import report_text
+    from composer.pytest_plugin.stacks import report_text, status_text
 
+    began = item.stash.get(_BEGAN, 0.0)
     try:
-        ps, logs = report_text(stack, item.stash.get(_BEGAN, 0.0))
+        if stack is not None:
+            stack.failed = True
+            name = stack.name
+            ps, logs = report_text(stack, began)
+        else:
+            assert of_async is not None
+            files, name = of_async
+            ps, logs = status_text(files, name, began)
     except ComposerError as exc:
         ps, logs = f"(cannot read: {exc})", ""
-    report.sections.append((f"compose ps ({stack.name})", ps))
-    report.sections.append((f"compose logs ({stack.name}, since the test began)", logs))
+    report.sections.append((f"compose ps ({name})", ps))
+    report.sections.append((f"compose logs ({name}, since the test began)", logs))
     folder = item.config.getoption("--compose-logs-dir")
     if folder:
         path = Path(folder)

@@ -205,6 +205,16 @@ class StackManager:
             stack.exits.close()
 
 
+def status_text(files: tuple[str, ...], name: str, since: float) -> tuple[str, str]:
+    """:func:`report_text` for a project this process holds no handle of (an async
+    test's, living on the test's event loop): read through a handle of its own."""
+    import composer.sync
+
+    with composer.sync.open(list(files), name=name, keep=True) as handle:
+        return report_text(Stack(spec=Spec(files), handle=handle,
+                                 exits=contextlib.ExitStack()), since)
+
+
 def report_text(stack: Stack, since: float, tail: int = 200) -> tuple[str, str]:
     """``ps`` and the logs written since ``since`` (unix seconds), as text."""
     rows = stack.handle.ps(all=True)

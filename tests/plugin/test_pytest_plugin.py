@@ -265,9 +265,17 @@ def test_the_async_fixture_for_anyio_tests(engine: str, project_dir: Path) -> No
                 f.write(f"{async_compose_project.name}:-:main\\n")
             result = await async_compose_project.exec("app", ["echo", "async"])
             assert result.stdout == "async\\n"
+
+        @pytest.mark.anyio
+        async def test_fails(async_compose_project, anyio_backend):
+            assert anyio_backend == "neither"
         """))
     result = _pytest(project_dir)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 passed" in result.stdout and "2 failed" in result.stdout
+    assert result.stdout.count("-app-1  app  running") == 2  # each failure's report
+    assert result.stdout.count("-app-1 | app started") == 2
     names = [name for name, _, _ in _names(project_dir)]
     assert len(set(names)) == 2 and not set(names) & set(_projects(engine))
+    assert not [p for p in _projects(engine) if p.startswith("pt")
+                and any(p.startswith(n.rsplit("-", 1)[0]) for n in names)]
