@@ -411,6 +411,10 @@ async def _removal(call: Awaitable[None]) -> str:
 # is settled by keeping the oldest network (plan.shared.network_duplicates), which
 # every command that looks agrees on.
 
+#: How often a create retries a name held by a container not yet inspectable.
+ADOPT_ATTEMPTS = 50
+ADOPT_PAUSE = 0.1
+
 _SAME_CONTAINER = (labels.PROJECT, labels.SERVICE, labels.CONTAINER_NUMBER, labels.ONEOFF,
                    labels.CONFIG_HASH)
 _SAME_NETWORK = (labels.PROJECT, labels.NETWORK, labels.CONFIG_HASH)
@@ -510,16 +514,23 @@ async def _create_container(r: _Runner, op: CreateContainer) -> str:
 async def _create_or_adopt(r: _Runner, name: str, body: Mapping[str, Any],
                            platform: str | None) -> str:
     """Create the container; if its name is taken by an equal container (another
-    command created it meanwhile), adopt that one: its ID."""
+    command created it meanwhile), adopt that one: its ID.
+
+    The engine reserves a name before the container it names can be inspected, so
+    a conflict whose holder is not found yet is retried for a while
+    (``ADOPT_ATTEMPTS`` times, ``ADOPT_PAUSE`` apart): by then the holder is
+    there to be compared, or gone and the name free."""
     settled = False
-    for _ in range(2):
+    for attempt in range(ADOPT_ATTEMPTS):
         try:
             return await r.backend.create_container(name, body, platform=platform)
         except ConflictError:
             try:
                 found = await r.backend.inspect_container(name)
             except NotFoundError:
-                continue  # removed again since: the name is free
+                if attempt:
+                    await anyio.sleep(ADOPT_PAUSE)
+                continue  # being created, or removed again since
             if _equal(found.labels, body.get("Labels") or {}, _SAME_CONTAINER):
                 return found.id
             raise

@@ -104,3 +104,30 @@ def test_a_create_that_meets_a_different_container_fails(tmp_path: Path) -> None
     plan, _ = _created_by_another(backend, project(tmp_path), hash_="something else")
     with pytest.raises(ExecutionError, match=r'service "web": .*already in use'):
         anyio.run(execute, plan, backend)
+
+
+def test_a_name_held_by_a_container_not_inspectable_yet_is_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine reserves a name before the container that takes it can be
+    inspected: for a moment a create conflicts and an inspect finds nothing. The
+    executor retries until the holder is there, then adopts it (it failed at once
+    before, under load in CI)."""
+    from composer.errors import NotFoundError
+    from composer.runtime import executor
+
+    monkeypatch.setattr(executor, "ADOPT_PAUSE", 0.0, raising=False)
+    backend = connect("memory://")
+    assert isinstance(backend, MemoryBackend)
+    plan, theirs = _created_by_another(backend, project(tmp_path))
+    real_inspect = backend.inspect_container
+    misses = {"left": 5}
+
+    async def inspect(container: str):  # type: ignore[no-untyped-def]
+        if container == "p-web-1" and misses["left"]:
+            misses["left"] -= 1
+            raise NotFoundError(f"No such container: {container}")
+        return await real_inspect(container)
+
+    monkeypatch.setattr(backend, "inspect_container", inspect)
+    result = anyio.run(execute, plan, backend)
+    assert result.created == {"p-web-1": theirs} and misses["left"] == 0
