@@ -22,8 +22,8 @@ taken down as with the async ``open``.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import inspect
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -60,19 +60,27 @@ class _Bridge:
         self.portal = portal
 
     def call(self, func: Callable[..., Any], *args: Any) -> Any:
-        future = self.portal.start_task_soon(func, *args)
+        unwound = threading.Event()
+
+        async def run() -> Any:
+            try:
+                return await func(*args)
+            finally:
+                unwound.set()
+
+        future = self.portal.start_task_soon(run)
         try:
             return future.result()
         except concurrent.futures.CancelledError as exc:
             raise OperationCancelled("the call was cancelled") from exc
         except BaseException:
             # Ctrl-C (KeyboardInterrupt) in this thread: cancel the call on the
-            # loop and let it unwind before going on, so a teardown that follows
-            # (leaving the `with` block) does not race an `up` still running.
+            # loop and wait for it to unwind (a cancelled future is "done" at
+            # once, its task is not), so a teardown that follows (leaving the
+            # `with` block) does not race an `up` still running.
             if not future.done():
                 future.cancel()
-                with contextlib.suppress(BaseException):
-                    concurrent.futures.wait([future], timeout=CANCEL_GRACE)
+                unwound.wait(CANCEL_GRACE)
             raise
 
     def iterate(self, stream: Any, close: Callable[[], Any]) -> Iterator[Any]:
@@ -210,8 +218,9 @@ class Project:
             services, follow=follow, since=since, tail=tail)))
         return self._bridge.iterate(stream, stream.aclose)
 
-    def events(self, services: Sequence[str] = ()) -> Iterator[Event]:
-        agen = self._inner.events(services)
+    def events(self, services: Sequence[str] = (), *,
+               since: datetime | float | None = None) -> Iterator[Event]:
+        agen = self._inner.events(services, since=since)
         return self._bridge.iterate(agen, agen.aclose)
 
 

@@ -58,13 +58,17 @@ class _Readers:
         self.send = send
         self.scope = anyio.CancelScope()
         self.error: ComposerError | None = None
+        self.ended = anyio.Event()
         self.follow, self.since, self.tail = follow, since, tail
 
     async def run(self, containers: list[ContainerState]) -> None:
-        with self.scope:
-            async with self.send, anyio.create_task_group() as group:
-                for container in containers:
-                    group.start_soon(self.read, container, self.send.clone())
+        try:
+            with self.scope:
+                async with self.send, anyio.create_task_group() as group:
+                    for container in containers:
+                        group.start_soon(self.read, container, self.send.clone())
+        finally:
+            self.ended.set()
 
     async def read(self, container: ContainerState,
                    send: MemoryObjectSendStream[LogLine]) -> None:
@@ -117,6 +121,12 @@ class LogStream:
                 raise error from None
             raise StopAsyncIteration from None
 
+    @property
+    def ended(self) -> anyio.Event:
+        """Set once the readers have ended (after :meth:`close`, or when the
+        containers' output ran out; at close when they never started)."""
+        return self._readers.ended
+
     def close(self) -> None:
         """Stop the readers and end the iteration (safe to call twice)."""
         if self._closed:
@@ -124,6 +134,8 @@ class LogStream:
         self._closed = True
         self._readers.scope.cancel()
         self._receive.close()
+        if not self._started:
+            self._readers.ended.set()
 
     async def aclose(self) -> None:
         """As :meth:`close`, for ``contextlib.aclosing`` and async code."""

@@ -54,6 +54,7 @@ from composer.library.logstream import LogStream
 from composer.library.results import Endpoint, Event, ExecResult
 from composer.model.project import Project as Model
 from composer.probes import Probe, flatten
+from composer.runtime.logs import LineBuffer
 from composer.runtime.progress import Reporter
 from composer.runtime.readiness import wait_ready
 
@@ -333,10 +334,16 @@ class Project:
                          since=None if since is None else f"{since:.6f}",
                          tail="all" if tail is None else str(tail))
 
-    async def events(self, services: Sequence[str] = ()) -> AsyncGenerator[Event, None]:
-        """The project's container events from now on, until the consumer stops."""
+    async def events(self, services: Sequence[str] = (), *,
+                     since: datetime | float | None = None) -> AsyncGenerator[Event, None]:
+        """The project's container events from now on (with ``since``, a datetime or
+        unix seconds: from then on, so nothing between a decision and the
+        subscription is missed), until the consumer stops."""
         wanted = set(services)
-        async for event in self.backend.events(self.name):
+        if isinstance(since, datetime):
+            since = since.timestamp()
+        start = None if since is None else int(since)
+        async for event in self.backend.events(self.name, since=start):
             if wanted and event.service not in wanted:
                 continue
             time = (datetime.fromtimestamp(event.time_nano / 1e9).astimezone()
@@ -370,10 +377,13 @@ class Project:
             info = await self.backend.inspect_container(container.id)
             health = tuple(f"{p.end or p.start} exit {p.exit_code}: {p.output.strip()}"
                            for p in info.health_log)
-            async with self.logs([container.service], tail=LOGS_TAIL) as lines:
-                async for line in lines:
-                    if line.container == container.name:
-                        tail.append(line.text)
+            # This one container's last lines: one engine call, no reader tasks.
+            buffers: dict[str, LineBuffer] = {}
+            async for stream, data in self.backend.logs(container.id, follow=False,
+                                                        tail=str(LOGS_TAIL)):
+                tail += buffers.setdefault(stream, LineBuffer()).feed(data)
+            for buffer in buffers.values():
+                tail += buffer.flush()
         except ComposerError:
             pass
         return {"health_log": health, "logs_tail": tuple(tail[-LOGS_TAIL:])}

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import socket
 import textwrap
+import time
 from collections.abc import Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +75,13 @@ def _left(engine: str, name: str) -> dict[str, int]:
     return {kind: n for kind, n in found.items() if n}
 
 
-async def _no_more_tasks_than(count: int) -> None:
-    """Wait until the readers of a stream have ended (a hang guard, not a time)."""
+async def _readers_gone(ended: anyio.Event, tasks: int) -> None:
+    """Wait for a stream's readers to end (the deadline is a hang guard, not a
+    time), then check that no task of theirs is left."""
     with anyio.fail_after(30):
-        while len(anyio.get_running_tasks()) > count:
-            await anyio.sleep(0.01)
+        await ended.wait()
+    await anyio.wait_all_tasks_blocked()  # the readers' parent task finishes
+    assert len(anyio.get_running_tasks()) <= tasks
 
 
 def _get(host: str, port: int) -> bytes:
@@ -157,17 +161,20 @@ async def test_logs_are_lines_and_stop_when_the_consumer_breaks(
                    for line in past)
         tasks = len(anyio.get_running_tasks())
         seen = []
-        async for line in project.logs(["worker"], follow=True):
+        stream = project.logs(["worker"], follow=True)
+        async for line in stream:
             seen.append(line.text)
             if len(seen) == 3:
                 break
         assert seen == ["tick"] * 3
-        await _no_more_tasks_than(tasks)
+        ended = stream.ended
+        del stream  # the consumer lets go of it, as `async for` over a call does
+        await _readers_gone(ended, tasks)
         # Held in a variable, a stream ends with its ``async with`` block (or aclose()).
         async with project.logs(["worker"], follow=True) as lines:
             async for _line in lines:
                 break
-        await _no_more_tasks_than(tasks)
+        await _readers_gone(lines.ended, tasks)
         with pytest.raises(StopAsyncIteration):
             await lines.__anext__()
         with pytest.raises(composer.NotFoundError) as caught:
@@ -182,18 +189,18 @@ async def test_events_of_the_project(
         cleanup_project(project.name)
         await project.up(["web"])
         seen: list[composer.Event] = []
-        async with anyio.create_task_group() as group:
-            async def restart_when_listening() -> None:
-                await project.restart(["web"])
-
-            async def collect() -> None:
-                async for event in project.events():
+        began = time.time()
+        await project.restart(["web"])
+        # Read from before the restart (``since``): nothing can be missed. The
+        # restart's start is the first start after a stop; older events of up may
+        # come first, from the same second.
+        with anyio.fail_after(60):
+            async with aclosing(project.events(since=began)) as events:
+                async for event in events:
                     seen.append(event)
-                    if event.action == "start":
-                        group.cancel_scope.cancel()
-            group.start_soon(collect)
-            await anyio.wait_all_tasks_blocked()
-            group.start_soon(restart_when_listening)
+                    stopped = any(e.action in ("kill", "die", "stop") for e in seen)
+                    if event.action == "start" and stopped:
+                        break
         assert seen[-1].action == "start" and seen[-1].service == "web"
         assert any(e.action in ("kill", "die", "stop") for e in seen)
 
@@ -214,14 +221,18 @@ async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         """))
     async with composer.open([str(tmp_path / "compose.yaml")]) as project:
         cleanup_project(project.name)
+        began = time.time()
         await project.up(wait=False)
         db = project.service("db")
         await db.ready(probes.log("no listener"))  # a passing probe returns
         await db.ready(probes.any_of(probes.tcp(5432), probes.log("starting db")))
-        # Wait for the engine's first health run, so the log has an entry.
+        # Wait for the engine's first health run to end (its exec's exit event), so
+        # the health log has an entry by the time the wait below gives up.
         with anyio.fail_after(60):
-            while not (await db.inspect()).health_log:
-                await anyio.sleep(0.2)
+            async with aclosing(project.events(["db"], since=began)) as events:
+                async for event in events:
+                    if event.action == "exec_die":
+                        break
         with pytest.raises(composer.NotReadyError) as caught:
             await db.ready([probes.tcp(5432), probes.exec("test -e /ready")], timeout=2)
         error = caught.value
@@ -262,16 +273,19 @@ async def test_errors_by_kind(engine: str, folder: Path,
 async def test_teardown_when_cancelled_in_the_middle_of_up(
         engine: str, folder: Path, cleanup_project: Callable[[str], str]) -> None:
     names: list[str] = []
+    began = time.time()
     with anyio.CancelScope() as scope:
         async with composer.open([str(folder / "compose.yaml")]) as project:
             names.append(cleanup_project(project.name))
             async with anyio.create_task_group() as group:
                 group.start_soon(project.up)
-                # Cancel once the engine holds the first container, mid-up
+                # Cancel once the engine has made the first container, mid-up
                 # (worker waits for web's health: up cannot have ended).
                 with anyio.fail_after(60):
-                    while not await project.ps(all=True):
-                        await anyio.sleep(0.05)
+                    async with aclosing(project.events(since=began)) as events:
+                        async for event in events:
+                            if event.action == "create":
+                                break
                 scope.cancel()
     assert scope.cancelled_caught
     assert _left(engine, names[0]) == {}

@@ -158,13 +158,13 @@ def test_x_stops_and_still_cleans_up(engine: str, project_dir: Path) -> None:
 
 
 BLOCKING = RECORDING + textwrap.dedent("""\
-    import time
+    import signal
 
     def test_block(compose_project):
         record(compose_project)
         (NAMES.parent / "ready").write_text("ready")
         while True:
-            time.sleep(0.1)
+            signal.pause()  # until SIGINT (KeyboardInterrupt) or SIGKILL
     """)
 
 
