@@ -365,15 +365,22 @@ def _ports(value: Any, path: KeyPath, source: SourceMap | None) -> Any:
     for i, entry in enumerate(value):
         if isinstance(entry, bool):
             raise _error(f"invalid port {entry}", (*path, i), source)
+        if isinstance(entry, int | float) and entry == 0:
+            # v2 drops a zero target and then finds none (the long syntax keeps 0).
+            raise _error(f"invalid port {entry}: missing a target port", (*path, i), source)
         if isinstance(entry, int):
             out.append({"target": entry})
         elif isinstance(entry, float) and entry.is_integer():
             out.append({"target": int(entry)})
         elif isinstance(entry, str):
             try:
-                out.extend(parse_port_spec(entry))
+                parsed = parse_port_spec(entry)
             except ValueError as exc:
                 raise _error(f'invalid port "{entry}": {exc}', (*path, i), source) from None
+            if any(port["target"] == 0 for port in parsed):
+                raise _error(f'invalid port "{entry}": missing a target port', (*path, i),
+                             source)
+            out.extend(parsed)
         else:
             out.append(entry)
         origins.extend([i] * (len(out) - len(origins)))

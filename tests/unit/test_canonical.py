@@ -101,6 +101,20 @@ def test_malformed_port_is_refused_with_v2_reason(spec: str, reason: str) -> Non
     assert str(info.value) == f'services.web.ports[0]: invalid port "{spec}": {reason}'
 
 
+@pytest.mark.parametrize("spec", ["0", "8080:0", "127.0.0.1:8080:0/udp", 0])
+def test_a_zero_target_port_is_refused_as_v2_does(spec: str | int) -> None:
+    # v2: "service ports services.web.ports.[0] is missing a target port"
+    with pytest.raises(ConfigError) as info:
+        service(ports=[spec])
+    shown = f'"{spec}"' if isinstance(spec, str) else spec
+    assert str(info.value) == f"services.web.ports[0]: invalid port {shown}: missing a target port"
+
+
+def test_a_zero_target_in_the_long_syntax_is_kept_as_v2_does() -> None:
+    assert service(ports=[{"target": 0, "published": "80"}])["ports"] == [
+        {"target": 0, "published": "80"}]
+
+
 def test_error_names_file_line_and_column() -> None:
     source = SourceMap("compose.yaml")
     source.marks[("services", "web", "ports", 0)] = Mark("compose.yaml", 4, 9)
