@@ -315,10 +315,11 @@ class Project:
     def logs(self, services: Sequence[str] = (), *, follow: bool = False,
              since: datetime | float | None = None, tail: int | None = None) -> LogStream:
         """The output of the services' containers (empty: all) as :class:`LogLine`
-        values, in the order they arrive (each container's lines in order). With
-        ``follow``, goes on until the consumer stops: ``break`` is enough, the
-        readers end at once. ``since``: a datetime or unix seconds; ``tail``: the
-        last N lines of each container."""
+        values. Without ``follow``, everything written so far, merged by time
+        (each container's lines in their order). With ``follow``, in the order
+        they arrive, until the consumer stops: ``break`` is enough, the readers
+        end at once. ``since``: a datetime or unix seconds; ``tail``: the last N
+        lines of each container."""
         if isinstance(since, datetime):
             since = since.timestamp()
         wanted = tuple(services)
