@@ -147,10 +147,17 @@ class Service:
         Raises :class:`~composer.errors.NotReadyError` after ``timeout`` seconds
         (or at once when a probe cannot run where the container is), carrying the
         probe, its last error, the engine's health log and the service's last
-        lines of output; :class:`~composer.errors.WaitError` when a container exits."""
+        lines of output; :class:`~composer.errors.WaitError` when a container exits;
+        :class:`~composer.errors.NotFoundError` when the service has no container
+        (not up yet: nothing could become ready)."""
         wanted = flatten(probe)
         began = anyio.current_time()
-        for container in await self.containers():
+        containers = await self.containers()
+        if not containers:
+            raise NotFoundError(f'service "{self.name}" has no container in project '
+                                f'"{self.project.name}"', kind="container",
+                                name=f"{self.name}-1")
+        for container in containers:
             try:
                 await wait_ready(self.project.backend, container.id, wanted,
                                  service=self.name, timeout=timeout, began=began,

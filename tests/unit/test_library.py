@@ -113,6 +113,9 @@ async def test_graph_config_hash_and_teardown_on_the_memory_engine(chain: Path) 
         assert graph.nodes["app"]["ports"] == ("8080",)
         assert graph.nodes["db"]["healthcheck"] is True
         first_hash = project.config_hash
+        with pytest.raises(composer.NotFoundError) as nothing:  # not up: never "ready"
+            await project.service("db").ready(probes.tcp(1), timeout=1)
+        assert (nothing.value.kind, nothing.value.name) == ("container", "db-1")
         await project.up(["db"], wait=False)
         assert [(r.service, r.state) for r in await project.ps()] == [("db", "running")]
         result = await project.exec("db", ["echo", "hi"])
