@@ -171,18 +171,23 @@ def dead_runs(own: str) -> Iterator[DeadRun]:
             yield DeadRun(run_id, handle)
 
 
-def sweep(own: str, on_engine: Iterable[str],
+def sweep(own: str, on_engine: Callable[[], Iterable[str]],
           down: Callable[[str], None]) -> tuple[list[str], list[str]]:
-    """Take down (``down``) the stacks of dead runs still ``on_engine``: the names
-    removed, and a line for each that could not be (kept for the next run)."""
-    present = set(on_engine)
+    """Take down (``down``) the stacks of dead runs still on the engine (the
+    project names ``on_engine()`` gives, asked only when a dead run recorded
+    some): the names removed, and a line for each that could not be (kept for
+    the next run)."""
+    present: set[str] | None = None
     removed: list[str] = []
     problems: list[str] = []
     for run in dead_runs(own):
         failed, done = False, False
         try:
-            for name in run.projects:
-                if name not in present:
+            recorded = run.projects
+            if recorded and present is None:
+                present = set(on_engine())
+            for name in recorded:
+                if name not in (present or ()):
                     continue
                 try:
                     down(name)

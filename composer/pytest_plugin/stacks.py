@@ -153,7 +153,7 @@ class StackManager:
             return []
         self.active = True
         self.run.start()
-        removed, problems = sweep(self.run.id, projects_on_engine(), self._down_one)
+        removed, problems = sweep(self.run.id, projects_on_engine, self._down_one)
         self.notes.extend(f"could not remove a stack of a killed run: {p}" for p in problems)
         return removed
 

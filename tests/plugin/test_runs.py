@@ -33,7 +33,7 @@ def test_a_dead_runs_recorded_stacks_are_swept_and_its_files_deleted() -> None:
         dead.record(name)
     me = Run()
     downed: list[str] = []
-    removed, problems = sweep(me.id, [*names, "unrelated", f"pt{dead.id}-x-9"],
+    removed, problems = sweep(me.id, lambda: [*names, "unrelated", f"pt{dead.id}-x-9"],
                               downed.append)
     assert removed == downed == sorted(names) and problems == []
     assert list(runs_dir().iterdir()) == []  # its lock and record are gone
@@ -44,7 +44,7 @@ def test_a_live_run_is_left_alone() -> None:
     live.start()
     live.record(live.project_name())
     try:
-        assert sweep(Run().id, [f"pt{live.id}-gw0-1"], pytest.fail) == ([], [])
+        assert sweep(Run().id, pytest.fail, pytest.fail) == ([], [])
     finally:
         live.stop(clean=True)
     assert list(runs_dir().iterdir()) == []  # its last process cleaned up
@@ -56,7 +56,7 @@ def test_only_recorded_names_of_the_runs_own_id_are_trusted() -> None:
     own = f"pt{dead.id}-main-1"
     dead.record(own)
     downed: list[str] = []
-    sweep(Run().id, ["pt00000000-main-1", "web", f"pt{other.id}-main-1", own],
+    sweep(Run().id, lambda: ["pt00000000-main-1", "web", f"pt{other.id}-main-1", own],
           downed.append)
     assert downed == [own]
 
@@ -69,8 +69,8 @@ def test_a_stack_that_cannot_be_removed_is_tried_again_next_time() -> None:
     def refuse(name: str) -> None:
         raise RuntimeError("engine said no")
 
-    assert sweep(Run().id, [name], refuse) == ([], [f"{name}: engine said no"])
-    assert sweep(Run().id, [name], lambda n: None) == ([name], [])
+    assert sweep(Run().id, lambda: [name], refuse) == ([], [f"{name}: engine said no"])
+    assert sweep(Run().id, lambda: [name], lambda n: None) == ([name], [])
 
 
 def test_one_worker_leaving_keeps_the_runs_lock_and_the_others_record() -> None:
@@ -79,7 +79,13 @@ def test_one_worker_leaving_keeps_the_runs_lock_and_the_others_record() -> None:
     gw1.start()
     gw1.record("pt0123abcd-gw1-1")
     gw0.stop(clean=True)  # gw1 is alive: the lock stays
-    assert sweep(Run().id, ["pt0123abcd-gw1-1"], pytest.fail) == ([], [])
+    assert sweep(Run().id, pytest.fail, pytest.fail) == ([], [])
     gw1.stop(clean=False)  # killed, say: its record names what to remove
-    assert sweep(Run().id, ["pt0123abcd-gw1-1"], lambda n: None) == (
+    assert sweep(Run().id, lambda: ["pt0123abcd-gw1-1"], lambda n: None) == (
         ["pt0123abcd-gw1-1"], [])
+
+
+def test_the_engine_is_asked_only_when_a_dead_run_recorded_stacks() -> None:
+    _dead([])  # a run killed before it made a stack
+    assert sweep(Run().id, pytest.fail, pytest.fail) == ([], [])
+    assert list(runs_dir().iterdir()) == []
