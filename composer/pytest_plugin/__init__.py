@@ -76,7 +76,7 @@ def _manager(config: pytest.Config) -> Any:
             shared_dir = state_dir() / "pytest-runs" / f"shared-{run_id}"
         keep = config.getoption("--compose-keep") or config.getini("compose_keep")
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        if not re.fullmatch(r"[A-Za-z0-9_]+", worker):
+        if not re.fullmatch(r"[a-z0-9_]+", worker):  # a valid part of a project name
             worker = "w"
         manager = StackManager(Run(run_id, worker), keep=keep, shared_dir=shared_dir)
         config.stash[_MANAGER] = manager
