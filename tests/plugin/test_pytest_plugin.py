@@ -151,13 +151,21 @@ def test_a_shared_stack_outlives_a_worker_that_finishes_first(engine: str,
     """One worker ends its session before the other needs the stack: the stack
     stays up for the other (both counted in at collection), then goes down."""
     (project_dir / "conftest.py").write_text(textwrap.dedent("""\
-        import os, pathlib
+        import fcntl, os, pathlib
         import pytest
+
+        HERE = pathlib.Path(__file__).parent
+        WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+        def pytest_configure(config):
+            # Held until this worker's session has ended (xdist hands out no
+            # test before every worker has collected, so all hold theirs by then).
+            config.alive = open(HERE / f"alive-{WORKER}", "w")
+            fcntl.flock(config.alive, fcntl.LOCK_EX)
 
         @pytest.hookimpl(trylast=True)  # after the plugin has ended its stacks
         def pytest_sessionfinish(session):
-            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-            (pathlib.Path(__file__).parent / f"done-{worker}").write_text("done")
+            session.config.alive.close()
         """))
     (project_dir / "test_first.py").write_text(RECORDING + textwrap.dedent("""\
         import pytest
@@ -167,14 +175,15 @@ def test_a_shared_stack_outlives_a_worker_that_finishes_first(engine: str,
             record(compose_project)
         """))
     (project_dir / "test_later.py").write_text(RECORDING + textwrap.dedent("""\
-        import time
+        import fcntl, os
         import pytest
 
         def test_wait_for_the_other_worker_to_finish():
-            deadline = time.monotonic() + 300
-            while not list(NAMES.parent.glob("done-*")):
-                assert time.monotonic() < deadline, "the other worker never finished"
-                time.sleep(0.1)
+            own = f"alive-{os.environ['PYTEST_XDIST_WORKER']}"
+            for path in NAMES.parent.glob("alive-gw*"):  # workers, not the controller
+                if path.name != own:
+                    with open(path) as other:
+                        fcntl.flock(other, fcntl.LOCK_SH)  # until its session ended
 
         @pytest.mark.compose(shared=True)
         def test_later(compose_project):
