@@ -248,10 +248,11 @@ class NotReadyError(WaitError):
     its container is (``cannot_run``).
 
     Fields: ``service``, ``container``, ``probe`` (the one that failed last, or
-    None), ``detail`` (its last error), ``timeout`` (seconds), ``health_log`` (the
-    engine's last healthcheck runs, as text, when the container has a healthcheck)
-    and ``logs_tail`` (the container's last lines of output; the library fills both
-    in, the CLI's one-line message leaves them out). ``str()`` shows them all."""
+    None), ``detail`` (its last error, also as ``last_error``), ``timeout``
+    (seconds), ``health_log`` (the engine's last healthcheck runs, as text, when the
+    container has a healthcheck) and ``logs_tail`` (the container's last lines of
+    output; the library fills both in, the CLI's one-line message leaves them out).
+    ``str()`` shows them all."""
 
     def __init__(self, *, service: str, container: str, probe: object | None,
                  detail: str, timeout: float, cannot_run: bool = False,
@@ -282,6 +283,11 @@ class NotReadyError(WaitError):
             text += "\nlast logs:\n" + "\n".join(f"  {line}" for line in self.logs_tail)
         return text
 
+    @property
+    def last_error(self) -> str:
+        """The probe's last error (``detail``)."""
+        return self.detail
+
     def with_context(self, *, health_log: tuple[str, ...] = (),
                      logs_tail: tuple[str, ...] = ()) -> NotReadyError:
         """The same error with the health log and logs tail filled in."""
@@ -293,8 +299,9 @@ class NotReadyError(WaitError):
 
 class ExecFailedError(EngineError):
     """A command run with ``exec(..., check=True)`` exited non-zero: ``service``,
-    ``cmd``, ``returncode`` (as subprocess.CalledProcessError), ``stdout`` and
-    ``stderr`` (text)."""
+    ``cmd``, ``returncode`` (the command's exit code, named as
+    subprocess.CalledProcessError's: ``exit_code`` stays every composer error's
+    exit status for the command line, 1 here), ``stdout`` and ``stderr`` (text)."""
 
     def __init__(self, *, service: str, cmd: tuple[str, ...], exit_code: int, stdout: str,
                  stderr: str) -> None:

@@ -5,11 +5,16 @@ group and hands the lines over a bounded channel; the consumer iterates. When
 the consumer stops early (``break`` out of ``async for``, leaving an ``async
 with`` block, ``aclose()``), the readers are cancelled at once and their engine
 streams closed: nothing runs on behind its back, and nothing grows.
+
+Without ``follow`` the output is finite: every container is read to its end
+first and the lines come out merged by the engine's timestamps (a stable sort:
+each container's lines keep their order, a line without a time keeps the time
+of the line before it). With ``follow`` they come in the order they arrive.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -22,7 +27,7 @@ from composer.errors import ComposerError
 from composer.library.results import LogLine
 from composer.runtime.logs import LineBuffer
 
-__all__ = ["LogStream", "parse_time"]
+__all__ = ["LogStream", "by_time", "parse_time"]
 
 #: Lines queued between the readers and a slow consumer.
 BUFFER = 256
@@ -37,6 +42,19 @@ def parse_time(stamp: str) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def by_time(lines: Iterable[LogLine]) -> list[LogLine]:
+    """``lines`` merged by time, stably; an untimed line goes with the line before
+    it from the same container (or first, when none came before)."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    last: dict[str, datetime] = {}
+    keyed = []
+    for line in lines:
+        moment = last[line.container] = line.time or last.get(line.container, earliest)
+        keyed.append((moment, line))
+    keyed.sort(key=lambda pair: pair[0])
+    return [line for _, line in keyed]
 
 
 def _line(container: ContainerState, stream: str, line: str) -> LogLine:
@@ -99,8 +117,11 @@ class LogStream:
         self._readers = _Readers(backend, send, follow=follow, since=since, tail=tail)
         self._group = group
         self._containers = containers
+        self._follow = follow
         self._started = False
         self._closed = False
+        #: Without ``follow``: the whole output, merged by time, once read.
+        self._sorted: list[LogLine] | None = None
 
     def __aiter__(self) -> AsyncIterator[LogLine]:
         return self
@@ -113,12 +134,18 @@ class LogStream:
             self._started = True
             containers = list(await self._containers())
             self._group.start_soon(self._readers.run, containers)
+            if not self._follow:
+                self._sorted = by_time([line async for line in self._receive])
+                self._sorted.reverse()  # popped from the end
+                self._raise_error()
+        if self._sorted is not None:
+            if self._sorted:
+                return self._sorted.pop()
+            raise StopAsyncIteration
         try:
             return await self._receive.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
-            error, self._readers.error = self._readers.error, None
-            if error is not None:
-                raise error from None
+            self._raise_error()
             raise StopAsyncIteration from None
 
     @property
@@ -126,6 +153,11 @@ class LogStream:
         """Set once the readers have ended (after :meth:`close`, or when the
         containers' output ran out; at close when they never started)."""
         return self._readers.ended
+
+    def _raise_error(self) -> None:
+        error, self._readers.error = self._readers.error, None
+        if error is not None:
+            raise error from None
 
     def close(self) -> None:
         """Stop the readers and end the iteration (safe to call twice)."""

@@ -148,10 +148,17 @@ class Service:
         Raises :class:`~composer.errors.NotReadyError` after ``timeout`` seconds
         (or at once when a probe cannot run where the container is), carrying the
         probe, its last error, the engine's health log and the service's last
-        lines of output; :class:`~composer.errors.WaitError` when a container exits."""
+        lines of output; :class:`~composer.errors.WaitError` when a container exits;
+        :class:`~composer.errors.NotFoundError` when the service has no container
+        (not up yet: nothing could become ready)."""
         wanted = flatten(probe)
         began = anyio.current_time()
-        for container in await self.containers():
+        containers = await self.containers()
+        if not containers:
+            raise NotFoundError(f'service "{self.name}" has no container in project '
+                                f'"{self.project.name}"', kind="container",
+                                name=f"{self.name}-1")
+        for container in containers:
             try:
                 await wait_ready(self.project.backend, container.id, wanted,
                                  service=self.name, timeout=timeout, began=began,
@@ -316,10 +323,11 @@ class Project:
     def logs(self, services: Sequence[str] = (), *, follow: bool = False,
              since: datetime | float | None = None, tail: int | None = None) -> LogStream:
         """The output of the services' containers (empty: all) as :class:`LogLine`
-        values, in the order they arrive (each container's lines in order). With
-        ``follow``, goes on until the consumer stops: ``break`` is enough, the
-        readers end at once. ``since``: a datetime or unix seconds; ``tail``: the
-        last N lines of each container."""
+        values. Without ``follow``, everything written so far, merged by time
+        (each container's lines in their order). With ``follow``, in the order
+        they arrive, until the consumer stops: ``break`` is enough, the readers
+        end at once. ``since``: a datetime or unix seconds; ``tail``: the last N
+        lines of each container."""
         if isinstance(since, datetime):
             since = since.timestamp()
         wanted = tuple(services)

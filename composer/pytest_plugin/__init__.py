@@ -75,9 +75,10 @@ def _manager(config: pytest.Config) -> Any:
 
             shared_dir = state_dir() / "pytest-runs" / f"shared-{run_id}"
         keep = config.getoption("--compose-keep") or config.getini("compose_keep")
-        manager = StackManager(Run(run_id), worker=os.environ.get("PYTEST_XDIST_WORKER",
-                                                                  "main"),
-                               keep=keep, shared_dir=shared_dir)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        if not re.fullmatch(r"[a-z0-9_]+", worker):  # a valid part of a project name
+            worker = "w"
+        manager = StackManager(Run(run_id, worker), keep=keep, shared_dir=shared_dir)
         config.stash[_MANAGER] = manager
     return manager
 
@@ -90,13 +91,26 @@ _ASYNC = pytest.StashKey[tuple[tuple[str, ...], str]]()
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    if any(set(FIXTURES) & set(getattr(item, "fixturenames", ())) for item in items):
-        removed = _manager(config).activate()
-        if removed:
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"composer: removed {len(removed)} stack(s) left by "
-                                    f"killed runs: {', '.join(removed)}")
+    users = [item for item in items if set(FIXTURES) & set(getattr(item, "fixturenames", ()))]
+    if not users:
+        return
+    manager = _manager(config)
+    removed = manager.activate()
+    if removed:
+        _say(config, f"removed {len(removed)} stack(s) left by killed runs: "
+                     f"{', '.join(removed)}")
+    # xdist workers all collect before any of them runs a test: each counts
+    # itself in now among the users of the shared stacks it may need.
+    shared = [_spec(item)[0] for item in users
+              if "compose_project" in getattr(item, "fixturenames", ())
+              and (mark := item.get_closest_marker("compose")) and mark.kwargs.get("shared")]
+    manager.join_shared(manager.shared_name(spec) for spec in shared)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"composer: {line}")
 
 
 def _spec(item: pytest.Item) -> tuple[Any, str]:
@@ -155,8 +169,9 @@ async def async_compose_project(request: pytest.FixtureRequest) -> AsyncIterator
     from composer.pytest_plugin.stacks import now
 
     item.stash[_BEGAN] = now()
-    async with open_project(list(spec.files),
-                             name=manager.run.project_name(manager.worker)) as project:
+    name = manager.run.project_name()
+    manager.run.record(name)  # before anything exists: a kill is swept
+    async with open_project(list(spec.files), name=name) as project:
         # The report of a failure reads the project from its own (sync) handle.
         item.stash[_ASYNC] = (spec.files, project.name)
         await project.up(list(spec.services), probes=spec.probe_map)
@@ -214,3 +229,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     manager = session.config.stash.get(_MANAGER, None)
     if manager is not None:
         manager.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    manager = config.stash.get(_MANAGER, None)
+    for line in manager.notes if manager is not None else ():
+        terminalreporter.write_line(f"composer: {line}")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composer.pytest_plugin.runs import Run, dead_run_projects
+from composer.pytest_plugin.runs import Run, runs_dir, sweep
 
-__all__ = ["Spec", "Stack", "StackManager"]
+__all__ = ["Spec", "Stack", "StackManager", "down_projects", "kept_state"]
 
 KEEP_MODES = ("never", "on-failure", "always")
 SCOPES = ("function", "module", "session")
@@ -51,7 +51,6 @@ class Stack:
     exits: contextlib.ExitStack
     kept_name: bool = False
     failed: bool = False
-    shared_guard: Path | None = None
     users: set[str] = field(default_factory=set)
 
     @property
@@ -59,30 +58,92 @@ class Stack:
         return str(self.handle.name)
 
 
-def _hash_files(files: Iterable[str]) -> str:
+def _digest(parts: Iterable[str], *, contents: bool = False) -> str:
+    """A hex digest of ``parts`` (file names; with ``contents``, their bytes too)."""
     import hashlib
 
     digest = hashlib.sha256()
-    for name in files:
-        digest.update(name.encode())
-        with contextlib.suppress(OSError):
-            digest.update(Path(name).read_bytes())
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+        if contents:
+            with contextlib.suppress(OSError):
+                digest.update(Path(part).read_bytes())
     return digest.hexdigest()
 
 
-class StackManager:
-    """All stacks of this process. ``worker`` is the xdist worker id (``main``
-    without xdist); ``keep`` one of ``never``, ``on-failure``, ``always``."""
+def down_projects(names: Iterable[str]) -> list[str]:
+    """``down -v --remove-orphans`` each project named, by name alone (its files
+    need not exist any more); a line for each that failed."""
+    names = list(names)
+    if not names:
+        return []
+    import anyio
 
-    def __init__(self, run: Run, *, worker: str, keep: str, shared_dir: Path | None) -> None:
+    from composer.api import Compose, DownOptions
+    from composer.backends import connect
+    from composer.errors import ComposerError
+
+    async def run() -> list[str]:
+        backend = connect()
+        problems = []
+        try:
+            compose = Compose(backend)
+            for name in names:
+                try:
+                    await compose.down(name, DownOptions(volumes=True, remove_orphans=True))
+                except ComposerError as exc:
+                    problems.append(f"{name}: {exc}")
+            return problems
+        finally:
+            await backend.aclose()
+
+    return anyio.run(run)
+
+
+def projects_on_engine() -> set[str]:
+    """Every compose project on the engine (its containers', networks' and
+    volumes' ``com.docker.compose.project`` labels)."""
+    import anyio
+
+    from composer.backends import connect
+
+    async def observe() -> set[str]:
+        backend = connect()
+        try:
+            observed = await backend.observe("", all_projects=True)
+        finally:
+            await backend.aclose()
+        key = "com.docker.compose.project"
+        names = {c.project for c in observed.containers}
+        names |= {n.labels.get(key, "") for n in observed.networks}
+        names |= {v.labels.get(key, "") for v in observed.volumes}
+        return {n for n in names if n}
+
+    return anyio.run(observe)
+
+
+class StackManager:
+    """All stacks of this process. ``run.worker`` is the xdist worker id
+    (``main`` without xdist); ``keep`` one of ``never``, ``on-failure``,
+    ``always``; ``shared_dir`` the folder xdist workers of this run share (None
+    without xdist)."""
+
+    def __init__(self, run: Run, *, keep: str, shared_dir: Path | None) -> None:
         if keep not in KEEP_MODES:
             raise ValueError(f"--compose-keep must be one of {', '.join(KEEP_MODES)}")
         self.run = run
-        self.worker = worker
         self.keep = keep
         self.shared_dir = shared_dir
         self.stacks: dict[tuple[Spec, str], Stack] = {}
         self.active = False
+        self.joined = False
+        self.clean = True
+        #: Lines for the end of the run (kept, recreated, not removed stacks).
+        self.notes: list[str] = []
+
+    @property
+    def worker(self) -> str:
+        return self.run.worker
 
     # -- the run
 
@@ -92,77 +153,120 @@ class StackManager:
             return []
         self.active = True
         self.run.start()
-        return self.remove_stale()
+        removed, problems = sweep(self.run.id, projects_on_engine, self._down_one)
+        self.notes.extend(f"could not remove a stack of a killed run: {p}" for p in problems)
+        return removed
 
-    def remove_stale(self) -> list[str]:
-        import anyio
+    @staticmethod
+    def _down_one(name: str) -> None:
+        from composer.errors import ComposerError
 
-        from composer.api import Compose, DownOptions
-        from composer.backends import connect
+        problems = down_projects([name])
+        if problems:
+            raise ComposerError(problems[0])
 
-        async def sweep() -> list[str]:
-            backend = connect()
-            try:
-                observed = await backend.observe("", all_projects=True)
-                names = {c.project for c in observed.containers}
-                key = "com.docker.compose.project"
-                names |= {n.labels.get(key, "") for n in observed.networks}
-                names |= {v.labels.get(key, "") for v in observed.volumes}
-                stale = dead_run_projects(sorted(n for n in names if n), self.run.id)
-                compose = Compose(backend)
-                for name in stale:
-                    await compose.down(name, DownOptions(volumes=True, remove_orphans=True))
-                return stale
-            finally:
-                await backend.aclose()
+    def join_shared(self, names: Iterable[str]) -> None:
+        """Count this xdist worker among the users of the run's shared stacks
+        (``names``), at collection: every worker collects before any test runs,
+        so the count only falls to zero when the last worker is done."""
+        names = sorted(set(names))
+        if self.joined or not names or self.shared_dir is None:
+            return
+        self.joined = True
+        for name in names:
+            self.run.record(name)  # each user's record names them: a kill is swept
+        with self._guard(self.shared_dir / "users") as count:
+            count[0] += 1
+            listed = self.shared_dir / "names"
+            known = set(listed.read_text().split()) if listed.is_file() else set()
+            listed.write_text("".join(f"{n}\n" for n in sorted(known | set(names))))
 
-        return anyio.run(sweep)
+    def _leave_shared(self) -> None:
+        if not self.joined or self.shared_dir is None:
+            return
+        self.joined = False
+        with self._guard(self.shared_dir / "users") as count:
+            count[0] = max(0, count[0] - 1)
+            last = count[0] == 0
+            if last:
+                listed = self.shared_dir / "names"
+                names = listed.read_text().split() if listed.is_file() else []
+                problems = down_projects(names)
+                if problems:
+                    self.clean = False
+                    self.notes.extend(f"could not take down: {p}" for p in problems)
+        if last:
+            import shutil
+
+            shutil.rmtree(self.shared_dir, ignore_errors=True)
 
     # -- stacks
 
-    def _name(self, spec: Spec, scope_key: str) -> tuple[str, bool]:
+    def _name(self, spec: Spec) -> tuple[str, bool]:
         """The project name for a new stack, and whether it is a kept one's."""
         if spec.shared:
-            return f"pt{self.run.id}-shared-{_hash_files(spec.files)[:8]}", False
+            return self.shared_name(spec), False
         if self.keep != "never":
-            digest = _hash_files(spec.files + spec.services)[:10]
-            return f"ptk{digest}-{self.worker}", True
-        return self.run.project_name(self.worker), False
+            slot = _digest((*spec.files, "", *spec.services))[:10]
+            return f"ptk{slot}-{self.worker}", True
+        return self.run.project_name(), False
+
+    def shared_name(self, spec: Spec) -> str:
+        return f"pt{self.run.id}-shared-{_digest(spec.files, contents=True)[:8]}"
 
     def acquire(self, spec: Spec, scope_key: str, user: str) -> Stack:
         """The stack for ``spec`` in ``scope_key``, started (and waited for) on first use."""
         key = (spec, scope_key)
         stack = self.stacks.get(key)
         if stack is None:
-            stack = self._start(spec, scope_key)
+            stack = self._start(spec)
             self.stacks[key] = stack
         stack.users.add(user)
         return stack
 
-    def _start(self, spec: Spec, scope_key: str) -> Stack:
+    def _start(self, spec: Spec) -> Stack:
         import composer.sync
 
-        name, kept = self._name(spec, scope_key)
+        name, kept = self._name(spec)
+        if not kept:
+            self.run.record(name)  # before anything exists: a kill is swept
         exits = contextlib.ExitStack()
         handle = exits.enter_context(composer.sync.open(
             list(spec.files), name=name, keep=True))
         stack = Stack(spec=spec, handle=handle, exits=exits, kept_name=kept)
         try:
             if spec.shared and self.shared_dir is not None:
-                stack.shared_guard = self.shared_dir / f"{name}.users"
-                with self._guard(stack.shared_guard) as count:
+                # One worker at a time: the first creates, the others find it made.
+                with self._guard(self.shared_dir / f"{name}.up"):
                     handle.up(list(spec.services), probes=spec.probe_map)
-                    count[0] += 1
             else:
+                if kept:
+                    self._check_kept(stack)
                 handle.up(list(spec.services), probes=spec.probe_map)
         except BaseException:
-            self._end(stack, force_down=True)
+            self._end(stack, force_down=not spec.shared)
             raise
         return stack
 
+    def _check_kept(self, stack: Stack) -> None:
+        """A kept stack is reused only when its configuration hash (the library's
+        ``config_hash`` and the services asked for) is the one it was made with;
+        otherwise it is taken down first, and made again."""
+        state = kept_state(stack.name)
+        current = _digest((stack.handle.config_hash, *stack.spec.services))
+        try:
+            recorded = state.read_text().strip()
+        except OSError:
+            recorded = ""
+        if recorded != current and stack.handle.ps(all=True):
+            stack.handle.down(volumes=True, remove_orphans=True)
+            self.notes.append(f"recreated kept stack {stack.name}: its configuration "
+                              "changed")
+        state.write_text(current + "\n")
+
     @contextlib.contextmanager
     def _guard(self, path: Path) -> Any:
-        """An exclusive lock on ``path``'s guard and its user count (a one-item list
+        """An exclusive lock on ``path``'s guard and its count (a one-item list
         the caller changes)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -184,25 +288,50 @@ class StackManager:
 
     def close(self) -> None:
         """End every stack (the session is over, or interrupted)."""
-        for key in list(self.stacks):
-            self._end(self.stacks.pop(key))
-        self.run.stop()
+        try:
+            for key in list(self.stacks):
+                self._end(self.stacks.pop(key))
+            self._leave_shared()
+        except BaseException:
+            self.clean = False
+            raise
+        finally:
+            self.run.stop(clean=self.clean)
 
     def _end(self, stack: Stack, *, force_down: bool = False) -> None:
+        """Take ``stack`` down unless it is kept (or shared: the last worker does)."""
+        from composer.errors import ComposerError
+
         try:
-            down = force_down or self.keep == "never" or (
+            if stack.spec.shared and not force_down:
+                if self.shared_dir is None:  # no xdist: the session's stack
+                    stack.handle.down(volumes=True, remove_orphans=True)
+                return
+            down = force_down or not stack.kept_name or self.keep == "never" or (
                 self.keep == "on-failure" and not stack.failed)
-            if not stack.kept_name:
-                down = True
-            if stack.shared_guard is not None and not force_down:
-                with self._guard(stack.shared_guard) as count:
-                    count[0] = max(0, count[0] - 1)
-                    if count[0] == 0:
-                        stack.handle.down(volumes=True, remove_orphans=True)
-            elif down:
+            if down:
                 stack.handle.down(volumes=True, remove_orphans=True)
+                if stack.kept_name:
+                    with contextlib.suppress(OSError):
+                        kept_state(stack.name).unlink()
+            else:
+                self.notes.append(f"kept stack {stack.name} (composer -p {stack.name} "
+                                  "down -v removes it)")
+        except ComposerError as exc:
+            self.clean = False
+            self.notes.append(f"could not take down {stack.name}: {exc}")
+        except BaseException:
+            self.clean = False
+            raise
         finally:
             stack.exits.close()
+
+
+def kept_state(name: str) -> Path:
+    """Where the configuration hash of the kept stack ``name`` is written."""
+    folder = runs_dir() / "kept"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{name}.hash"
 
 
 def status_text(files: tuple[str, ...], name: str, since: float) -> tuple[str, str]:

@@ -335,6 +335,59 @@ def test_the_sync_facade_from_a_plain_call(
     assert _left(engine, name) == {}
 
 
+def test_the_sync_facade_from_a_thread_with_events(
+        engine: str, folder: Path, cleanup_project: Callable[[str], str]) -> None:
+    import threading
+
+    import composer.sync
+
+    found: dict[str, Any] = {}
+
+    def body() -> None:
+        with composer.sync.open([str(folder / "compose.yaml")]) as project:
+            found["name"] = cleanup_project(project.name)
+            project.up(["web"])
+            found["exec"] = project.exec("web", "echo hi; echo there >&2")
+            started = threading.Event()
+
+            def restarter() -> None:
+                # Restart until the reader below has seen a start (it subscribes
+                # on its first next(), which may come after a first restart).
+                for _ in range(20):
+                    if started.is_set():
+                        return
+                    project.restart(["web"])
+
+            helper = threading.Thread(target=restarter)
+            helper.start()
+            actions = []
+            for event in project.events(["web"]):
+                actions.append(event.action)
+                if event.action == "start":
+                    started.set()
+                    break
+            helper.join()
+            found["actions"] = actions
+            found["rows"] = [(r.service, r.state) for r in project.ps()]
+
+    def guarded() -> None:
+        try:
+            body()
+        except BaseException as exc:  # noqa: BLE001 - shown in the test's thread
+            found["error"] = exc
+
+    worker = threading.Thread(target=guarded)
+    worker.start()
+    worker.join()
+    if "error" in found:
+        raise found["error"]
+    result = found["exec"]
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "hi\n", "there\n")
+    assert found["actions"][-1] == "start"
+    assert found["rows"] == [("web", "running")]
+    assert _left(engine, found["name"]) == {}
+
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "library"
 
 

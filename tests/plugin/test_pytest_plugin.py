@@ -37,15 +37,19 @@ def _pytest(folder: Path, *args: str, **kwargs: object) -> subprocess.CompletedP
                           **kwargs)  # type: ignore[call-overload]
 
 
-def _projects(engine: str) -> dict[str, set[str]]:
-    """Every compose project on the engine -> its container IDs."""
+def _projects(engine: str, working_dir: str | None = None) -> dict[str, set[str]]:
+    """Every compose project on the engine -> its container IDs (only those with
+    containers made in ``working_dir``, when given)."""
     import docker
 
     client = docker.APIClient(base_url=engine, version="auto")
     try:
         out: dict[str, set[str]] = {}
         for c in client.containers(all=True, filters={"label": LABEL}):
-            out.setdefault(c["Labels"][LABEL], set()).add(c["Id"])
+            if working_dir is None or c["Labels"].get(f"{LABEL}.working_dir") == working_dir:
+                out.setdefault(c["Labels"][LABEL], set()).add(c["Id"])
+        if working_dir is not None:
+            return out
         for n in client.networks(filters={"label": LABEL}):
             out.setdefault(n["Labels"][LABEL], set())
         return out
@@ -142,6 +146,57 @@ def test_workers_share_one_stack_the_last_takes_it_down(engine: str,
     assert names[0][0] not in _projects(engine)
 
 
+def test_a_shared_stack_outlives_a_worker_that_finishes_first(engine: str,
+                                                               project_dir: Path) -> None:
+    """One worker ends its session before the other needs the stack: the stack
+    stays up for the other (both counted in at collection), then goes down."""
+    (project_dir / "conftest.py").write_text(textwrap.dedent("""\
+        import fcntl, os, pathlib
+        import pytest
+
+        HERE = pathlib.Path(__file__).parent
+        WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+        def pytest_configure(config):
+            # Held until this worker's session has ended (xdist hands out no
+            # test before every worker has collected, so all hold theirs by then).
+            config.alive = open(HERE / f"alive-{WORKER}", "w")
+            fcntl.flock(config.alive, fcntl.LOCK_EX)
+
+        @pytest.hookimpl(trylast=True)  # after the plugin has ended its stacks
+        def pytest_sessionfinish(session):
+            session.config.alive.close()
+        """))
+    (project_dir / "test_first.py").write_text(RECORDING + textwrap.dedent("""\
+        import pytest
+
+        @pytest.mark.compose(shared=True)
+        def test_first(compose_project):
+            record(compose_project)
+        """))
+    (project_dir / "test_later.py").write_text(RECORDING + textwrap.dedent("""\
+        import fcntl, os
+        import pytest
+
+        def test_wait_for_the_other_worker_to_finish():
+            own = f"alive-{os.environ['PYTEST_XDIST_WORKER']}"
+            for path in NAMES.parent.glob("alive-gw*"):  # workers, not the controller
+                if path.name != own:
+                    with open(path) as other:
+                        fcntl.flock(other, fcntl.LOCK_SH)  # until its session ended
+
+        @pytest.mark.compose(shared=True)
+        def test_later(compose_project):
+            record(compose_project)
+        """))
+    result = _pytest(project_dir, "-n", "2", "--dist", "loadfile")  # a file a worker
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = _names(project_dir)
+    assert len(names) == 2 and {worker for _, _, worker in names} == {"gw0", "gw1"}
+    assert len({(name, container) for name, container, _ in names}) == 1  # not remade
+    assert names[0][0] not in _projects(engine)
+
+
 def test_x_stops_and_still_cleans_up(engine: str, project_dir: Path) -> None:
     (project_dir / "test_x.py").write_text(RECORDING + textwrap.dedent("""\
         def test_a(compose_project):
@@ -190,8 +245,54 @@ def test_ctrl_c_takes_the_stack_down(engine: str, project_dir: Path) -> None:
     assert name not in _projects(engine)
 
 
+NEVER_HEALTHY = textwrap.dedent("""\
+    services:
+      app:
+        image: busybox:latest
+        init: true
+        command: ["sleep", "600"]
+        healthcheck:
+          test: ["CMD", "false"]
+          interval: 1s
+          retries: 1000
+    """)
+
+
+def test_ctrl_c_while_the_stack_starts_takes_it_down(engine: str, project_dir: Path,
+                                                     cleanup_project: Callable[[str], str]
+                                                     ) -> None:
+    (project_dir / "compose.yaml").write_text(NEVER_HEALTHY)
+    (project_dir / "test_setup.py").write_text(RECORDING + textwrap.dedent("""\
+        def test_never_runs(compose_project):
+            record(compose_project)
+        """))
+    child = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+                             cwd=project_dir, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        def starting() -> list[str]:
+            return [p for p in _projects(engine, working_dir=str(project_dir))
+                    if p.startswith("pt")]
+        # Waiting for app to be healthy, which it never is: set-up, not the test.
+        wait_until(lambda: starting() or child.poll() is not None,
+                   what="the stack to be started", timeout=120)
+        assert child.poll() is None, child.stdout.read() if child.stdout else ""
+        name, = starting()
+        cleanup_project(name)
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 2, output
+    assert "KeyboardInterrupt" in output and not _names(project_dir)
+    assert name not in _projects(engine)
+
+
 def test_a_killed_runs_stack_is_removed_by_the_next_run_a_live_ones_is_not(
-        engine: str, project_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+        engine: str, project_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+        cleanup_project: Callable[[str], str]) -> None:
     child = _start_blocking(project_dir)
     (name, _, _), = _names(project_dir)
     other = tmp_path_factory.mktemp("other")
@@ -199,6 +300,11 @@ def test_a_killed_runs_stack_is_removed_by_the_next_run_a_live_ones_is_not(
     (other / "pytest.ini").write_text("[pytest]\ncompose_files = compose.yaml\n")
     (other / "test_quick.py").write_text("def test_q(compose_project):\n"
                                          "    assert compose_project.ps()\n")
+    # A project the plugin did not create, though named as it names its own.
+    foreign = cleanup_project(f"pt{os.urandom(4).hex()}-main-1")
+    made = subprocess.run([sys.executable, "-m", "composer", "-p", foreign, "up", "-d"],
+                          cwd=other, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
     try:
         alive = _pytest(other)
         assert alive.returncode == 0, alive.stdout
@@ -212,6 +318,7 @@ def test_a_killed_runs_stack_is_removed_by_the_next_run_a_live_ones_is_not(
     assert after.returncode == 0, after.stdout
     assert f"composer: removed 1 stack(s) left by killed runs: {name}" in after.stdout
     assert name not in _projects(engine)
+    assert foreign in _projects(engine)  # never the plugin's: never touched
 
 
 def test_keep_on_failure_keeps_and_a_rerun_reuses_when_the_hash_matches(
@@ -228,18 +335,23 @@ def test_keep_on_failure_keeps_and_a_rerun_reuses_when_the_hash_matches(
     (name, container, _), = _names(project_dir)
     cleanup_project(name)
     assert name.startswith("ptk") and container in _projects(engine)[name]  # kept
-    second = _pytest(project_dir, "--compose-keep=on-failure",
-                     env={**os.environ, "PASS": "1"})
-    assert second.returncode == 0, second.stdout
-    (_, _, _), (name2, container2, _) = _names(project_dir)
-    assert (name2, container2) == (name, container)  # the same stack, reused
-    assert name not in _projects(engine)  # passed: taken down
+    assert f"composer: kept stack {name}" in first.stdout
+    # Another configuration: the kept stack is made again, under the same name.
     (project_dir / "compose.yaml").write_text(COMPOSE.replace("sleep 600", "sleep 601"))
-    third = _pytest(project_dir, "--compose-keep=on-failure")
-    assert third.returncode == 1
-    name3 = _names(project_dir)[-1][0]
-    cleanup_project(name3)
-    assert name3 != name  # another configuration: another stack
+    second = _pytest(project_dir, "--compose-keep=on-failure")
+    assert second.returncode == 1
+    assert f"composer: recreated kept stack {name}: its configuration changed" \
+        in second.stdout
+    name2, container2, _ = _names(project_dir)[-1]
+    assert name2 == name and container2 != container
+    assert _projects(engine)[name] == {container2}  # the old container is gone
+    # The same configuration: reused as it is, then taken down (the test passes).
+    third = _pytest(project_dir, "--compose-keep=on-failure",
+                    env={**os.environ, "PASS": "1"})
+    assert third.returncode == 0, third.stdout
+    assert _names(project_dir)[-1][:2] == (name, container2)  # the same stack, reused
+    assert "recreated" not in third.stdout
+    assert name not in _projects(engine)  # passed: taken down
 
 
 def test_the_plugin_is_inert_for_tests_that_do_not_use_it(tmp_path: Path) -> None:

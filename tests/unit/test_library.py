@@ -14,8 +14,10 @@ import pytest
 import composer
 from composer import probes
 from composer.backends.memory import MemoryBackend
-from composer.library.logstream import parse_time
+from composer.backends.types import ContainerState, Frame
+from composer.library.logstream import LogStream, by_time, parse_time
 from composer.library.project import unique_name
+from composer.library.results import LogLine
 
 
 def test_probes_are_values_and_flatten() -> None:
@@ -62,6 +64,7 @@ def test_not_ready_error_shows_its_context() -> None:
     assert str(full).splitlines()[1:] == ["health log:", "  t exit 1: nope", "last logs:",
                                           "  booting"]
     assert isinstance(full, composer.WaitError) and full.probe == probes.tcp(5432)
+    assert full.last_error == full.detail == "connection refused at 10.0.0.2:5432"
 
 
 def test_unique_names() -> None:
@@ -110,6 +113,9 @@ async def test_graph_config_hash_and_teardown_on_the_memory_engine(chain: Path) 
         assert graph.nodes["app"]["ports"] == ("8080",)
         assert graph.nodes["db"]["healthcheck"] is True
         first_hash = project.config_hash
+        with pytest.raises(composer.NotFoundError) as nothing:  # not up: never "ready"
+            await project.service("db").ready(probes.tcp(1), timeout=1)
+        assert (nothing.value.kind, nothing.value.name) == ("container", "db-1")
         await project.up(["db"], wait=False)
         assert [(r.service, r.state) for r in await project.ps()] == [("db", "running")]
         result = await project.exec("db", ["echo", "hi"])
@@ -145,3 +151,59 @@ def test_import_composer_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _state(service: str) -> ContainerState:
+    return ContainerState(id=f"id-{service}", name=f"p-{service}-1", project="p",
+                          service=service, number=1, oneoff=False, state="running",
+                          status="", health=None, exit_code=None, config_hash="",
+                          image="busybox", labels={})
+
+
+class _TwoWriters:
+    """A backend whose ``logs`` gives each container's lines, timestamped, the
+    later container's first: what arrives is not what happened."""
+
+    OUTPUT = {
+        "id-a": [("stdout", "2026-01-01T00:00:01.000000001Z a1"),
+                 ("stderr", "2026-01-01T00:00:03Z a3"),
+                 ("stdout", "no time, after a3")],
+        "id-b": [("stdout", "2026-01-01T00:00:02Z b2"), ("stdout", "2026-01-01T00:00:04Z b4")],
+    }
+
+    def __init__(self) -> None:
+        self.b_done = anyio.Event()
+
+    async def logs(self, container: str, **_: object) -> object:
+        if container == "id-a":
+            await self.b_done.wait()  # a arrives last
+        for stream, line in self.OUTPUT[container]:
+            yield Frame(stream, (line + "\n").encode())
+        if container == "id-b":
+            self.b_done.set()
+
+
+def test_lines_merge_by_time_stably() -> None:
+    def line(container: str, text: str, second: int | None) -> LogLine:
+        time = None if second is None else datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC)
+        return LogLine("s", container, "stdout", time, text)
+
+    lines = [line("b", "b2", 2), line("b", "b2 again", 2), line("a", "untimed first", None),
+             line("a", "a1", 1), line("a", "after a1", None), line("b", "b3", 3)]
+    assert [x.text for x in by_time(lines)] == [
+        "untimed first", "a1", "after a1", "b2", "b2 again", "b3"]
+
+
+@pytest.mark.anyio
+async def test_logs_without_follow_come_merged_by_time() -> None:
+    async def containers() -> list[ContainerState]:
+        return [_state("a"), _state("b")]
+
+    async with anyio.create_task_group() as group:
+        stream = LogStream(_TwoWriters(), group, containers,  # type: ignore[arg-type]
+                           follow=False, since=None, tail="all")
+        lines = [line async for line in stream]
+    assert [(x.container, x.stream, x.text) for x in lines] == [
+        ("p-a-1", "stdout", "a1"), ("p-b-1", "stdout", "b2"), ("p-a-1", "stderr", "a3"),
+        ("p-a-1", "stdout", "no time, after a3"), ("p-b-1", "stdout", "b4")]
+    assert lines[0].time == datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
