@@ -29,7 +29,8 @@ def connect(host: str | None = None, *, engine: str | None = None, max_concurren
     ``tcp://host:2375``...), else the one :func:`composer.backends.discovery.discover`
     finds for ``engine`` (``docker``, ``podman``, ``auto``; default
     ``COMPOSER_ENGINE``, else ``auto``: ``DOCKER_HOST``, then the first socket that
-    answers among Docker's and Podman's, then ``CONTAINER_HOST``).
+    answers among Docker's and Podman's, then ``CONTAINER_HOST``, then a private
+    ``podman system service`` started here and stopped by ``aclose()``).
 
     ``memory://`` gives a fresh :class:`~composer.backends.memory.MemoryBackend`.
     Makes no request: an unreachable engine shows on the first call, as
@@ -47,6 +48,15 @@ def connect(host: str | None = None, *, engine: str | None = None, max_concurren
         from composer.backends.discovery import discover
 
         choice = discover(engine)
+        if choice.private:
+            from composer.backends.podman_service import PodmanService, podman_command
+
+            service = PodmanService(podman_command() or "podman")
+            service.start()
+            backend = docker_connect(service.address, max_concurrency=max_concurrency,
+                                     timeout=timeout)
+            backend.on_close.append(service.stop)  # the command's end stops it
+            return backend
         if choice.how != "DOCKER_HOST":
             host = choice.address  # DOCKER_HOST keeps the SDK's TLS settings
     return docker_connect(host, max_concurrency=max_concurrency, timeout=timeout)

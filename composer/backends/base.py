@@ -305,6 +305,21 @@ class Backend(Protocol):
         with ``config.tty``). ``input`` is sent to its stdin, which is then closed."""
         ...
 
+    # -- healthchecks
+
+    async def runs_healthchecks(self) -> bool:
+        """Whether the engine runs containers' healthchecks by itself (Docker does;
+        Podman does only through systemd timers, so not without systemd). When it
+        does not, composer runs them (:mod:`composer.runtime.health`) while it waits
+        on them."""
+        ...
+
+    async def run_healthcheck(self, container: str) -> None:
+        """Run the container's healthcheck once now and record the result where
+        ``inspect_container`` reports health (its status after Docker's rules:
+        retries, start period), as the engine's own schedule would."""
+        ...
+
     # -- resource usage
 
     async def stats(self, container: str) -> StatsSample:

@@ -9,7 +9,17 @@ Order (``engine`` is the ``--engine`` flag, else ``COMPOSER_ENGINE``, else ``aut
   variable) when set; else Docker's socket, so the error names it.
 * ``docker``: ``DOCKER_HOST``, else Docker's socket (no probing).
 * ``podman``: ``CONTAINER_HOST`` when set, else the first Podman socket that
-  answers; none answering is a one-line error saying how to start one.
+  answers.
+
+When nothing answers (``auto``: no ``DOCKER_HOST``/``CONTAINER_HOST`` either;
+``podman``) and ``podman`` is installed, the choice is a private ``podman system
+service`` composer starts for the command and stops afterwards
+(:mod:`composer.backends.podman_service`); without ``podman``, ``auto`` falls back
+to Docker's socket (so the error names it) and ``podman`` is a one-line error.
+
+``COMPOSER_DOCKER_SOCKET`` and ``COMPOSER_PODMAN_SOCKET`` replace the paths of
+Docker's and Podman's rootful sockets (unusual installs, and tests that need a
+machine where neither answers).
 
 Probing costs a connect and one small request per candidate, with a short
 timeout, and nothing at all when ``DOCKER_HOST`` decides. No SDK is imported:
@@ -27,13 +37,15 @@ from typing import Any
 
 from composer.errors import EngineUnreachableError, UsageError
 
-__all__ = ["ENGINES", "DOCKER_SOCKET", "EngineChoice", "choose_engine", "discover",
+__all__ = ["DOCKER_SOCKET", "ENGINES", "PRIVATE", "EngineChoice", "choose_engine", "discover",
            "engine_identity"]
 
 #: The values of ``--engine`` and ``COMPOSER_ENGINE``.
 ENGINES = ("auto", "docker", "podman")
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOTFUL = "/run/podman/podman.sock"
+#: How a private Podman service is named as the reason of a choice.
+PRIVATE = "a private podman service"
 #: Seconds a socket may take to answer ``/_ping`` before discovery moves on.
 PROBE_TIMEOUT = 0.5
 
@@ -47,6 +59,11 @@ class EngineChoice:
     address: str
     engine: str
     how: str
+
+    @property
+    def private(self) -> bool:
+        """A private Podman service is to be started (``address`` is empty)."""
+        return self.how == PRIVATE
 
 
 def choose_engine(engine: str | None, environ: Mapping[str, str]) -> str:
@@ -90,16 +107,17 @@ def answers(sock_path: str) -> bool:
 
 def podman_sockets(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """Podman's sockets in the order tried: (path, why)."""
-    out = [(PODMAN_ROOTFUL, "Podman's rootful socket")]
+    out = [(environ.get("COMPOSER_PODMAN_SOCKET") or PODMAN_ROOTFUL, "Podman's rootful socket")]
     runtime = environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
     out.append((os.path.join(runtime, "podman", "podman.sock"), "the rootless Podman socket"))
     return out
 
 
 def discover(engine: str | None = None, environ: Mapping[str, str] | None = None, *,
-             docker_socket: str = DOCKER_SOCKET) -> EngineChoice:
+             docker_socket: str | None = None) -> EngineChoice:
     """The engine address for ``engine`` (see the module's docstring)."""
     env = os.environ if environ is None else environ
+    docker_socket = docker_socket or env.get("COMPOSER_DOCKER_SOCKET") or DOCKER_SOCKET
     wanted = choose_engine(engine, env)
     docker_host = env.get("DOCKER_HOST", "")
     container_host = env.get("CONTAINER_HOST", "")
@@ -118,11 +136,16 @@ def discover(engine: str | None = None, environ: Mapping[str, str] | None = None
         tried.append(path)
     if wanted == "auto" and container_host:
         return EngineChoice(container_host, "podman", "CONTAINER_HOST")
+    from composer.backends.podman_service import podman_command
+
+    if podman_command() is not None:
+        return EngineChoice("", "podman", PRIVATE)
     if wanted == "podman":
         raise EngineUnreachableError(
             f"no Podman engine answers (tried {', '.join(tried)}): start one with "
             "`podman system service --time=0 unix:///run/podman/podman.sock &` "
-            "(or systemctl start podman.socket), or set CONTAINER_HOST")
+            "(or systemctl start podman.socket), or set CONTAINER_HOST; podman itself "
+            "is not on PATH, so composer cannot start one")
     return EngineChoice(f"unix://{docker_socket}", "docker", "the Docker socket")
 
 

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import posixpath
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -59,6 +60,7 @@ import anyio
 
 from composer.backends.base import ProgressCallback
 from composer.backends.frames import RawStream
+from composer.backends.health import HealthState, check_command, health_schedule
 from composer.backends.memory_engine import (
     Call,
     MemoryContainer,
@@ -394,6 +396,33 @@ class MemoryBackend(MemoryEngine):
         if config.tty:
             out, err = out + err, b""
         return ExecOutput(code, out, err)
+
+    # -- healthchecks
+
+    async def runs_healthchecks(self) -> bool:
+        await self._call("runs_healthchecks", "")
+        return self.engine_healthchecks
+
+    async def run_healthcheck(self, container: str) -> None:
+        await self._call("run_healthcheck", container)
+        c = self._find(container)
+        command = check_command((c.body.get("Healthcheck") or {}).get("Test") or ())
+        if c.state != "running" or command is None:
+            raise EngineError(f"container {c.id} has no defined healthcheck"
+                              if command is None else f"container {c.id} is not running")
+        if c.health_state is None:
+            c.health_state = HealthState(health_schedule(c.body.get("Healthcheck") or {}),
+                                         time.time())
+        began = time.time()
+        result = await self.exec_run(c.id, ExecConfig(command=tuple(command)))
+        ended = time.time()
+        before = c.health
+        c.health = c.health_state.record(
+            result.exit_code, (result.stdout + result.stderr).decode(errors="replace"),
+            began=began, ended=ended, start=_rfc3339(int(began * 1e9)),
+            end=_rfc3339(int(ended * 1e9)))
+        if c.health != before:
+            self._emit(f"health_status: {c.health}", c)
 
     # -- resource usage
 

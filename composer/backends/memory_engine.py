@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from composer.backends.health import HealthState, health_schedule
 from composer.backends.memory_files import FileTree
 from composer.backends.memory_process import CommandHandler, SessionPipe, run_command
 from composer.backends.types import (
@@ -103,6 +104,8 @@ class MemoryContainer:
     stdin_closed: threading.Event = field(default_factory=threading.Event)  # at its end
     files: FileTree = field(default_factory=FileTree)
     sessions: list[SessionPipe] = field(default_factory=list)
+    #: The status kept from ``run_healthcheck`` runs (an engine without its own checks).
+    health_state: HealthState | None = None
 
     @property
     def service(self) -> str:
@@ -181,8 +184,11 @@ class MemoryEngine:
 
     def __init__(self, *, images: Mapping[str, str] | None = None,
                  delays: Mapping[str, float] | None = None,
-                 events_broken: bool = False) -> None:
+                 events_broken: bool = False, engine_healthchecks: bool = True) -> None:
         self.containers: dict[str, MemoryContainer] = {}
+        #: False: like Podman without systemd, the engine never runs a healthcheck
+        #: by itself (``Script.health`` is ignored); ``run_healthcheck`` runs one.
+        self.engine_healthchecks = engine_healthchecks
         self.networks: dict[str, dict[str, Any]] = {}
         self.volumes: dict[str, dict[str, Any]] = {}
         self.images: dict[str, str] = dict(images if images is not None
@@ -461,7 +467,11 @@ class MemoryEngine:
         c.started_at = _rfc3339(time.time_ns())
         generation = c.generation
         self._emit("start", c)
-        for delay, status in script.health:
+        c.health_state = None
+        if not self.engine_healthchecks and c.health:
+            c.health_state = HealthState(
+                health_schedule(c.body.get("Healthcheck") or {}), time.time())
+        for delay, status in script.health if self.engine_healthchecks else ():
             self._at(delay, self._health_setter(c, generation, status))
         for delay, stream, data in script.output:
             self._at(delay, self._writer(c, generation, stream, data))
@@ -562,7 +572,10 @@ class MemoryEngine:
             running=c.state in ("running", "paused"), paused=c.state == "paused",
             exit_code=c.exit_code or 0, pid=1 if c.state == "running" else 0,
             started_at=c.started_at, finished_at=c.finished_at, health=c.health,
-            has_healthcheck=self._has_healthcheck(c), tty=c.tty,
+            health_log=tuple(c.health_state.log) if c.health_state else (),
+            has_healthcheck=self._has_healthcheck(c),
+            healthcheck=(health_schedule(c.body.get("Healthcheck") or {})
+                         if self._has_healthcheck(c) else None), tty=c.tty,
             open_stdin=bool(c.body.get("OpenStdin")), labels=dict(c.labels),
             network_mode=str(host.get("NetworkMode") or ""),
             ip_addresses=self._addresses(c), ports=ports)

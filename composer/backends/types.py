@@ -28,6 +28,7 @@ __all__ = [
     "ExitCondition",
     "Frame",
     "HealthProbe",
+    "HealthSchedule",
     "ImageInfo",
     "ImageSummary",
     "NetworkInfo",
@@ -130,6 +131,19 @@ class HealthProbe:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthSchedule:
+    """When a container's healthcheck runs, in seconds (the engine's defaults
+    filled in: interval 30, timeout 30, start period 0, start interval 5,
+    retries 3), as Docker schedules it."""
+
+    interval: float = 30.0
+    timeout: float = 30.0
+    start_period: float = 0.0
+    start_interval: float = 5.0
+    retries: int = 3
+
+
+@dataclass(frozen=True, slots=True)
 class PortBinding:
     """Where a container port is published on the host (``0.0.0.0``/``::``: everywhere)."""
 
@@ -165,6 +179,7 @@ class ContainerInfo:
     health: str | None = None  # starting | healthy | unhealthy
     health_log: tuple[HealthProbe, ...] = ()
     has_healthcheck: bool = False  # configured (in the container or its image), not NONE
+    healthcheck: HealthSchedule | None = None  # its timing, when it has one
     tty: bool = False
     open_stdin: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)

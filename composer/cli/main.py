@@ -202,19 +202,31 @@ def version_cmd(args: argparse.Namespace) -> int:
     from composer.backends.discovery import discover, engine_identity
 
     choice = discover(getattr(args, "engine", None))
-    identity = engine_identity(choice.address) or {}
+    if choice.private:  # started to be asked, then stopped
+        from composer.backends.podman_service import PodmanService, podman_command
+
+        service = PodmanService(podman_command() or "podman")
+        try:
+            service.start()
+            identity = engine_identity(service.address) or {}
+        finally:
+            service.stop()
+    else:
+        identity = engine_identity(choice.address) or {}
     if args.format == "json":
         import json
 
         sys.stdout.write(json.dumps({
             "version": __version__, "engine": identity.get("engine") or choice.engine or None,
-            "engine_version": identity.get("version") or None, "address": choice.address,
+            "engine_version": identity.get("version") or None,
+            "address": choice.address or None,
             "found_by": choice.how}) + "\n")
     else:
         sys.stdout.write(f"composer version {__version__}\n")
         if identity:
-            sys.stdout.write(f"engine: {identity['engine']} {identity['version']} at "
-                             f"{choice.address} ({choice.how})\n")
+            where = f"at {choice.address}" if choice.address else "on a private socket"
+            sys.stdout.write(f"engine: {identity['engine']} {identity['version']} {where} "
+                             f"({choice.how})\n")
         else:
             sys.stdout.write(f"engine: none answers at {choice.address} ({choice.how})\n")
     return 0

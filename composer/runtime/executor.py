@@ -64,6 +64,7 @@ from composer.plan.steps import (
     WaitCondition,
 )
 from composer.runtime.errors import ExecutionError, StepFailure, WaitError
+from composer.runtime.health import HealthDriver, unhealthy_detail
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
 from composer.runtime.readiness import HELPER_GRACE, NotReadyError, Prober, wait_ready
 
@@ -204,6 +205,7 @@ class _Runner:
         self.unreachable: EngineUnreachableError | None = None
         self._steps: anyio.CancelScope | None = None
         self.hub = _EventHub(backend, plan.project, int(time.time()))
+        self.health = HealthDriver(backend)
 
     def emit(self, resource: str, status: str, state: str = WORKING,
              elapsed: float | None = None, detail: str = "") -> None:
@@ -352,24 +354,34 @@ class _Runner:
 
     async def _until(self, service: str, names: list[str], condition: str,
                      deadline: float | None, timeout: float | None) -> None:
+        health = condition in (SERVICE_HEALTHY, RUNNING_OR_HEALTHY)
         while True:
             version = self.hub.version(service)
             waiting_on = ""
+            next_check: float | None = None
             for name in names:
                 info = await self.backend.inspect_container(name)
+                if health:  # an engine that runs no checks: composer runs them
+                    info, due = await self.health.drive(info)
+                    if due is not None:
+                        next_check = due if next_check is None else min(next_check, due)
                 verdict, reason = evaluate_condition(condition, info, service)
                 if verdict == FAILED:
+                    detail = unhealthy_detail(info)
+                    if info.health == "unhealthy" and detail and await self.health.active():
+                        reason = f"{reason}: {detail}"  # v2 does not get this far here
                     raise WaitError(reason)
                 if verdict == PENDING and not waiting_on:
                     waiting_on = name
             if not waiting_on:
                 return
-            limit = None
+            limit = next_check
             if deadline is not None:
-                limit = deadline - anyio.current_time()
-                if limit <= 0:
+                left = deadline - anyio.current_time()
+                if left <= 0:
                     raise WaitError(f"container {waiting_on} is not "
                                     f"{_word(condition)} after {timeout:g}s")
+                limit = left if limit is None else min(limit, left)
             await self.hub.wait_change(service, version, self.poll_interval, limit)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.backends import discovery
+from composer.backends import discovery, podman_service
 from composer.backends.discovery import choose_engine, discover, engine_identity
 from composer.errors import EngineUnreachableError, UsageError
 
@@ -57,6 +57,7 @@ def sockets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     paths = {"docker": tmp_path / "docker.sock", "rootful": tmp_path / "podman.sock",
              "rootless": runtime / "podman" / "podman.sock"}
     monkeypatch.setattr(discovery, "PODMAN_ROOTFUL", str(paths["rootful"]))
+    monkeypatch.setattr(podman_service, "podman_command", lambda: None)  # not installed
     yield paths
 
 
@@ -108,6 +109,26 @@ def test_container_host_then_docker_socket_when_nothing_answers(
     assert discover("podman", _env(sockets, CONTAINER_HOST="unix:///c.sock",
                                    DOCKER_HOST="tcp://ignored:1"),
                     docker_socket=docker).address == "unix:///c.sock"
+
+
+def test_a_private_podman_service_when_nothing_answers_and_podman_is_installed(
+        sockets: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(podman_service, "podman_command", lambda: "/usr/bin/podman")
+    docker = str(sockets["docker"])
+    for engine in (None, "podman"):
+        choice = discover(engine, _env(sockets), docker_socket=docker)
+        assert (choice.address, choice.engine, choice.how, choice.private) == (
+            "", "podman", "a private podman service", True)
+    # Anything that answers, or names an engine, comes first.
+    assert discover(None, _env(sockets, CONTAINER_HOST="tcp://h:1"),
+                    docker_socket=docker).address == "tcp://h:1"
+    assert discover("docker", _env(sockets), docker_socket=docker).how == "the Docker socket"
+    monkeypatch.setenv("COMPOSER_DOCKER_SOCKET", docker)
+    engine = FakeEngine(sockets["docker"])
+    try:
+        assert discover(None, _env(sockets)).how == "the Docker socket"
+    finally:
+        engine.close()
 
 
 def test_the_engine_choice() -> None:

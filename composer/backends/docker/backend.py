@@ -46,6 +46,8 @@ from composer.errors import ComposerError, EngineError, EngineUnreachableError, 
 __all__ = ["DEFAULT_HOST", "DockerBackend", "connect"]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+#: Podman's own API (beside its Docker-compatible one), at its oldest version.
+LIBPOD = "/v4.0.0/libpod"
 
 
 def _first_leaf(group: BaseExceptionGroup[ComposerError]) -> ComposerError:
@@ -102,15 +104,30 @@ class DockerBackend(Sessions):
                               lambda: client.containers(all=True, filters=filters))
                 tg.start_soon(fetch, "networks", lambda: client.networks(filters=filters))
                 tg.start_soon(fetch, "volumes", lambda: client.volumes(filters=filters))
+                if self.is_podman:
+                    tg.start_soon(fetch, "health", lambda: self._podman_health(filters))
         except* ComposerError as group:
-            # The three listings fail for one reason (usually: no engine); say it once.
+            # The listings fail for one reason (usually: no engine); say it once.
             raise _first_leaf(group) from None
         volumes = (results["volumes"] or {}).get("Volumes") or []
+        health: Mapping[str, str] = results.get("health") or {}
         return Observed(
-            containers=tuple(convert.container_state(c) for c in results["containers"] or ()),
+            containers=tuple(convert.container_state(_with_health(c, health))
+                             for c in results["containers"] or ()),
             networks=tuple(convert.network_state(n) for n in results["networks"] or ()),
             volumes=tuple(convert.volume_state(v) for v in volumes),
         )
+
+    def _podman_health(self, filters: Mapping[str, Any]) -> dict[str, str]:
+        """(Worker thread.) Container ID -> health status, from Podman's own listing:
+        its Docker-compatible one leaves the health out of ``Status``."""
+        import json
+
+        url = api_url(self._client, LIBPOD + "/containers/json", versioned=False)
+        response = self._client.get(url, params={"all": "true",
+                                                 "filters": json.dumps(filters)})
+        check_response(response)
+        return {str(c.get("Id")): str(c.get("Status") or "") for c in response.json() or ()}
 
     async def events(self, project: str, since: int | None = None
                      ) -> AsyncIterator[EngineEvent]:
@@ -263,10 +280,56 @@ class DockerBackend(Sessions):
         return convert.container_info(
             await self._call(self._client.inspect_container, container))
 
+    # -- healthchecks
+
+    async def runs_healthchecks(self) -> bool:
+        if self._runs_checks is None:
+            self._runs_checks = await self._engine_runs_checks()
+        return self._runs_checks
+
+    async def _engine_runs_checks(self) -> bool:
+        await self._negotiate()
+        if not self.is_podman:
+            return True
+        chosen = os.environ.get("COMPOSER_HEALTHCHECKS", "")
+        if chosen in ("engine", "composer"):
+            return chosen == "engine"
+        # Podman runs healthchecks from systemd timers: with systemd, it manages
+        # cgroups through systemd too; without (cgroupfs) no timer ever fires.
+        url = api_url(self._client, LIBPOD + "/info", versioned=False)
+
+        def fetch() -> Any:
+            response = self._client.get(url)
+            check_response(response)
+            return response.json()
+
+        info = await self._call(fetch)
+        return str((info.get("host") or {}).get("cgroupManager", "")) == "systemd"
+
+    async def run_healthcheck(self, container: str) -> None:
+        await self._negotiate()
+        if not self.is_podman:
+            raise EngineError("this engine runs healthchecks only on its own schedule")
+        url = api_url(self._client, LIBPOD + "/containers/{0}/healthcheck", container,
+                      versioned=False)
+        # Podman runs the check (bounded by its timeout) and records the result in
+        # the container's state, as its timer would.
+        await self._call(lambda: check_response(self._client.get(url)))
+
     async def top_container(self, container: str,
                             ps_args: str | None = None) -> ProcessList:
         return convert.process_list(
             await self._call(lambda: self._client.top(container, ps_args=ps_args)))
+
+
+def _with_health(listed: Mapping[str, Any], health: Mapping[str, str]) -> Mapping[str, Any]:
+    """A listed container with its health in ``Status`` as Docker writes it
+    (``Up 5 seconds (healthy)``), from Podman's own listing."""
+    status = health.get(str(listed.get("Id")))
+    if status not in ("healthy", "unhealthy", "starting"):
+        return listed
+    word = "health: starting" if status == "starting" else status
+    return {**listed, "Status": f"{listed.get('Status') or ''} ({word})"}
 
 
 def connect(host: str | None = None, *, max_concurrency: int = 16,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from composer.backends.health import health_schedule
 from composer.backends.spec import (
     LABEL_CONFIG_HASH,
     LABEL_CONTAINER_NUMBER,
@@ -191,6 +192,8 @@ def container_info(raw: Mapping[str, Any]) -> ContainerInfo:
                                      _int(p.get("ExitCode")), str(p.get("Output") or ""))
                          for p in health.get("Log") or ()),
         has_healthcheck=bool(test) and test[:1] != ["NONE"],
+        healthcheck=(health_schedule(config.get("Healthcheck") or {})
+                     if test and test[:1] != ["NONE"] else None),
         tty=bool(config.get("Tty")),
         open_stdin=bool(config.get("OpenStdin")),
         labels=_labels(config.get("Labels")),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 import anyio
@@ -63,6 +63,20 @@ class Engine:
         self._streams: anyio.CapacityLimiter | None = None
         self._negotiated = False
         self._lock: anyio.Lock | None = None
+        #: The engine's ``/version`` answer, once negotiated.
+        self.version_info: Mapping[str, Any] = {}
+        #: Called (blocking, briefly) when the backend closes.
+        self.on_close: list[Callable[[], None]] = []
+        #: Whether the engine runs healthchecks itself (asked once).
+        self._runs_checks: bool | None = None
+
+    @property
+    def is_podman(self) -> bool:
+        """Whether the engine is Podman (its ``/version`` names a Podman component;
+        known once a call has been made)."""
+        return any("podman" in str(part.get("Name", "")).lower()
+                   for part in self.version_info.get("Components") or ()
+                   if isinstance(part, Mapping))
 
     @property
     def api_version(self) -> str:
@@ -100,6 +114,7 @@ class Engine:
                     lambda: self._client.version(api_version=False), limiter=limiter)
             except Exception as exc:
                 raise self._map(exc) from exc
+            self.version_info = info
             server = str(info.get("ApiVersion") or MIN_API)
             agreed = min(server, MAX_API, key=_version_key)
             if self._factory is not None and agreed != self.api_version:
@@ -150,3 +165,6 @@ class Engine:
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             self._client.close()
+        while self.on_close:  # e.g. the private Podman service this backend uses
+            # Called here, not in a thread: it must run even when cancelled (Ctrl-C).
+            self.on_close.pop()()
