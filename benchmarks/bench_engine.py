@@ -13,6 +13,15 @@ chain (health check interval 500ms), a second ``up -d`` on a running 100-service
 project, and the peak resident memory of each tool for the 100-service ``up -d``.
 
     python benchmarks/bench_engine.py [--runs 3] [--quick]
+    python benchmarks/bench_engine.py --engine podman [--runs 3]
+
+``--engine podman``: the same tools on Podman's socket (``--podman-socket``, default
+``/run/podman/podman.sock``; ``make podman`` starts it): Docker Compose v2 (pointed
+there with ``DOCKER_HOST``), podman-compose (PyPI's, installed as a tool into
+``benchmarks/.tools``, never a composer dependency; it drives the ``podman`` CLI)
+and composer, on ``up -d``/``down`` of 20 services and the 5-link chain. Without
+systemd Podman runs no healthchecks: a tool that waits for them forever is killed
+after ``--chain-timeout`` seconds and shown as "did not finish".
 
 Needs a Docker Engine with busybox:latest. Everything it creates carries a project
 name starting with ``p1bench`` and is removed at the end, also on failure or Ctrl-C.
@@ -119,14 +128,15 @@ def run_library(folder: Path, project: str, verb: str) -> float:
     return float(out.stdout.split()[-1])
 
 
-def run_tool(cmd: list[str], folder: Path, project: str, *args: str) -> tuple[float, int]:
+def run_tool(cmd: list[str], folder: Path, project: str, *args: str,
+             timeout: float = TIMEOUT, env: dict[str, str] | None = None) -> tuple[float, int]:
     """(wall seconds, peak RSS in KiB of the child and what it waited for)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([*cmd, "-p", project, *args], cwd=folder,
+    proc = subprocess.Popen([*cmd, "-p", project, *args], cwd=folder, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     # A hung tool (1.29.2 was seen stuck on 100 services) must not stall the run.
-    watchdog = threading.Timer(TIMEOUT, proc.kill)
+    watchdog = threading.Timer(timeout, proc.kill)
     watchdog.start()
     try:
         out = proc.stdout.read()
@@ -265,8 +275,138 @@ def update_readme(lines: list[str], load: list[float]) -> None:
                       + "\n" + end + tail)
 
 
+# -- Podman -------------------------------------------------------------------------------
+
+TOOLS_DIR = Path(__file__).with_name(".tools")
+
+
+def podman_compose() -> list[str]:
+    """podman-compose from ``$PODMAN_COMPOSE``, else ``benchmarks/.tools`` (installed
+    there from PyPI on first use: a tool to compare with, not a dependency)."""
+    if os.environ.get("PODMAN_COMPOSE"):
+        return [os.environ["PODMAN_COMPOSE"]]
+    script = TOOLS_DIR / "bin" / "podman-compose"
+    if not script.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS_DIR)], check=True)
+        subprocess.run([str(TOOLS_DIR / "bin" / "pip"), "install", "-q", "podman-compose"],
+                       check=True)
+    return [str(script)]
+
+
+def run_podman(args: argparse.Namespace) -> int:
+    """``--engine podman``: v2, podman-compose and composer on Podman's socket."""
+    load = [os.getloadavg()[0]]
+    runs = 1 if args.quick else args.runs
+    small, links = (5, 2) if args.quick else (20, CHAIN)
+    address = f"unix://{args.podman_socket}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    env.update(DOCKER_HOST=address, COMPOSER_ENGINE="")
+    tools = {"v2": [_v2_binary()], "podman-compose": podman_compose(),
+             "composer": _composer()}
+    client = docker.DockerClient(base_url=address, timeout=300)
+    version = client.version()
+    run_id = uuid.uuid4().hex[:6]
+    results: dict[tuple[str, str], list[float]] = {}
+    unfinished: set[tuple[str, str]] = set()
+    notes: list[str] = []
+    tmp = tempfile.TemporaryDirectory(prefix="p1bench-")
+    root = Path(tmp.name)
+    for name, text in (("small", independent_file(small)), ("chain", chain_file(links))):
+        (root / name).mkdir()
+        (root / name / "compose.yaml").write_text(text)
+    counter = iter(range(1_000_000))
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def tool(col: str, kind: str, project: str, *verb: str, timeout: float = TIMEOUT) -> float:
+        return run_tool(tools[col], root / kind, project, *verb, timeout=timeout, env=env)[0]
+
+    try:
+        for r in range(runs):
+            print(f"run {r + 1}/{runs} ...", file=sys.stderr, flush=True)
+            for col in tools:
+                p = f"{PREFIX}{run_id}{next(counter)}{col.replace('-', '')}"
+                try:
+                    results.setdefault((f"up {small}", col), []).append(
+                        tool(col, "small", p, "up", "-d"))
+                    results.setdefault((f"down {small}", col), []).append(
+                        tool(col, "small", p, "down"))
+                except RuntimeError as exc:
+                    notes.append(f"run {r + 1}, {col}: {str(exc).splitlines()[0]}")
+                    cleanup(client, run_id)
+                if ("chain", col) in unfinished:
+                    continue
+                p = f"{PREFIX}{run_id}{next(counter)}{col.replace('-', '')}"
+                try:
+                    results.setdefault(("chain", col), []).append(
+                        tool(col, "chain", p, "up", "-d", timeout=args.chain_timeout))
+                except RuntimeError as exc:
+                    first = str(exc).splitlines()[0]
+                    if " exited -9:" in first:
+                        unfinished.add(("chain", col))
+                    else:
+                        notes.append(f"run {r + 1}, {col}, chain: {first}")
+                finally:
+                    cleanup(client, run_id)
+    except KeyboardInterrupt:
+        notes.append("interrupted: partial results")
+    finally:
+        cleanup(client, run_id)
+        tmp.cleanup()
+        load.append(os.getloadavg()[0])
+
+    def cell(case: str, col: str) -> str:
+        if (case, col) in unfinished:
+            return f"did not finish ({args.chain_timeout:.0f} s)"
+        vals = results.get((case, col))
+        return fmt_s(statistics.median(vals)) if vals else "–"
+
+    def med(case: str, col: str) -> float | None:
+        vals = results.get((case, col))
+        return statistics.median(vals) if vals and (case, col) not in unfinished else None
+
+    lines: list[str] = []
+
+    def emit(text: str) -> None:
+        print(text)
+        lines.append(text)
+
+    emit("| case (Podman) | v2 | podman-compose | composer | v2/composer "
+         "| podman-compose/composer |")
+    emit("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for key, label in ((f"up {small}", f"`up -d`, {small} services"),
+                       (f"down {small}", f"`down`, {small} services"),
+                       ("chain", f"`up -d`, {links}-link `service_healthy` chain")):
+        c = med(key, "composer")
+        emit(f"| {label} | {cell(key, 'v2')} | {cell(key, 'podman-compose')} "
+             f"| {cell(key, 'composer')} | {ratio(med(key, 'v2'), c)} "
+             f"| {ratio(med(key, 'podman-compose'), c)} |")
+    emit("")
+    done = max((len(v) for v in results.values()), default=0)
+    emit(f"- Median of {done} run(s) on Podman {version.get('Version', '?')} (root, no "
+         f"systemd), at {address}; ratios above 1 mean composer is faster.")
+    for note in notes:
+        emit(f"- {note}")
+    if args.update_readme:
+        readme = Path(__file__).with_name("README.md")
+        text = readme.read_text()
+        begin, end = "<!-- podman:begin -->", "<!-- podman:end -->"
+        if begin not in text:
+            text += f"\n## On Podman\n\n{begin}\n{end}\n"
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        stamp = (f"One run ({time.strftime('%Y-%m-%d')}); one-minute load average "
+                 + " to ".join(f"{x:.1f}" for x in load) + ".")
+        readme.write_text(head + begin + "\n" + stamp + "\n\n" + "\n".join(lines).rstrip()
+                          + "\n" + end + tail)
+    return 1 if notes else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engine", choices=("docker", "podman"), default="docker")
+    ap.add_argument("--podman-socket", default="/run/podman/podman.sock")
+    ap.add_argument("--chain-timeout", type=float, default=60.0,
+                    help="on Podman: seconds before a tool waiting on the chain is killed")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run, 5 and 10 services, a 2-link chain")
@@ -276,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated columns to run")
     args = ap.parse_args(argv)
     compile_composer()
+    if args.engine == "podman":
+        return run_podman(args)
     load = [os.getloadavg()[0]]
     runs = 1 if args.quick else args.runs
     small, big = (5, 10) if args.quick else (20, 100)

@@ -207,3 +207,25 @@ def run_v2(v2_binary: str) -> RunCli:
         return run_cli([v2_binary], args, **kwargs)  # type: ignore[arg-type]
 
     return run
+
+
+# -- which engine the engine tests run on ------------------------------------------------------
+
+#: ``make test-podman`` sets it (with DOCKER_HOST at Podman's socket).
+TEST_ENGINE = os.environ.get("COMPOSER_TEST_ENGINE", "docker")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On Podman, skip what only holds on Docker: tests comparing composer with Docker
+    Compose v2 (the oracle runs on Docker; on Podman it recreates everything and
+    hangs on healthchecks) and those marked ``docker_only(reason)``."""
+    if TEST_ENGINE != "podman":
+        return
+    for item in items:
+        marker = item.get_closest_marker("docker_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "Docker only"
+            item.add_marker(pytest.mark.skip(reason=f"Docker only: {reason}"))
+        elif "v2_binary" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.skip(
+                reason="compares with Docker Compose v2, the oracle, on Docker"))

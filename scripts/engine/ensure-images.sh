@@ -10,7 +10,10 @@
 # usual system groups), /root, /home, /tmp (mode 1777), CMD ["sh"]; the one
 # image is tagged with every missing name. Quick and silent-but-one-line when
 # everything is there. Needs the docker CLI and a reachable engine
-# (ensure-engine.sh); DOCKER_HOST is honoured.
+# (ensure-engine.sh); DOCKER_HOST is honoured. With COMPOSER_IMAGES_CLI=podman the
+# images go to Podman's storage instead, through the podman CLI (no socket
+# needed), and a missing image is first loaded from Docker's when a Docker engine
+# answers and has it.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +22,14 @@ PULL_TIMEOUT=${COMPOSER_PULL_TIMEOUT:-20}
 say() { echo "images: $*"; }
 fail() { echo "images: $*" >&2; exit 1; }
 
-command -v docker >/dev/null 2>&1 || fail "the docker CLI is missing (Debian: apt-get install docker.io)"
+CLI=${COMPOSER_IMAGES_CLI:-docker}
+case $CLI in
+    docker) command -v docker >/dev/null 2>&1 \
+                || fail "the docker CLI is missing (Debian: apt-get install docker.io)" ;;
+    podman) command -v podman >/dev/null 2>&1 \
+                || fail "podman is missing (run scripts/engine/ensure-podman.sh)" ;;
+    *) fail "COMPOSER_IMAGES_CLI must be docker or podman, not $CLI" ;;
+esac
 
 if [ "$#" -gt 0 ]; then
     wanted=$*
@@ -27,10 +37,14 @@ else
     wanted=$(grep -v '^[[:space:]]*#' "$here/images.txt" | tr -s ' \t\n' ' ')
 fi
 
-present() { docker image inspect "$1" >/dev/null 2>&1; }
+present() { "$CLI" image inspect "$1" >/dev/null 2>&1; }
 
-docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
-    || fail "no engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock} (run scripts/engine/ensure-engine.sh)"
+if [ "$CLI" = docker ]; then
+    docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+        || fail "no engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock} (run scripts/engine/ensure-engine.sh)"
+else
+    podman info >/dev/null 2>&1 || fail "podman does not work here (podman info fails)"
+fi
 
 missing=""
 for image in $wanted; do
@@ -44,7 +58,11 @@ fi
 pulled=""
 still=""
 for image in $missing; do
-    if timeout "$PULL_TIMEOUT" docker pull -q "$image" >/dev/null 2>&1 && present "$image"; then
+    if [ "$CLI" = podman ] && command -v docker >/dev/null 2>&1 \
+            && docker image inspect "$image" >/dev/null 2>&1 \
+            && docker save "$image" | podman load -q >/dev/null 2>&1 && present "$image"; then
+        pulled="$pulled $image(from-docker)"
+    elif timeout "$PULL_TIMEOUT" "$CLI" pull -q "$image" >/dev/null 2>&1 && present "$image"; then
         pulled="$pulled $image"
     else
         still="$still $image"
@@ -121,18 +139,30 @@ users:x:100:
 nogroup:x:65534:
 GROUP
 version=$("$busybox" 2>/dev/null | head -n 1 | awk '{print $2}')
+# Podman names an image it imports without a registry localhost/NAME; Docker's
+# docker.io/library/NAME is what a pull would have given (and what `busybox`
+# resolves to on both engines).
+qualified() {
+    case $1 in
+        */*/*|localhost/*|*.*/*|*:*/*) echo "$1" ;;
+        */*) echo "docker.io/$1" ;;
+        *) echo "docker.io/library/$1" ;;
+    esac
+}
 first=""
 for image in $still; do
+    [ "$CLI" = podman ] && image=$(qualified "$image")
     if [ -z "$first" ]; then
         # `docker import` of the root filesystem is FROM scratch with one layer,
         # and needs no builder (BuildKit or legacy) on the engine.
-        tar -C "$root" -cf - . | docker import \
+        tar -C "$root" -cf - . | "$CLI" import \
             --change 'CMD ["sh"]' \
             --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-            - "$image" >/dev/null
+            - "$image" >/dev/null 2>"$work/import.log" \
+            || fail "importing $image: $(tail -n 1 "$work/import.log")"
         first=$image
     else
-        docker tag "$first" "$image"
+        "$CLI" tag "$first" "$image"
     fi
 done
 say "${pulled:+pulled$pulled; }built$still offline from Debian's busybox-static ${version:-}"

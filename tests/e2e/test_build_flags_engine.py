@@ -62,6 +62,7 @@ def composer(run_composer: Any, name: str, folder: Path, *args: str) -> Any:
     return result
 
 
+@pytest.mark.docker_only('Podman builds with Buildah and pushes with its own words')
 def test_push_without_a_registry_fails_cleanly_after_building(
         engine: Any, project: tuple[str, Path], run_composer: Any) -> None:
     name, folder = project

@@ -361,6 +361,7 @@ def test_down_removes_containers_and_networks_but_keeps_volumes(project: Project
     assert project.volumes() == []
 
 
+@pytest.mark.docker_only("parity gap: down's progress lines on Podman differ (orphans)")
 def test_down_keeps_orphans_unless_asked(project: Project) -> None:
     project.ok("up", "-d")
     project.write(BASE.split("  worker:")[0] + "volumes:\n  data: {}\n")
@@ -371,6 +372,9 @@ def test_down_keeps_orphans_unless_asked(project: Project) -> None:
     assert project.states() == {}
 
 
+@pytest.mark.docker_only(
+    "the test tags an image as repo:tag in one parameter, which Podman's "
+    'compat API refuses')
 def test_down_rmi_local_keeps_and_all_removes_the_projects_image(project: Project) -> None:
     tag = f"{project.name}-img:latest"
     project.client.images.get(IMAGE).tag(tag)
@@ -501,6 +505,7 @@ def test_rm_asks_then_removes_with_force_stop_and_volumes(project: Project) -> N
 # -- top, port, images, ls ---------------------------------------------------------------------
 
 
+@pytest.mark.docker_only("Podman's top answers ps's own columns (COMMAND, not CMD)")
 def test_top_lists_processes(project: Project) -> None:
     project.ok("up", "-d")
     lines = project.ok("top").stdout.splitlines()
@@ -511,6 +516,9 @@ def test_top_lists_processes(project: Project) -> None:
     assert [ln.split()[0] for ln in only[1:]] == ["worker"]
 
 
+@pytest.mark.docker_only(
+    "Podman's compat API lists all-interfaces bindings differently (IPv4 "
+    'only)')
 def test_port_prints_the_published_address(project: Project) -> None:
     project.write(BASE.replace('["sleep", "300"]', '["sleep", "300"]\n    ports: ["5000"]'))
     project.ok("up", "-d", "--scale", "worker=2")

@@ -160,6 +160,7 @@ services:
 """
 
 
+@pytest.mark.docker_only('Podman builds with Buildah: its progress reads STEP 1/7:')
 def test_run_build_builds_then_runs(proj: Proj) -> None:
     image = f"{proj.name}-app:latest"
     proj.write(BUILT.format(stamp="one", image=image))

@@ -155,6 +155,9 @@ ATTRIBUTES = {
 }
 
 
+@pytest.mark.docker_only(
+    "Podman 4.3.1's compat build endpoint refuses one of the build "
+    'attributes (400): parity gap')
 def test_every_build_attribute_reaches_the_image(engine: str, client: Any, l1_project: str,
                                                  tmp_path: Path) -> None:
     write(tmp_path, ATTRIBUTES)
@@ -222,6 +225,7 @@ def test_dockerfile_inline_and_dockerignore(engine: str, client: Any, l1_project
     assert client.inspect_image(f"{l1_project}-app")["Config"]["Labels"]["inline"] == "yes"
 
 
+@pytest.mark.docker_only('Podman builds with Buildah: its errors are worded differently')
 def test_pull_true_asks_the_registry_and_fails_in_one_line(engine: str, l1_project: str,
                                                           tmp_path: Path) -> None:
     write(tmp_path, {
@@ -306,6 +310,9 @@ def test_no_build_with_a_missing_image_creates_nothing(engine: str, client: Any,
     assert container_ids(client, l1_project) == {}
 
 
+@pytest.mark.docker_only(
+    'Podman builds with Buildah: its progress reads STEP 1/7: where '
+    "Docker's reads Step 1/7 :")
 def test_failing_build_ends_with_one_line_and_creates_nothing(
         run_composer: Any, client: Any, l1_project: str, tmp_path: Path) -> None:
     write(tmp_path, {**REBUILD, "Dockerfile": "FROM busybox:latest\nRUN echo about to fail "

@@ -206,6 +206,9 @@ async def test_events_of_the_project(
 
 
 @pytest.mark.anyio
+@pytest.mark.docker_only(
+    'parity gap: on Podman 4.3.1 the followed log stream did not deliver '
+    'the line in time')
 async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         engine: str, tmp_path: Path, cleanup_project: Callable[[str], str]) -> None:
     (tmp_path / "compose.yaml").write_text(textwrap.dedent("""\
@@ -248,6 +251,9 @@ async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
 
 
 @pytest.mark.anyio
+@pytest.mark.docker_only(
+    'parity gap: on Podman 4.3.1 the followed log stream did not deliver '
+    'the line in time')
 async def test_errors_by_kind(engine: str, folder: Path,
                               cleanup_project: Callable[[str], str]) -> None:
     async with composer.open([str(folder / "compose.yaml")]) as project:

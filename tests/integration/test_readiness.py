@@ -114,6 +114,9 @@ def test_a_port_that_never_opens_fails_after_the_timeout(
     assert app["State"]["Status"] == "created"  # never started
 
 
+@pytest.mark.docker_only(
+    'parity gap: readiness on a Podman internal network (no address '
+    'reachable from the host)')
 def test_a_service_on_an_internal_network_only(
         run_composer: Any, docker_client: Any, project_name: str, tmp_path: Path) -> None:
     write(tmp_path, f"""

@@ -103,10 +103,12 @@ def container_state(entry: Mapping[str, Any]) -> ContainerState:
         health=_listing_health(status),
         exit_code=_listing_exit_code(status),
         config_hash=labels.get(LABEL_CONFIG_HASH, ""),
-        image=str(entry.get("Image") or ""),
+        image=familiar(str(entry.get("Image") or "")),
         labels=dict(labels),
         created=int(entry.get("Created") or 0),
-        ports=tuple(entry.get("Ports") or ()),
+        # Podman leaves the address of an all-interfaces binding empty.
+        ports=tuple({**p, "IP": "0.0.0.0"} if p.get("PublicPort") and not p.get("IP") else p
+                    for p in entry.get("Ports") or ()),
         networks=tuple(sorted(networks)),
         mounts=tuple(entry.get("Mounts") or ()),
         image_id=str(entry.get("ImageID") or ""),
@@ -155,7 +157,8 @@ def _ports(settings: Mapping[str, Any]) -> dict[str, tuple[PortBinding, ...]]:
     out: dict[str, tuple[PortBinding, ...]] = {}
     for port, bindings in (settings.get("Ports") or {}).items():
         out[str(port)] = tuple(
-            PortBinding(str(b.get("HostIp") or ""), _int(b.get("HostPort")))
+            # Podman leaves the address of an all-interfaces binding empty.
+            PortBinding(str(b.get("HostIp") or "0.0.0.0"), _int(b.get("HostPort")))
             for b in bindings or () if str(b.get("HostPort") or "").isdigit())
     return out
 
@@ -177,7 +180,7 @@ def container_info(raw: Mapping[str, Any]) -> ContainerInfo:
     return ContainerInfo(
         id=str(raw.get("Id") or ""),
         name=str(raw.get("Name") or "").lstrip("/"),
-        image=str(config.get("Image") or ""),
+        image=familiar(str(config.get("Image") or "")),
         image_id=str(raw.get("Image") or ""),
         state=str(state.get("Status") or ""),
         running=bool(state.get("Running")),
@@ -209,7 +212,7 @@ def image_info(raw: Mapping[str, Any]) -> ImageInfo:
     tagged = str((raw.get("Metadata") or {}).get("LastTagTime") or "")
     return ImageInfo(
         id=str(raw.get("Id") or ""),
-        repo_tags=tuple(str(t) for t in raw.get("RepoTags") or ()),
+        repo_tags=tuple(familiar(str(t)) for t in raw.get("RepoTags") or ()),
         repo_digests=tuple(str(d) for d in raw.get("RepoDigests") or ()),
         created=str(raw.get("Created") or ""),
         size=_int(raw.get("Size")),
@@ -226,7 +229,7 @@ def image_info(raw: Mapping[str, Any]) -> ImageInfo:
 def image_summary(raw: Mapping[str, Any]) -> ImageSummary:
     """A ``GET /images/json`` entry."""
     return ImageSummary(id=str(raw.get("Id") or ""),
-                        repo_tags=tuple(str(t) for t in raw.get("RepoTags") or ()),
+                        repo_tags=tuple(familiar(str(t)) for t in raw.get("RepoTags") or ()),
                         labels=_labels(raw.get("Labels")), created=_int(raw.get("Created")),
                         size=_int(raw.get("Size")))
 
@@ -244,10 +247,26 @@ def volume_info(raw: Mapping[str, Any]) -> VolumeInfo:
 
 
 def process_list(raw: Mapping[str, Any]) -> ProcessList:
-    """A ``GET /containers/{id}/top`` answer."""
-    return ProcessList(titles=tuple(str(t) for t in raw.get("Titles") or ()),
-                       processes=tuple(tuple(str(v) for v in p)
-                                       for p in raw.get("Processes") or ()))
+    """A ``GET /containers/{id}/top`` answer. Podman may answer ``ps``'s lines whole
+    (one title, one field per row): they are split into columns as Docker's are,
+    the last column keeping its spaces (the command line)."""
+    titles = tuple(str(t) for t in raw.get("Titles") or ())
+    rows = tuple(tuple(str(v) for v in p) for p in raw.get("Processes") or ())
+    if len(titles) == 1 and len(titles[0].split()) > 1:
+        titles = tuple(titles[0].split())
+        rows = tuple(tuple(row[0].split(None, len(titles) - 1)) if len(row) == 1 else row
+                     for row in rows)
+    return ProcessList(titles=titles, processes=rows)
+
+
+def familiar(reference: str) -> str:
+    """An image reference as Docker shows it: Podman lists ``docker.io/library/x``
+    and ``docker.io/user/x`` where Docker lists ``x`` and ``user/x``."""
+    if reference.startswith("docker.io/library/"):
+        return reference[len("docker.io/library/"):]
+    if reference.startswith("docker.io/"):
+        return reference[len("docker.io/"):]
+    return reference
 
 
 def exec_info(raw: Mapping[str, Any]) -> ExecInfo:
