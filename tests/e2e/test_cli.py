@@ -292,15 +292,17 @@ def test_bad_usage_exits_2(run_composer: Any, samples_dir: Path) -> None:
 
 
 def test_engine_choice_on_the_command_line(run_composer: Any, tmp_path: Path) -> None:
-    if Path("/run/podman/podman.sock").exists():
-        pytest.skip("a rootful Podman socket exists here")
+    # No Podman socket answers and no podman on PATH to start one: one line.
     (tmp_path / "compose.yaml").write_text("services:\n  a: {image: busybox}\n")
+    rootful = tmp_path / "podman.sock"
     result = run_composer("--engine", "podman", "up", "-d", cwd=tmp_path,
-                          env={"XDG_RUNTIME_DIR": str(tmp_path)})
+                          env={"XDG_RUNTIME_DIR": str(tmp_path), "PATH": str(tmp_path),
+                               "COMPOSER_PODMAN_SOCKET": str(rootful)})
     assert result.returncode == 1
-    assert _one_error_line(result).startswith(
-        "composer: no Podman engine answers (tried /run/podman/podman.sock, "
-        f"{tmp_path}/podman/podman.sock): start one with")
+    line = _one_error_line(result)
+    assert line.startswith(f"composer: no Podman engine answers (tried {rootful}, "
+                           f"{tmp_path}/podman/podman.sock): start one with")
+    assert line.endswith("podman itself is not on PATH, so composer cannot start one")
     bad = run_composer("ps", cwd=tmp_path, env={"COMPOSER_ENGINE": "lxc"})
     assert (bad.returncode, bad.stderr) == (
         2, "composer: engine lxc is not supported yet (docker, podman or auto)\n")
