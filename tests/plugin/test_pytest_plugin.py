@@ -206,10 +206,14 @@ def test_x_stops_and_still_cleans_up(engine: str, project_dir: Path) -> None:
         def test_b(compose_project):
             record(compose_project)
         """))
-    result = _pytest(project_dir, "-x")
+    result = _pytest(project_dir, "-x", "--compose-logs-dir", "saved")
     assert result.returncode == 1 and "1 failed" in result.stdout
     names = _names(project_dir)
     assert len(names) == 1 and names[0][0] not in _projects(engine)
+    # The failure's report, also kept as a file named after the test.
+    saved = (project_dir / "saved" / "test_x.py_test_a.log").read_text()
+    assert saved.startswith("# ps\n") and f"{names[0][0]}-app-1" in saved
+    assert "app started" in saved.split("# logs\n", 1)[1]
 
 
 BLOCKING = RECORDING + textwrap.dedent("""\
