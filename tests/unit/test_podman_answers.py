@@ -1,0 +1,71 @@
+"""How the Docker backend reads what Podman's Docker-compatible API answers where it
+differs from Docker's: image names, top's lines, all-interfaces ports, health in
+listings, errors. Pure: the answers are written out as Podman 4.3.1 gave them."""
+
+from __future__ import annotations
+
+import docker.errors
+import pytest
+import requests
+
+from composer.backends.docker import convert
+from composer.backends.docker.backend import _with_health
+from composer.backends.docker.errors import map_engine_error
+from composer.errors import ConflictError
+
+
+@pytest.mark.parametrize(("listed", "shown"), [
+    ("docker.io/library/busybox:latest", "busybox:latest"),
+    ("docker.io/composer-test/app:tag", "composer-test/app:tag"),
+    ("localhost/busybox:latest", "localhost/busybox:latest"),
+    ("quay.io/podman/hello:latest", "quay.io/podman/hello:latest"),
+    ("busybox:latest", "busybox:latest"),
+])
+def test_image_names_are_shown_as_docker_shows_them(listed: str, shown: str) -> None:
+    assert convert.familiar(listed) == shown
+
+
+def test_top_lines_answered_whole_are_split_into_columns() -> None:
+    top = convert.process_list({
+        "Titles": ["PID   USER     COMMAND"],
+        "Processes": [["1 root     sh -c trap 'exit 7' TERM; sleep 1"], ["6 root     sleep 1"]]})
+    assert top.titles == ("PID", "USER", "COMMAND")
+    assert top.processes == (("1", "root", "sh -c trap 'exit 7' TERM; sleep 1"),
+                             ("6", "root", "sleep 1"))
+    docker_top = {"Titles": ["UID", "PID", "CMD"], "Processes": [["root", "1", "sleep 1"]]}
+    assert convert.process_list(docker_top).titles == ("UID", "PID", "CMD")
+
+
+def test_an_all_interfaces_binding_reads_0_0_0_0() -> None:
+    listed = convert.container_state({
+        "Id": "c1", "Names": ["/p-web-1"], "State": "running", "Status": "Up 2 seconds",
+        "Labels": {}, "Ports": [{"IP": "", "PrivatePort": 80, "PublicPort": 8080,
+                                 "Type": "tcp"}, {"PrivatePort": 81, "Type": "tcp"}]})
+    assert listed.ports == ({"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080,
+                             "Type": "tcp"}, {"PrivatePort": 81, "Type": "tcp"})
+    info = convert.container_info({"NetworkSettings": {"Ports": {
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}})
+    assert info.ports["80/tcp"][0].host_ip == "0.0.0.0"
+
+
+def test_the_health_podman_keeps_out_of_its_compatible_listing() -> None:
+    health = {"c1": "healthy", "c2": "starting", "c3": ""}
+    assert _with_health({"Id": "c1", "Status": "Up 5 seconds"}, health)["Status"] == \
+        "Up 5 seconds (healthy)"
+    assert _with_health({"Id": "c2", "Status": "Up 1 second"}, health)["Status"] == \
+        "Up 1 second (health: starting)"
+    assert _with_health({"Id": "c3", "Status": "Up"}, health)["Status"] == "Up"
+    state = convert.container_state({"Id": "c1", "Names": ["/x"], "State": "running",
+                                     "Labels": {}, **_with_health(
+                                         {"Id": "c1", "Status": "Up 5 seconds"}, health)})
+    assert state.health == "healthy"
+
+
+def test_a_name_in_use_answered_500_is_a_conflict() -> None:
+    response = requests.Response()
+    response.status_code = 500
+    error = docker.errors.APIError(
+        "500 Server Error", response=response,
+        explanation='container create: creating container storage: the container name '
+                    '"p-web-1" is already in use by 22a2. You have to remove that container')
+    assert isinstance(map_engine_error(error, "unix:///run/podman/podman.sock"), ConflictError)
