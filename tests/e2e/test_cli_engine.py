@@ -361,7 +361,6 @@ def test_down_removes_containers_and_networks_but_keeps_volumes(project: Project
     assert project.volumes() == []
 
 
-@pytest.mark.docker_only("parity gap: down's progress lines on Podman differ (orphans)")
 def test_down_keeps_orphans_unless_asked(project: Project) -> None:
     project.ok("up", "-d")
     project.write(BASE.split("  worker:")[0] + "volumes:\n  data: {}\n")
@@ -516,9 +515,6 @@ def test_top_lists_processes(project: Project) -> None:
     assert [ln.split()[0] for ln in only[1:]] == ["worker"]
 
 
-@pytest.mark.docker_only(
-    "Podman's compat API lists all-interfaces bindings differently (IPv4 "
-    'only)')
 def test_port_prints_the_published_address(project: Project) -> None:
     project.write(BASE.replace('["sleep", "300"]', '["sleep", "300"]\n    ports: ["5000"]'))
     project.ok("up", "-d", "--scale", "worker=2")
