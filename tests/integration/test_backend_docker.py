@@ -165,6 +165,9 @@ async def test_health_and_exit_codes_come_from_the_listing(
     assert states["ok"].exit_code is None
 
 
+@pytest.mark.docker_only(
+    'parity gap (flaky on Podman 4.3.1): its event stream was seen ending '
+    'before the die event')
 async def test_events_stream_the_project_and_stop_when_cancelled(
         backend: DockerBackend, project_name: str) -> None:
     project = _project(project_name, {"app": {"command": ["sh", "-c", "exit 0"]}})
