@@ -92,9 +92,15 @@ def remove_project(address: str, name: str) -> None:
     client = docker.APIClient(base_url=address, version="auto", timeout=60)
     label = {"label": [f"{PROJECT_LABEL}={name}"]}
     try:
-        for container in client.containers(all=True, filters=label):
-            with contextlib.suppress(Exception):
-                client.remove_container(container["Id"], force=True, v=True)
+        # Podman refuses to remove a container others share a namespace with
+        # (network_mode: service:x) while they exist: a second pass gets it.
+        for _ in range(3):
+            left = client.containers(all=True, filters=label)
+            for container in left:
+                with contextlib.suppress(Exception):
+                    client.remove_container(container["Id"], force=True, v=True)
+            if not left:
+                break
         for network in client.networks(filters=label):
             with contextlib.suppress(Exception):
                 client.remove_network(network["Id"])
