@@ -27,6 +27,7 @@ import anyio
 
 from composer.backends.base import Backend
 from composer.backends.types import ContainerInfo
+from composer.errors import ComposerError, EngineUnreachableError
 
 __all__ = ["HealthDriver", "unhealthy_detail"]
 
@@ -101,7 +102,12 @@ class HealthDriver:
         async with lock:
             due = self.due_in(info)  # another waiter may have run it meanwhile
             if due == 0:
-                await self.backend.run_healthcheck(info.id)
+                try:
+                    await self.backend.run_healthcheck(info.id)
+                except EngineUnreachableError:
+                    raise
+                except ComposerError:
+                    pass  # it stopped meanwhile, say: the inspect below tells the waiter
                 self._last[info.id] = (info.started_at, self._clock())
         info = await self.backend.inspect_container(info.id)
         return info, self.due_in(info)

@@ -17,6 +17,7 @@ from test_executor import Plans
 
 from composer.backends.health import HealthState, check_command, health_schedule
 from composer.backends.types import ContainerInfo, HealthSchedule
+from composer.errors import EngineError
 from composer.runtime import ExecutionError, execute
 from composer.runtime.health import HealthDriver
 
@@ -210,3 +211,23 @@ async def test_an_engine_that_checks_is_never_asked_to_run_one() -> None:
     await execute(p.plan, fake)
     assert fake.ops("run_healthcheck") == []
     assert fake.by_name("p-web-1").state == "running"
+
+
+class ExitsWhileChecked(FakeBackend):
+    """The container exits as its check is asked for: the engine refuses the check."""
+
+    async def run_healthcheck(self, container: str) -> None:
+        c = self._find(container)
+        c.state, c.exit_code = "exited", 4
+        raise EngineError(f"container {c.id} is not running")
+
+
+async def test_a_container_that_exits_as_its_check_runs_is_reported_as_exited() -> None:
+    fake = ExitsWhileChecked(engine_healthchecks=False)
+    p = Plans()
+    start = with_check(p, "db", checked(["CMD", "true"], Interval=0.01))
+    p.service("web", (p.wait("db", "service_healthy", start, dependents=("web",)),))
+    with pytest.raises(ExecutionError) as info:
+        await execute(p.plan, fake)
+    assert str(info.value) == ('service "web": dependency failed to start: container '
+                               "p-db-1 exited (4)")
