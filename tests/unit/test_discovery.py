@@ -123,10 +123,10 @@ def test_a_private_podman_service_when_nothing_answers_and_podman_is_installed(
     assert discover(None, _env(sockets, CONTAINER_HOST="tcp://h:1"),
                     docker_socket=docker).address == "tcp://h:1"
     assert discover("docker", _env(sockets), docker_socket=docker).how == "the Docker socket"
-    monkeypatch.setenv("COMPOSER_DOCKER_SOCKET", docker)
-    engine = FakeEngine(sockets["docker"])
+    engine = FakeEngine(sockets["docker"])  # found through the variable
     try:
-        assert discover(None, _env(sockets)).how == "the Docker socket"
+        assert discover(None, _env(sockets, COMPOSER_DOCKER_SOCKET=docker)).how == \
+            "the Docker socket"
     finally:
         engine.close()
 
