@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -262,11 +263,30 @@ def ratio(a: float | None, b: float | None) -> str:
     return "" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
 
 
-def update_readme(lines: list[str], load: list[float]) -> None:
-    """Put ``lines`` (the table and its notes) between the engine markers of the README."""
+def median_of(results: dict[tuple[str, str], list[float]], case: str, col: str,
+              unfinished: Collection[tuple[str, str]] = ()) -> float | None:
+    """The median of a case's runs for a column (None: no run, or one that never ended)."""
+    vals = results.get((case, col))
+    return statistics.median(vals) if vals and (case, col) not in unfinished else None
+
+
+class Lines(list[str]):
+    """The table and its notes: each line printed as it is added, kept for the README."""
+
+    def emit(self, text: str) -> None:
+        print(text)
+        self.append(text)
+
+
+def update_readme(lines: list[str], load: list[float], marker: str = "engine",
+                  heading: str = "") -> None:
+    """Put ``lines`` (a table and its notes) between the ``marker`` comments of
+    benchmarks/README.md (added under ``heading`` at its end when missing)."""
     readme = Path(__file__).with_name("README.md")
     text = readme.read_text()
-    begin, end = "<!-- engine:begin -->", "<!-- engine:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    if begin not in text:
+        text += f"\n## {heading}\n\n{begin}\n{end}\n"
     head, _, rest = text.partition(begin)
     _, _, tail = rest.partition(end)
     stamp = (f"One run ({time.strftime('%Y-%m-%d')}); one-minute load average "
@@ -354,50 +374,33 @@ def run_podman(args: argparse.Namespace) -> int:
         tmp.cleanup()
         load.append(os.getloadavg()[0])
 
+    def med(case: str, col: str) -> float | None:
+        return median_of(results, case, col, unfinished)
+
     def cell(case: str, col: str) -> str:
         if (case, col) in unfinished:
             return f"did not finish ({args.chain_timeout:.0f} s)"
-        vals = results.get((case, col))
-        return fmt_s(statistics.median(vals)) if vals else "–"
+        return fmt_s(med(case, col))
 
-    def med(case: str, col: str) -> float | None:
-        vals = results.get((case, col))
-        return statistics.median(vals) if vals and (case, col) not in unfinished else None
-
-    lines: list[str] = []
-
-    def emit(text: str) -> None:
-        print(text)
-        lines.append(text)
-
-    emit("| case (Podman) | v2 | podman-compose | composer | v2/composer "
-         "| podman-compose/composer |")
-    emit("| --- | ---: | ---: | ---: | ---: | ---: |")
+    lines = Lines()
+    lines.emit("| case (Podman) | v2 | podman-compose | composer | v2/composer "
+               "| podman-compose/composer |")
+    lines.emit("| --- | ---: | ---: | ---: | ---: | ---: |")
     for key, label in ((f"up {small}", f"`up -d`, {small} services"),
                        (f"down {small}", f"`down`, {small} services"),
                        ("chain", f"`up -d`, {links}-link `service_healthy` chain")):
         c = med(key, "composer")
-        emit(f"| {label} | {cell(key, 'v2')} | {cell(key, 'podman-compose')} "
-             f"| {cell(key, 'composer')} | {ratio(med(key, 'v2'), c)} "
-             f"| {ratio(med(key, 'podman-compose'), c)} |")
-    emit("")
+        lines.emit(f"| {label} | {cell(key, 'v2')} | {cell(key, 'podman-compose')} "
+                   f"| {cell(key, 'composer')} | {ratio(med(key, 'v2'), c)} "
+                   f"| {ratio(med(key, 'podman-compose'), c)} |")
+    lines.emit("")
     done = max((len(v) for v in results.values()), default=0)
-    emit(f"- Median of {done} run(s) on Podman {version.get('Version', '?')} (root, no "
-         f"systemd), at {address}; ratios above 1 mean composer is faster.")
+    lines.emit(f"- Median of {done} run(s) on Podman {version.get('Version', '?')} (root, "
+               f"no systemd), at {address}; ratios above 1 mean composer is faster.")
     for note in notes:
-        emit(f"- {note}")
+        lines.emit(f"- {note}")
     if args.update_readme:
-        readme = Path(__file__).with_name("README.md")
-        text = readme.read_text()
-        begin, end = "<!-- podman:begin -->", "<!-- podman:end -->"
-        if begin not in text:
-            text += f"\n## On Podman\n\n{begin}\n{end}\n"
-        head, _, rest = text.partition(begin)
-        _, _, tail = rest.partition(end)
-        stamp = (f"One run ({time.strftime('%Y-%m-%d')}); one-minute load average "
-                 + " to ".join(f"{x:.1f}" for x in load) + ".")
-        readme.write_text(head + begin + "\n" + stamp + "\n\n" + "\n".join(lines).rstrip()
-                          + "\n" + end + tail)
+        update_readme(lines, load, "podman", "On Podman")
     return 1 if notes else 0
 
 
@@ -525,15 +528,10 @@ def main(argv: list[str] | None = None) -> int:
              ("empty", "`down` with nothing to take down (fixed cost)")]
 
     def med(case: str, col: str) -> float | None:
-        vals = results.get((case, col))
-        return statistics.median(vals) if vals else None
+        return median_of(results, case, col)
 
-    lines: list[str] = []
-
-    def emit(text: str) -> None:
-        print(text)
-        lines.append(text)
-
+    lines = Lines()
+    emit = lines.emit
     emit("| case | floor | v2 | 1.29.2 | composer | composer/floor | v2/composer "
          "| 1.29.2/composer | library | library/floor |")
     emit("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

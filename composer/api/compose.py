@@ -464,6 +464,7 @@ class Compose:
         networks, and with ``volumes`` its volumes. Works from labels alone when
         given only the project's name."""
         opts = options or DownOptions()
+        await self.backend.settle()  # a create cancelled mid-flight, seen by the listing
         observed = await self.backend.observe(_name(project))
         built: dict[str, list[str]] = {}
         if opts.rmi:

@@ -130,6 +130,11 @@ class Backend(Protocol):
         """Close the connection; the backend is not used afterwards."""
         ...
 
+    async def settle(self) -> None:
+        """Wait, briefly, for the engine calls a cancellation abandoned to finish
+        (what they make must be seen by the listing of a ``down`` that follows)."""
+        ...
+
     async def proxy_environment(self) -> dict[str, str]:
         """Variables the client adds to every container it creates (the docker CLI's
         ``proxies`` of ``config.json``, for this engine's address)."""

@@ -60,7 +60,7 @@ import anyio
 
 from composer.backends.base import ProgressCallback
 from composer.backends.frames import RawStream
-from composer.backends.health import HealthState, check_command, health_schedule
+from composer.backends.health import check_command
 from composer.backends.memory_engine import (
     Call,
     MemoryContainer,
@@ -106,6 +106,9 @@ class MemoryBackend(MemoryEngine):
 
     async def aclose(self) -> None:
         pass
+
+    async def settle(self) -> None:
+        pass  # no call outlives its caller here
 
     async def proxy_environment(self) -> dict[str, str]:
         return dict(self.proxies)
@@ -410,14 +413,12 @@ class MemoryBackend(MemoryEngine):
         if c.state != "running" or command is None:
             raise EngineError(f"container {c.id} has no defined healthcheck"
                               if command is None else f"container {c.id} is not running")
-        if c.health_state is None:
-            c.health_state = HealthState(health_schedule(c.body.get("Healthcheck") or {}),
-                                         time.time())
+        state = c.health_state or c.fresh_health()
         began = time.time()
         result = await self.exec_run(c.id, ExecConfig(command=tuple(command)))
         ended = time.time()
         before = c.health
-        c.health = c.health_state.record(
+        c.health = state.record(
             result.exit_code, (result.stdout + result.stderr).decode(errors="replace"),
             began=began, ended=ended, start=_rfc3339(int(began * 1e9)),
             end=_rfc3339(int(ended * 1e9)))

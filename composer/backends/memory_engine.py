@@ -107,6 +107,12 @@ class MemoryContainer:
     #: The status kept from ``run_healthcheck`` runs (an engine without its own checks).
     health_state: HealthState | None = None
 
+    def fresh_health(self) -> HealthState:
+        """A new check history from the body's ``Healthcheck`` (a start begins one)."""
+        self.health_state = HealthState(health_schedule(self.body.get("Healthcheck") or {}),
+                                        time.time())
+        return self.health_state
+
     @property
     def service(self) -> str:
         return self.labels.get(L.SERVICE, "")
@@ -469,8 +475,7 @@ class MemoryEngine:
         self._emit("start", c)
         c.health_state = None
         if not self.engine_healthchecks and c.health:
-            c.health_state = HealthState(
-                health_schedule(c.body.get("Healthcheck") or {}), time.time())
+            c.fresh_health()
         for delay, status in script.health if self.engine_healthchecks else ():
             self._at(delay, self._health_setter(c, generation, status))
         for delay, stream, data in script.output:

@@ -44,9 +44,16 @@ def podman_command() -> str | None:
     return shutil.which("podman")
 
 
+#: The longest path a unix socket's address holds (``sun_path``, less its NUL).
+SUN_PATH_MAX = 107
+
+
 def _base_dir() -> Path:
+    """``$XDG_RUNTIME_DIR`` when usable and short enough for the socket's path
+    (``mkdtemp``'s name and ``/podman.sock`` under it), else the temporary folder."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK) \
+            and len(os.fsencode(runtime)) + len(PREFIX) + 22 <= SUN_PATH_MAX:
         return Path(runtime)
     return Path(tempfile.gettempdir())
 

@@ -50,14 +50,6 @@ class Holder:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "run"
-    folder.mkdir()
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def holder(runtime: Path) -> Iterator[Holder]:
     h = Holder(runtime, "proj")
     yield h

@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -44,14 +45,6 @@ def fake_podman(folder: Path, mode: str = "serves") -> str:
     path.write_text(FAKE_PODMAN.format(python=sys.executable, mode=mode))
     path.chmod(0o755)
     return str(path)
-
-
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "run"
-    folder.mkdir()
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
 
 
 def alive(pid: int) -> bool:
@@ -120,3 +113,19 @@ def test_the_service_dies_with_a_killed_composer_and_the_next_start_sweeps(
         assert not Path(folder).exists()
     finally:
         service.stop()
+
+
+def test_a_runtime_folder_too_deep_for_a_socket_gives_way_to_the_temporary_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    service = PodmanService(fake_podman(tmp_path))
+    service.start()
+    try:
+        assert service.folder is not None
+        assert service.folder.parent == Path(tempfile.gettempdir())
+        assert answers(service.socket)
+    finally:
+        service.stop()
+    assert list(deep.iterdir()) == []

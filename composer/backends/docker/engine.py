@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -38,6 +40,8 @@ __all__ = ["MAX_API", "MIN_API", "Engine"]
 MAX_API = str(docker.constants.DEFAULT_DOCKER_API_VERSION)
 MIN_API = str(docker.constants.MINIMUM_DOCKER_API_VERSION)
 T = TypeVar("T")
+#: How long a ``down`` waits for calls a cancellation abandoned (a create is quick).
+SETTLE_TIMEOUT = 30.0
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -69,6 +73,8 @@ class Engine:
         self.on_close: list[Callable[[], None]] = []
         #: Whether the engine runs healthchecks itself (asked once).
         self._runs_checks: bool | None = None
+        #: Calls a cancellation abandoned whose thread has not returned yet.
+        self._abandoned: set[threading.Event] = set()
 
     @property
     def is_podman(self) -> bool:
@@ -130,11 +136,40 @@ class Engine:
         composer (v2 cancels its request likewise; the engine finishes the call)."""
         await self._negotiate()
         limiter, _ = self._limiters()
+        done = threading.Event()
+
+        def run() -> T:
+            try:
+                return fn(*args)
+            finally:
+                done.set()
+
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=limiter,
+            return await anyio.to_thread.run_sync(run, limiter=limiter,
                                                   abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            if not done.is_set():
+                self._abandoned.add(done)
+            raise
         except Exception as exc:
             raise self._map(exc) from exc
+
+    async def settle(self) -> None:
+        """Wait (at most :data:`SETTLE_TIMEOUT` seconds) for the calls a cancellation abandoned:
+        a create sent before the cancel finishes on the engine all the same, and a
+        ``down`` listing the project before it does would leave its container."""
+        pending, self._abandoned = self._abandoned, set()
+        pending = {event for event in pending if not event.is_set()}
+        if not pending:
+            return
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+
+        def wait() -> None:
+            for event in pending:
+                event.wait(max(0.0, deadline - time.monotonic()))
+
+        _, streams = self._limiters()
+        await anyio.to_thread.run_sync(wait, limiter=streams, abandon_on_cancel=True)
 
     async def _unbounded(self, fn: Callable[[], T]) -> T:
         """``fn()`` in a worker thread that holds no call token (a long wait), abandoned
