@@ -212,7 +212,7 @@ def run_v2(v2_binary: str) -> RunCli:
 # -- which engine the engine tests run on ------------------------------------------------------
 
 #: ``make test-podman`` sets it (with DOCKER_HOST at Podman's socket).
-TEST_ENGINE = os.environ.get("COMPOSER_TEST_ENGINE", "docker")
+from engines import TEST_ENGINE  # noqa: E402  (tests/engines.py)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

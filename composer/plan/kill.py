@@ -41,17 +41,21 @@ def _each(project: Project | str, observed: Observed, services: tuple[str, ...] 
     return plan
 
 
+KILLABLE = frozenset({*RUNNING_STATES, "stopping"})
+
+
 def plan_kill(project: Project | str, observed: Observed,
               options: LifecyclePlanOptions | None = None) -> Plan:
     """Send ``signal`` to the running containers of the selected services (and to
-    orphans' with ``remove_orphans``)."""
+    orphans' with ``remove_orphans``). Podman shows a container whose stop waits out
+    its grace period as ``stopping``: a kill is what ends that wait (a second Ctrl-C)."""
     opts = options or LifecyclePlanOptions()
-    plan = _each(project, observed, list(opts.services), {"running", "restarting", "paused"},
+    plan = _each(project, observed, list(opts.services), KILLABLE,
                  lambda ident, shown: KillContainer(container=ident, signal=opts.signal,
                                                     display=shown))
     if opts.remove_orphans and not isinstance(project, str):
         for c in orphan_containers(project, observed):
-            if c.state in RUNNING_STATES:
+            if c.state in KILLABLE:
                 plan.add(KillContainer(container=c.id, signal=opts.signal,
                                        display=display(c.name)), f"orphan:{c.name}", c.state)
     return plan

@@ -242,6 +242,8 @@ class LogMultiplexer:
         self._pending: set[str] = set()  # restarting: a start will follow
         self._registered: set[str] = set()
         self._finished_at: dict[str, str] = {}
+        #: The StartedAt of the run each container was followed through, once it ended.
+        self._run_followed: dict[str, str] = {}
         self._tg: TaskGroup | None = None
         self._seen_any = False
         self.finished = anyio.Event()
@@ -422,6 +424,8 @@ class LogMultiplexer:
         finished = _unix_seconds(state.finished_at) if state is not None else None
         if finished is not None:
             self._finished_at[target.id] = finished
+        if state is not None:
+            self._run_followed[target.id] = state.started_at
         if state is not None and state.running and not state.restarting:
             self.follow(target, since=finished)
             return
@@ -459,6 +463,14 @@ class LogMultiplexer:
             await anyio.sleep(0.05)
         return state
 
+    async def _same_run(self, cid: str) -> bool:
+        """Whether the container has not started again since its run was followed."""
+        try:
+            state = await self._source.inspect_container(cid)
+        except ComposerError:
+            return True  # gone: nothing more to show
+        return state.started_at == self._run_followed.get(cid) and not state.running
+
     def _check_finished(self) -> None:
         if self._seen_any and not self._followed and not self._pending:
             self.finished.set()
@@ -480,6 +492,10 @@ class LogMultiplexer:
                 continue
             cid = event.container_id
             if not cid or cid in self._followed:
+                continue
+            if cid in self._run_followed and await self._same_run(cid):
+                # The start of a run already followed to its end, told late (Podman's
+                # events can come after the exit): its lines were all shown.
                 continue
             self._pending.discard(cid)
             # A container met for the first time: all its output (it is new, or

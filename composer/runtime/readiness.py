@@ -288,6 +288,18 @@ def _unroutable(exc: BaseException) -> bool:
     return False
 
 
+def _connected_to_itself(stream: anyio.abc.ByteStream) -> bool:
+    """Whether a connection is TCP's self-connect: to a local port nothing listens on
+    in the ephemeral range, the kernel may pick that very port as the source, and the
+    connect succeeds with nobody at the other end (``network_mode: host``)."""
+    try:
+        local = stream.extra(anyio.abc.SocketAttribute.local_address)
+        remote = stream.extra(anyio.abc.SocketAttribute.remote_address)
+    except anyio.TypedAttributeLookupError:
+        return False
+    return bool(local == remote)
+
+
 def _why(exc: BaseException, host: str, port: int) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer from {host}:{port}"
@@ -433,9 +445,15 @@ class Prober:
         for host in addresses:
             try:
                 with anyio.fail_after(self.connect_timeout):
-                    return await self._connect(host, port), ""
+                    stream = await self._connect(host, port)
             except (OSError, TimeoutError) as exc:
                 (unroutable if _unroutable(exc) else refusals).append(_why(exc, host, port))
+                continue
+            if _connected_to_itself(stream):
+                await stream.aclose()
+                refusals.append(f"connection refused at {host}:{port}")
+                continue
+            return stream, ""
         if refusals:
             return None, refusals[0]
         self.unroutable[info.id] = unroutable[0] if unroutable else "no address"

@@ -212,9 +212,6 @@ def test_exec_on_a_terminal_is_an_interactive_shell(proj: Proj) -> None:
     _shell_session(term, lambda: proj.containers(service="web")[0])
 
 
-@pytest.mark.docker_only(
-    "parity gap: run on a terminal returns 0, not the shell's exit code, on"
-    ' Podman 4.3.1')
 def test_run_on_a_terminal_is_an_interactive_shell_and_rm_leaves_nothing(proj: Proj) -> None:
     term = Terminal(["-p", proj.name, "run", "--rm", "web", "sh"], proj.folder)
     _shell_session(term, lambda: proj.containers(oneoff="True")[0])

@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 import pytest
+from engines import ON_PODMAN
 
 import composer
 from composer import probes
@@ -206,9 +207,6 @@ async def test_events_of_the_project(
 
 
 @pytest.mark.anyio
-@pytest.mark.docker_only(
-    'parity gap: on Podman 4.3.1 the followed log stream did not deliver '
-    'the line in time')
 async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         engine: str, tmp_path: Path, cleanup_project: Callable[[str], str]) -> None:
     (tmp_path / "compose.yaml").write_text(textwrap.dedent("""\
@@ -230,30 +228,30 @@ async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         await db.ready(probes.log("no listener"))  # a passing probe returns
         await db.ready(probes.any_of(probes.tcp(5432), probes.log("starting db")))
         # Wait for the engine's first health run to end (its exec's exit event), so
-        # the health log has an entry by the time the wait below gives up.
+        # the health log has an entry by the time the wait below gives up. Podman
+        # here runs no check (no systemd): composer runs them only while it waits on
+        # health, which a probe does not.
         with anyio.fail_after(60):
             async with aclosing(project.events(["db"], since=began)) as events:
                 async for event in events:
-                    if event.action == "exec_die":
+                    if event.action == "exec_die" or ON_PODMAN:
                         break
         with pytest.raises(composer.NotReadyError) as caught:
             await db.ready([probes.tcp(5432), probes.exec("test -e /ready")], timeout=2)
         error = caught.value
         assert error.service == "db" and error.probe == probes.tcp(5432)
         assert error.detail.startswith("connection refused at ")
-        assert any("probe says no" in entry for entry in error.health_log)
         assert "starting db" in error.logs_tail and "no listener here" in error.logs_tail
         text = str(error)
         assert text.startswith('service "db" is not ready after 2s: tcp port 5432: '
                                "connection refused at ")
-        assert "health log:" in text and "probe says no" in text
+        if not ON_PODMAN:
+            assert any("probe says no" in entry for entry in error.health_log)
+            assert "health log:" in text and "probe says no" in text
         assert "last logs:" in text and "  starting db" in text
 
 
 @pytest.mark.anyio
-@pytest.mark.docker_only(
-    'parity gap: on Podman 4.3.1 the followed log stream did not deliver '
-    'the line in time')
 async def test_errors_by_kind(engine: str, folder: Path,
                               cleanup_project: Callable[[str], str]) -> None:
     async with composer.open([str(folder / "compose.yaml")]) as project:
@@ -271,7 +269,7 @@ async def test_errors_by_kind(engine: str, folder: Path,
         await project.stop(["web"])
         with pytest.raises(composer.ConflictError) as conflict:
             await project.exec("web", ["true"])
-        assert conflict.value.status == 409
+        assert conflict.value.status == (500 if ON_PODMAN else 409)  # Podman: 500
         assert isinstance(conflict.value, composer.EngineError)
 
 

@@ -12,13 +12,14 @@ from typing import Any
 import anyio
 import pytest
 
-from composer.backends.base import ContainerInfo
+from composer.backends.base import ContainerInfo, EngineEvent
 from composer.backends.docker.wire import Dechunker
 from composer.backends.frames import FrameDecoder
 from composer.cli.logview import LogPrinter, use_color, validate_attach_flags
 from composer.cli.main import _global_parser
 from composer.cli.terminal import ansi_enabled
 from composer.errors import UsageError
+from composer.model import labels as L
 from composer.runtime.logs import ContainerExit, LineBuffer, LogMultiplexer, LogTarget
 
 
@@ -152,6 +153,45 @@ async def test_multiplexer_merges_whole_lines_and_announces_exits() -> None:
     assert ("status", "a-1", "exited with code 3") in recorder.calls
     assert recorder.calls.index(("register", "a-1")) < recorder.calls.index(lines[0])
     assert sorted((e.target.name, e.exit_code) for e in exits) == [("a-1", 3), ("b-1", 0)]
+
+
+class LateEvents(FakeSource):
+    """Podman's way: the start event of a run comes after the run has ended."""
+
+    def __init__(self) -> None:
+        super().__init__({"a": [[("stdout", b"a1\na2\n")]], "c": [[("stdout", b"c1\n")]]},
+                         {"a": 0, "c": 0})
+        self.a_ended = anyio.Event()
+
+    async def inspect_container(self, container: str) -> ContainerInfo:
+        if container == "a":
+            self.a_ended.set()
+        return ContainerInfo(id=container, name=container, image="", image_id="",
+                             state="exited", exit_code=0, started_at="2026-12-05T09:00:00Z")
+
+    async def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]:
+        await self.a_ended.wait()
+        for cid in ("a", "c"):  # c: a container met through the events alone
+            yield EngineEvent("start", cid, cid, "p", {L.SERVICE: cid,
+                                                       L.CONTAINER_NUMBER: "1"})
+        await anyio.sleep_forever()
+
+
+@pytest.mark.anyio
+async def test_a_start_event_told_after_the_run_ended_does_not_repeat_its_lines() -> None:
+    source = LateEvents()
+    recorder = Recorder()
+    mux = LogMultiplexer(source, recorder)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)
+        await mux.attach(LogTarget("a", "a-1", "a"))
+        tg.start_soon(mux.watch, "p")
+        with anyio.fail_after(60):  # a hang guard only
+            while ("status", "c-1", "exited with code 0") not in recorder.calls:
+                await anyio.sleep(0)
+        tg.cancel_scope.cancel()
+    lines = [(c[1], c[3]) for c in recorder.calls if c[0] == "line"]
+    assert lines == [("a-1", "a1"), ("a-1", "a2"), ("c-1", "c1")]
 
 
 # -- the printer (golden) ----------------------------------------------------------------------

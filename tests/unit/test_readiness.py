@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import socket
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -512,6 +513,26 @@ def unroutable_connect(calls: list[str]) -> Any:
         calls.append(f"{host}:{port}")
         raise OSError(errno.EHOSTUNREACH, "No route to host")
     return connect
+
+
+async def test_a_connection_to_itself_is_not_a_listener() -> None:
+    # TCP's self-connect: a connect to a local port nothing listens on can get that
+    # very port as its source and succeed with nobody at the other end.
+    fake = FakeBackend()
+    await fake.create_container("p-db-1", body("db"))
+    await fake.start_container("p-db-1")
+
+    async def self_connect(host: str, port: int) -> Any:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.connect(sock.getsockname())  # simultaneous open with itself
+        return await anyio.abc.SocketStream.from_socket(sock)
+
+    async with Prober(fake, connect=self_connect) as prober:
+        info = await fake.inspect_container("p-db-1")
+        result = await prober.check(TcpProbe(5432), info)
+    assert not result.ok
+    assert result.detail == "connection refused at 127.0.0.1:5432"
 
 
 async def test_an_unroutable_container_is_probed_from_inside_with_its_own_cat() -> None:

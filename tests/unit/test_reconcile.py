@@ -629,6 +629,12 @@ def test_kill_rm_pause_unpause_plans(tmp_path: Path) -> None:
         #2 service:db:1 KillContainer: running
     """)
     assert {s.args["signal"] for s in kill} == {"SIGTERM"}
+    # Podman's state while a stop waits out the grace period: a kill ends the wait.
+    stopping = running(project, web="stopping", cache="exited")
+    assert text(plan_kill(model(project), stopping)) == golden("""
+        #1 service:db:1 KillContainer: running
+        #2 service:web:1 KillContainer: stopping
+    """)
     assert text(plan_rm(model(project), mixed)) == "#1 service:web:1 RemoveContainer: exited"
     assert text(plan_rm(model(project), mixed, LifecyclePlanOptions(stop=True))) == golden("""
         #1 service:cache:1 StopContainer: rm --stop

@@ -48,6 +48,8 @@ __all__ = ["DEFAULT_HOST", "DockerBackend", "connect"]
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 #: Podman's own API (beside its Docker-compatible one), at its oldest version.
 LIBPOD = "/v4.0.0/libpod"
+#: Seconds a stop waits before it kills, when the service sets no grace period.
+DEFAULT_STOP_TIMEOUT = 10
 
 
 def _first_leaf(group: BaseExceptionGroup[ComposerError]) -> ComposerError:
@@ -195,7 +197,8 @@ class DockerBackend(Sessions):
             if on_line is not None:
                 anyio.from_thread.run_sync(on_line, line)
 
-        return await self._call(lambda: run_build(self._client, request, emit))
+        return await self._call(lambda: run_build(self._client, request, emit,
+                                                  podman=self.is_podman))
 
     # -- networks and volumes
 
@@ -241,8 +244,16 @@ class DockerBackend(Sessions):
         params = {"name": name}
         if platform:
             params["platform"] = platform
-        result = await self._call(lambda: post_json(self._client, "/containers/create",
-                                                    body=body, params=params))
+
+        def create() -> Any:
+            sent = body
+            if self.is_podman and body.get("StopTimeout") is None:
+                # Podman 4.3.1's compatible create makes it 0 (a stop kills at once);
+                # Docker's default, and podman run's, is 10 seconds.
+                sent = {**body, "StopTimeout": DEFAULT_STOP_TIMEOUT}
+            return post_json(self._client, "/containers/create", body=sent, params=params)
+
+        result = await self._call(create)
         return str(result.get("Id") or "")
 
     async def start_container(self, container: str) -> None:

@@ -20,6 +20,7 @@ image ID comes from the ``aux`` message, and an ``error`` message becomes a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -204,14 +205,26 @@ def _args(values: Mapping[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _extra_hosts(hosts: Any, podman: bool) -> Any:
+    """``extra_hosts`` as the SDK takes it: a mapping (sent as ``host:ip`` repeated),
+    or for Podman the JSON list as one string."""
+    if not hosts:
+        return None
+    if podman:
+        return json.dumps([f"{host}:{ip}" for host, ip in dict(hosts).items()])
+    return dict(hosts)
+
+
 def run_build(client: Any, request: BuildRequest,
-              on_line: Callable[[str], None] | None = None) -> str:
+              on_line: Callable[[str], None] | None = None, *, podman: bool = False) -> str:
     """Build ``request`` with ``client`` (a ``docker.APIClient``); returns the image ID.
 
     Blocking: run it in a worker thread. ``on_line`` receives each output line
     (from this thread). Raises :class:`~composer.errors.BuildError` for a
     failed step or a context that cannot be sent; errors of the SDK itself
-    (engine unreachable, HTTP errors) propagate for the caller to map.
+    (engine unreachable, HTTP errors) propagate for the caller to map. ``podman``:
+    the engine is Podman, whose compatible endpoint reads ``extrahosts`` as one JSON
+    list (Docker: the parameter repeated; Podman 4.3.1 answers 400 to that).
     """
     import docker.errors
 
@@ -225,7 +238,7 @@ def run_build(client: Any, request: BuildRequest,
             labels=dict(request.labels) or None, cache_from=list(request.cache_from) or None,
             target=request.target or None, network_mode=request.network or None,
             shmsize=request.shm_size or None,
-            extra_hosts=dict(request.extra_hosts) if request.extra_hosts else None,
+            extra_hosts=_extra_hosts(request.extra_hosts, podman),
             platform=request.platform or None, isolation=request.isolation or None,
             container_limits={"memory": request.memory} if request.memory else None,
             decode=True, timeout=None,

@@ -71,12 +71,15 @@ def map_engine_error(exc: BaseException, address: str) -> ComposerError:
         if status == 404:
             return NotFoundError(message, status=status)
         # Engines before API 1.42 answer 403, not 409, for a network still in use.
-        # Podman answers 500 for a name already taken, a network still used and a
-        # kill of a stopped container; Docker 409 (403 for the network, before 1.42).
+        # Podman answers 500 for a name already taken, a network still used, a kill
+        # of or an exec in a stopped container; Docker 409 (403 for the network,
+        # before 1.42).
         if status == 409 or (status == 403 and "active endpoints" in message) \
                 or (status == 500 and ("is already in use" in message
                                        or "network is being used" in message
-                                       or "can only kill running containers" in message)):
+                                       or "can only kill running containers" in message
+                                       or "can only create exec sessions on running"
+                                       in message)):
             return ConflictError(message, status=status)
         return EngineError(message, status=status)
     if isinstance(exc, requests.exceptions.Timeout):

@@ -48,22 +48,30 @@ __all__ = ["Sessions"]
 
 class _PendingExit:
     """A ``POST /containers/{id}/wait`` whose headers have come: the engine holds the
-    wait; the body (the exit code) comes when the condition is met."""
+    wait; the body (the exit code) comes when the condition is met. ``removal``, a
+    second wait held beside it, is read to its end after the code (see
+    :meth:`Sessions.wait_begin`)."""
 
-    def __init__(self, engine: Engine, response: requests.Response) -> None:
+    def __init__(self, engine: Engine, response: requests.Response,
+                 removal: requests.Response | None = None) -> None:
         self._engine = engine
         self._response = response
+        self._removal = removal
 
     async def exit_code(self) -> int:
         def end() -> int:
             result = json.loads(self._response.content or b"{}")
+            if self._removal is not None:
+                _ = self._removal.content  # answered once the container is gone
             return int(result.get("StatusCode", 0))
 
         return await self._engine._unbounded(end)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._response.close()
+        for response in (self._response, self._removal):
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    response.close()
 
 
 class Sessions(Engine):
@@ -227,7 +235,7 @@ class Sessions(Engine):
 
     async def wait_begin(self, container: str,
                          condition: ExitCondition = "next-exit") -> _PendingExit:
-        def begin() -> requests.Response:
+        def begin(condition: ExitCondition) -> requests.Response:
             client = self._client
             response: requests.Response = client.post(
                 api_url(client, "/containers/{0}/wait", container),
@@ -235,7 +243,17 @@ class Sessions(Engine):
             check_response(response)
             return response
 
-        return _PendingExit(self, await self._call(begin))
+        await self._negotiate()
+        if condition == "removed" and self.is_podman:
+            # Podman 4.3.1 answers a wait for removal with StatusCode 0: the code comes
+            # from a wait for the exit, held beside the one for the removal.
+            code = await self._call(begin, "next-exit")
+            try:
+                return _PendingExit(self, code, await self._call(begin, "removed"))
+            except BaseException:
+                code.close()
+                raise
+        return _PendingExit(self, await self._call(begin, condition))
 
     # -- resource usage
 
