@@ -236,12 +236,19 @@ class Floor:
 def cleanup(client: docker.DockerClient, run_id: str) -> None:
     """Remove every container and network of this run's projects."""
     mine = f"{PREFIX}{run_id}"
-    for c in client.api.containers(all=True, filters={"label": PROJECT_LABEL}):
-        if c["Labels"].get(PROJECT_LABEL, "").startswith(mine):
+    # In passes: Podman refuses to remove a container others depend on (podman-compose
+    # links a service to its dependencies) until they are gone.
+    for last in (False, False, False, True):
+        left = [c for c in client.api.containers(all=True, filters={"label": PROJECT_LABEL})
+                if c["Labels"].get(PROJECT_LABEL, "").startswith(mine)]
+        for c in left:
             try:
                 client.api.remove_container(c["Id"], force=True)
             except docker.errors.APIError as exc:
-                print(f"clean-up: {exc}", file=sys.stderr)
+                if last:
+                    print(f"clean-up: {exc}", file=sys.stderr)
+        if not left:
+            break
     for net in client.networks.list(filters={"label": PROJECT_LABEL}):
         if net.attrs.get("Labels", {}).get(PROJECT_LABEL, "").startswith(mine) \
                 or net.name.startswith(mine):

@@ -69,3 +69,43 @@ def test_a_name_in_use_answered_500_is_a_conflict() -> None:
         explanation='container create: creating container storage: the container name '
                     '"p-web-1" is already in use by 22a2. You have to remove that container')
     assert isinstance(map_engine_error(error, "unix:///run/podman/podman.sock"), ConflictError)
+
+
+class _PingClient:
+    """A client whose ``/_ping`` answers the given headers; ``/version`` is counted."""
+
+    base_url = "http+docker://localhost"
+    timeout = 5
+    api_version = "1.41"
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+        self.versions = 0
+
+    def get(self, url: str, timeout: float) -> requests.Response:
+        assert url.endswith("/_ping")
+        response = requests.Response()
+        response.status_code = 200
+        response.headers.update(self.headers)
+        return response
+
+    def version(self, api_version: bool = False) -> dict[str, str]:
+        self.versions += 1
+        return {"ApiVersion": "1.40", "Components": [{"Name": "Podman Engine"}]}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("headers", "podman", "versions"), [
+    ({"Api-Version": "1.41", "Libpod-Api-Version": "4.3.1"}, True, 0),
+    ({"Api-Version": "1.41", "Server": "Docker/20.10.24+dfsg1 (linux)"}, False, 0),
+    ({}, True, 1),  # no version in the headers: /version, which names Podman
+])
+async def test_the_engine_is_known_from_its_ping(headers: dict[str, str], podman: bool,
+                                                  versions: int) -> None:
+    from composer.backends.docker.engine import Engine
+
+    client = _PingClient(headers)
+    engine = Engine(client, "fake://")  # type: ignore[arg-type]
+    await engine._negotiate()
+    assert engine.is_podman is podman
+    assert client.versions == versions  # Podman's /version takes a quarter second
