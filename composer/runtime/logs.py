@@ -469,7 +469,7 @@ class LogMultiplexer:
             state = await self._source.inspect_container(cid)
         except ComposerError:
             return True  # gone: nothing more to show
-        return state.started_at == self._run_followed.get(cid) and not state.running
+        return state.started_at == self._run_followed.get(cid)
 
     def _check_finished(self) -> None:
         if self._seen_any and not self._followed and not self._pending:

@@ -180,15 +180,22 @@ class LateEvents(FakeSource):
 @pytest.mark.anyio
 async def test_a_start_event_told_after_the_run_ended_does_not_repeat_its_lines() -> None:
     source = LateEvents()
-    recorder = Recorder()
+    c_ended = anyio.Event()
+
+    class UntilC(Recorder):
+        def status(self, name: str, message: str) -> None:
+            super().status(name, message)
+            if name == "c-1":
+                c_ended.set()  # c's start came after a's: the late event was handled
+
+    recorder = UntilC()
     mux = LogMultiplexer(source, recorder)
     async with anyio.create_task_group() as tg:
         tg.start_soon(mux.run)
         await mux.attach(LogTarget("a", "a-1", "a"))
         tg.start_soon(mux.watch, "p")
         with anyio.fail_after(60):  # a hang guard only
-            while ("status", "c-1", "exited with code 0") not in recorder.calls:
-                await anyio.sleep(0)
+            await c_ended.wait()
         tg.cancel_scope.cancel()
     lines = [(c[1], c[3]) for c in recorder.calls if c[0] == "line"]
     assert lines == [("a-1", "a1"), ("a-1", "a2"), ("c-1", "c1")]

@@ -8,22 +8,29 @@ import threading
 
 import anyio
 import pytest
+import requests
+from anyio import wait_all_tasks_blocked
 
 from composer.backends.docker.engine import Engine
 
 
 class _Client:
-    """Answers ``/version`` at once; ``create`` blocks until released."""
+    """Answers ``/_ping`` at once; ``create`` blocks until released."""
 
     api_version = "1.41"
+    base_url = "http+docker://localhost"
+    timeout = 5
 
     def __init__(self) -> None:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.created: list[str] = []
 
-    def version(self, api_version: bool = False) -> dict[str, str]:
-        return {"ApiVersion": "1.41"}
+    def get(self, url: str, timeout: float) -> requests.Response:
+        response = requests.Response()  # /_ping
+        response.status_code = 200
+        response.headers["Api-Version"] = "1.41"
+        return response
 
     def create(self, name: str) -> str:
         self.entered.set()
@@ -45,8 +52,11 @@ async def test_settle_waits_for_a_create_its_caller_abandoned() -> None:
             await anyio.to_thread.run_sync(client.entered.wait)
             scope.cancel()
     assert client.created == []  # the caller went on; the engine has not answered
-    threading.Timer(0.05, client.release.set).start()
-    await engine.settle()
+    async with anyio.create_task_group() as group:
+        group.start_soon(engine.settle)
+        await wait_all_tasks_blocked()  # settle waits on the abandoned call...
+        assert client.created == []
+        client.release.set()  # ...which the engine now finishes
     assert client.created == ["p-web-1"]
 
 

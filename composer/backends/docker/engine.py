@@ -136,12 +136,11 @@ class Engine:
         as the docker CLI reads it: Podman takes a quarter of a second to answer
         ``/version``, ``/_ping`` a millisecond. ``/version`` when they lack it."""
         client = self._client
-        if hasattr(client, "base_url"):
-            response = client.get(f"{client.base_url}/_ping", timeout=client.timeout)
-            check_response(response)
-            self._libpod = "Libpod-Api-Version" in response.headers
-            if response.headers.get("Api-Version"):
-                return str(response.headers["Api-Version"])
+        response = client.get(f"{client.base_url}/_ping", timeout=client.timeout)
+        check_response(response)
+        self._libpod = "Libpod-Api-Version" in response.headers
+        if response.headers.get("Api-Version"):
+            return str(response.headers["Api-Version"])
         self.version_info = client.version(api_version=False)
         return str(self.version_info.get("ApiVersion") or MIN_API)
 
