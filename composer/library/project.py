@@ -61,6 +61,8 @@ from composer.runtime.readiness import wait_ready
 if TYPE_CHECKING:
     import networkx
 
+    from composer.library.stack import StackHandle
+
 __all__ = ["Project", "Service", "open", "unique_name"]
 
 #: Seconds the exit of ``open()`` may spend taking the project down.
@@ -177,6 +179,8 @@ class Project:
         self.backend = backend
         self.compose = Compose(backend, events=events)
         self._group = group
+        #: Stacks deployed through :meth:`stack`, removed with the project.
+        self._stacks_deployed: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<Project {self.name}>"
@@ -216,6 +220,14 @@ class Project:
         if name not in self.model.services:
             raise NotFoundError(f'no such service: {name}', kind="service", name=name)
         return Service(self, name)
+
+    def stack(self, name: str | None = None) -> StackHandle:
+        """The project as a Swarm stack called ``name`` (default: the project's
+        name): deploy, services, tasks, wait, remove (see
+        :class:`composer.library.stack.StackHandle`)."""
+        from composer.library.stack import StackHandle
+
+        return StackHandle(self, name or self.name)
 
     # -- verbs
 
@@ -442,6 +454,8 @@ async def open(files: Sequence[str] | str | None = None, *,  # noqa: A001 - comp
                 group.cancel_scope.cancel()  # log readers and such
                 if not keep:
                     with anyio.move_on_after(DOWN_TIMEOUT, shield=True):
+                        for stack in sorted(project._stacks_deployed):
+                            await project.stack(stack).remove()
                         await project.down(volumes=volumes, remove_orphans=True)
     finally:
         if own_backend:

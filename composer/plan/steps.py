@@ -38,6 +38,18 @@ RemoveContainer     remove ``container`` (gone already: done)
 RenameContainer     rename ``container`` to ``name``
 PauseContainer      pause ``container``
 UnpauseContainer    unpause ``container``
+CreateService       create the swarm service ``spec`` (a stack's ``ServiceSpec``),
+                    its secrets and configs referenced by name (the executor
+                    reads their IDs)
+UpdateService       replace the spec of service ``service_id`` (at ``version``)
+                    by ``spec``: a rolling update, by its ``UpdateConfig``
+RemoveService       remove the swarm service ``service_id``
+CreateSwarmObject   create the secret or config (``kind``) ``spec``
+UpdateSwarmObject   update the secret or config ``object_id`` (at ``version``)
+RemoveSwarmObject   remove the secret or config ``object_id``
+WaitService         wait until the swarm service ``name`` has converged: its
+                    tasks running (healthy, where it has a check: a swarm task
+                    is not running before), its update done; with a job, done
 WaitCondition       wait until the ``containers`` of ``service`` meet
                     ``condition`` (see :mod:`composer.model.conditions`),
                     with readiness ``probes`` (:class:`TcpProbe`,
@@ -62,6 +74,8 @@ __all__ = [
     "OPERATIONS",
     "BuildImage",
     "ConnectNetwork",
+    "CreateService",
+    "CreateSwarmObject",
     "CopyToContainer",
     "CreateContainer",
     "CreateNetwork",
@@ -78,13 +92,18 @@ __all__ = [
     "RemoveContainer",
     "RemoveImage",
     "RemoveNetwork",
+    "RemoveService",
+    "RemoveSwarmObject",
     "RemoveVolume",
     "RenameContainer",
     "StartContainer",
     "StopContainer",
     "TcpProbe",
     "UnpauseContainer",
+    "UpdateService",
+    "UpdateSwarmObject",
     "WaitCondition",
+    "WaitService",
 ]
 
 
@@ -321,9 +340,67 @@ class WaitCondition(Operation):
 
 
 #: Every operation type, in the order of the table above.
+# -- swarm stacks
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateService(Operation):
+    name: str
+    spec: Mapping[str, Any]
+    registry_auth: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpdateService(Operation):
+    name: str
+    service_id: str
+    version: int
+    spec: Mapping[str, Any]
+    registry_auth: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveService(Operation):
+    name: str
+    service_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CreateSwarmObject(Operation):
+    kind: str  # "secrets" | "configs"
+    name: str
+    spec: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpdateSwarmObject(Operation):
+    kind: str
+    name: str
+    object_id: str
+    version: int
+    spec: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveSwarmObject(Operation):
+    kind: str
+    name: str
+    object_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WaitService(Operation):
+    name: str
+    #: Wait for the tasks' health too (the service has a healthcheck).
+    healthy: bool = False
+    #: Give up after this many seconds (None: wait as long as it takes).
+    timeout: float | None = None
+
+
 OPERATIONS: tuple[type[Operation], ...] = (
     CreateNetwork, RemoveNetwork, CreateVolume, RemoveVolume, PullImage, BuildImage,
     RemoveImage, CreateContainer, ConnectNetwork, CopyToContainer, StartContainer,
     StopContainer, KillContainer, RemoveContainer, RenameContainer, PauseContainer,
-    UnpauseContainer, WaitCondition,
+    UnpauseContainer, WaitCondition, CreateService, UpdateService, RemoveService,
+    CreateSwarmObject, UpdateSwarmObject, RemoveSwarmObject, WaitService,
 )

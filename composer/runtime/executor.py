@@ -48,6 +48,8 @@ from composer.plan.steps import (
     CopyToContainer,
     CreateContainer,
     CreateNetwork,
+    CreateService,
+    CreateSwarmObject,
     CreateVolume,
     KillContainer,
     Operation,
@@ -56,13 +58,19 @@ from composer.plan.steps import (
     RemoveContainer,
     RemoveImage,
     RemoveNetwork,
+    RemoveService,
+    RemoveSwarmObject,
     RemoveVolume,
     RenameContainer,
     StartContainer,
     StopContainer,
     UnpauseContainer,
+    UpdateService,
+    UpdateSwarmObject,
     WaitCondition,
+    WaitService,
 )
+from composer.runtime import stack
 from composer.runtime.errors import ExecutionError, StepFailure, WaitError
 from composer.runtime.health import HealthDriver, unhealthy_detail
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
@@ -658,6 +666,13 @@ HANDLERS: Mapping[type[Operation], Handler] = {
     PauseContainer: Handler(_pause_container, ("Pausing", "Paused")),
     UnpauseContainer: Handler(_unpause_container, ("Unpausing", "Unpaused")),
     WaitCondition: Handler(_wait_condition, ("", "")),
+    CreateService: Handler(stack.create_service, ("Creating", "Created")),
+    UpdateService: Handler(stack.update_service, ("Updating", "Updated")),
+    RemoveService: Handler(stack.remove_service, ("Removing", "Removed")),
+    CreateSwarmObject: Handler(stack.create_swarm_object, ("Creating", "Created")),
+    UpdateSwarmObject: Handler(stack.update_swarm_object, ("Updating", "Updated")),
+    RemoveSwarmObject: Handler(stack.remove_swarm_object, ("Removing", "Removed")),
+    WaitService: Handler(stack.wait_service, ("Waiting", "Converged")),
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from composer.backends.base import Backend
+from composer.backends.base import Backend, SwarmBackend
 from composer.backends.docker import DockerBackend
 from composer.backends.memory import MemoryBackend
 
@@ -106,3 +106,19 @@ def test_runtime_cli_and_api_see_engines_only_through_the_protocol(layer: str) -
                                                         "composer.backends.memory")):
                 offenders.append(f"{path.relative_to(PACKAGE)}: {module}")
     assert offenders == []
+
+
+def _swarm_members() -> list[str]:
+    return sorted(name for name, value in vars(SwarmBackend).items()
+                  if not name.startswith("_") and callable(value))
+
+
+@pytest.mark.parametrize("name", _swarm_members())
+def test_the_docker_backend_implements_the_swarm_protocol(name: str) -> None:
+    """Swarm is a protocol of its own (only the Docker Engine has an orchestrator):
+    the Docker backend has each of its methods, with the same signature."""
+    expected, actual = getattr(SwarmBackend, name), getattr(DockerBackend, name, None)
+    assert actual is not None, f"DockerBackend lacks {name}"
+    assert _shape(actual) == _shape(expected), name
+    assert _hints(actual) == _hints(expected), name
+    assert inspect.iscoroutinefunction(actual), f"{name} must be async"

@@ -27,6 +27,7 @@ from composer.backends.docker.credentials import registry_of
 from composer.backends.docker.engine import MIN_API
 from composer.backends.docker.errors import HOW_TO_START, check_response
 from composer.backends.docker.sessions import Sessions
+from composer.backends.docker.swarm import Swarm
 from composer.backends.docker.wire import api_url, post_json
 from composer.backends.spec import LABEL_PROJECT
 from composer.backends.types import (
@@ -70,7 +71,7 @@ def _stream_errors(messages: Any, on_progress: ProgressCallback | None) -> None:
             anyio.from_thread.run_sync(on_progress, message)
 
 
-class DockerBackend(Sessions):
+class DockerBackend(Sessions, Swarm):
     """:class:`~composer.backends.base.Backend` on a Docker Engine (or Podman's Docker API).
 
     Build it with :func:`connect`. Safe to use from many tasks of one event loop.

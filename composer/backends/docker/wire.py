@@ -54,12 +54,13 @@ def api_url(client: Any, path: str, *args: str, versioned: bool = True) -> str:
 
 
 def post_json(client: Any, path: str, *args: str, body: Mapping[str, Any],
-              params: Mapping[str, Any] | None = None) -> Any:
+              params: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None) -> Any:
     """POST ``body`` as JSON exactly as given (the SDK's own JSON posts drop null
     values, which the create bodies keep on purpose); the decoded answer or {}."""
     response = client.post(api_url(client, path, *args), data=json.dumps(body),
                            params=dict(params or {}),
-                           headers={"Content-Type": "application/json"},
+                           headers={"Content-Type": "application/json", **(headers or {})},
                            timeout=client.timeout)
     check_response(response)
     if response.status_code == 204 or not response.content:
