@@ -53,6 +53,15 @@ def snapshot(docker: Docker, stack: str) -> dict[str, Any]:
                                     else "auto" for c in item["IPAM"]["Config"] or ())}
             else:
                 view = item["Spec"]
+                container = (view.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+                for refs in ("Secrets", "Configs"):
+                    # docker orders two references to one secret as a Go map
+                    # iterates: at random. Compared by name, then target.
+                    if container.get(refs):
+                        container[refs] = sorted(
+                            container[refs], key=lambda r: (r.get("SecretName") or
+                                                            r.get("ConfigName"),
+                                                            r["File"]["Name"]))
             out[f"{kind} {name.replace(f'{stack}_', 'STACK_')}"] = view
     text = json.dumps(out, sort_keys=True)
     text = text.replace(f"{stack}_", "STACK_").replace(f'"{stack}"', '"STACK"')

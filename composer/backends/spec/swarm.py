@@ -226,8 +226,10 @@ def _file_refs(project: Project, namespace: str, service: ServiceConfig, kind: s
         key = "Secret" if kind == "secrets" else "Config"
         # An ID unknown yet (created by the same deploy) is filled in by the executor.
         out.append({"File": file, f"{key}ID": ids.get(name, ""), f"{key}Name": name})
+    # By name, as docker sorts them; two references to one secret by target (docker
+    # leaves those in a Go map's random order).
     key = "SecretName" if kind == "secrets" else "ConfigName"
-    return sorted(out, key=lambda r: str(r[key]))
+    return sorted(out, key=lambda r: (str(r[key]), str(r["File"]["Name"])))
 
 
 # -- services ----------------------------------------------------------------------------------
