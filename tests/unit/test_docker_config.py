@@ -64,3 +64,23 @@ def test_a_missing_or_broken_file_is_no_configuration(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     broken = ClientConfig(path=str(tmp_path / "bad.json"))
     assert broken.data == {} and broken.credentials("docker.io") is None
+
+
+def test_with_registry_auth_sends_the_login_of_the_images_registry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stack deploy --with-registry-auth``: the service's create or update carries
+    ``X-Registry-Auth`` with the stored login for its image's registry, as docker's."""
+    write_config(tmp_path, {"auths": {"reg.local:5000": {
+        "auth": base64.b64encode(b"me:secret").decode()}}})
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    backend = connect("tcp://engine.local:2375")  # no request is made
+
+    def spec(image: str) -> dict[str, object]:
+        return {"TaskTemplate": {"ContainerSpec": {"Image": image}}}
+
+    header = backend._auth_header(spec("reg.local:5000/team/app:1"), True)
+    sent = json.loads(base64.urlsafe_b64decode(header["X-Registry-Auth"]))
+    assert (sent["username"], sent["password"]) == ("me", "secret")
+    assert sent["serveraddress"] == "reg.local:5000"
+    assert backend._auth_header(spec("reg.local:5000/team/app:1"), False) == {}
+    assert backend._auth_header(spec("elsewhere.local/app"), True) == {}
