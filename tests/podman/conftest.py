@@ -51,12 +51,19 @@ def podman_services(runtime: Path) -> list[str]:
 @pytest.fixture
 def alone(tmp_path: Path) -> dict[str, str]:
     """The environment of a machine where no engine answers (see the module)."""
-    runtime = tmp_path / "xdg"
-    runtime.mkdir(mode=0o700)
-    return {"DOCKER_HOST": "", "CONTAINER_HOST": "", "COMPOSER_ENGINE": "",
-            "COMPOSER_DOCKER_SOCKET": str(tmp_path / "no-docker.sock"),
-            "COMPOSER_PODMAN_SOCKET": str(tmp_path / "no-podman.sock"),
-            "XDG_RUNTIME_DIR": str(runtime)}
+    env = {"DOCKER_HOST": "", "CONTAINER_HOST": "", "COMPOSER_ENGINE": "",
+           "COMPOSER_DOCKER_SOCKET": str(tmp_path / "no-docker.sock"),
+           "COMPOSER_PODMAN_SOCKET": str(tmp_path / "no-podman.sock")}
+    if os.getuid() == 0 or not os.environ.get("XDG_RUNTIME_DIR"):
+        # A fresh runtime folder of our own. Not for a rootless user who has one:
+        # rootless Podman keeps its run root (and netavark its IPAM database) there,
+        # and a service started under another one cannot reach them.
+        runtime = tmp_path / "xdg"
+        runtime.mkdir(mode=0o700)
+        env["XDG_RUNTIME_DIR"] = str(runtime)
+    else:
+        env["XDG_RUNTIME_DIR"] = os.environ["XDG_RUNTIME_DIR"]
+    return env
 
 
 @pytest.fixture
