@@ -24,7 +24,7 @@ from typing import cast
 
 import anyio
 
-from composer.api.compose import _located
+from composer.api.compose import Compose, _located
 from composer.api.options import Outcome
 from composer.backends.base import (
     Backend,
@@ -39,9 +39,8 @@ from composer.config.loader import LoadedProject
 from composer.errors import EngineError, UsageError
 from composer.plan import stack as stack_plan
 from composer.plan.plan import Plan
-from composer.runtime.errors import ExecutionError
-from composer.runtime.executor import execute
-from composer.runtime.progress import DONE, ProgressEvent, Reporter
+from composer.plan.steps import WaitService
+from composer.runtime.progress import Reporter
 from composer.runtime.stack import convergence
 
 __all__ = [
@@ -140,6 +139,7 @@ class Stacks:
     def __init__(self, backend: Backend, *, events: Reporter | None = None) -> None:
         self.backend = backend
         self.events = events
+        self._compose = Compose(backend, events=events)
 
     async def _swarm(self) -> SwarmBackend:
         if not hasattr(self.backend, "swarm_info"):
@@ -184,21 +184,8 @@ class Stacks:
             external_networks={name: by_name.get(name) for name in external})
 
     async def _run(self, plan: Plan, dry_run: bool) -> Outcome:
-        outcome = Outcome(plans=[plan], warnings=list(plan.warnings))
-        if dry_run:
-            return outcome
-        if self.events is not None:
-            for resource in plan.unchanged:
-                self.events(ProgressEvent(resource, "Running", DONE))
-        try:
-            result = await execute(plan, self.backend, events=self.events)
-        except ExecutionError as exc:
-            exc.warnings[:0] = outcome.warnings
-            raise
-        outcome.results.append(result)
-        outcome.warnings += result.warnings
-        outcome.executed = True
-        return outcome
+        # Compose's: "Running" for what the plan leaves alone, then the executor.
+        return await self._compose._run(Outcome(), plan, dry_run)
 
     async def deploy(self, project: LoadedProject, namespace: str,
                      options: StackDeployOptions | None = None) -> Outcome:
@@ -269,10 +256,11 @@ class Stacks:
             return []
         nodes: dict[str, SwarmNode] = {n.id: n for n in await swarm.list_nodes()}
         rows = []
-        tasks = await swarm.list_tasks(services=list(services))
-        for task in sorted(tasks, key=lambda t: (services[t.service_id].name
-                                                 if t.service_id in services else "",
-                                                 t.slot or 0, _negated(t.timestamp))):
+        newest_first = sorted(await swarm.list_tasks(services=list(services)),
+                              key=lambda t: t.timestamp, reverse=True)
+        for task in sorted(newest_first, key=lambda t: (services[t.service_id].name
+                                                        if t.service_id in services else "",
+                                                        t.slot or 0)):
             service = services.get(task.service_id)
             if service is None:
                 continue
@@ -286,8 +274,6 @@ class Stacks:
     async def wait(self, namespace: str, *, timeout: float | None = None) -> Outcome:
         """Wait until every service of the stack has converged (``--detach=false``
         after the fact)."""
-        from composer.plan.steps import WaitService  # noqa: PLC0415
-
         swarm = await self._swarm()
         plan = Plan(project=namespace)
         for service in sorted(await swarm.list_services(
@@ -308,6 +294,3 @@ def _declared_hosts(project: LoadedProject) -> dict[str, list[str]]:
             out[name] = hosts
     return out
 
-
-def _negated(timestamp: str) -> tuple[int, ...]:
-    return tuple(-ord(c) for c in timestamp)

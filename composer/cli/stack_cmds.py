@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from composer.errors import UsageError
+
+if TYPE_CHECKING:
+    from composer.api.stack import Stacks
+    from composer.cli.engine_run import Session
 
 __all__ = ["register"]
 
@@ -89,16 +93,15 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _stacks(args: argparse.Namespace) -> Any:
+def _run(args: argparse.Namespace, body: Callable[[Stacks, Session], Awaitable[int]]) -> int:
+    """``body(stacks, session)`` on the engine, as every engine command runs."""
     from composer.api.stack import Stacks
-    from composer.cli.engine_run import Session
+    from composer.cli.engine_run import run_engine
 
-    class _Session(Session):
-        def __init__(self, args: argparse.Namespace, backend: Any) -> None:
-            super().__init__(args, backend)
-            self.stacks = Stacks(backend, events=self.printer)
+    async def main(s: Session) -> int:
+        return await body(Stacks(s.backend, events=s.printer), s)
 
-    return _Session
+    return run_engine(args, main)
 
 
 def deploy(args: argparse.Namespace) -> int:
@@ -119,36 +122,16 @@ def deploy(args: argparse.Namespace) -> int:
         with_registry_auth=args.with_registry_auth,
         detach=bool(args.detach) and not args.wait, wait_timeout=args.wait_timeout,
         ordered=args.ordered, dry_run=bool(getattr(args, "dry_run", False)))
-    session_class = _stacks(args)
 
-    async def body(s: Any) -> int:
-        return int(s.report(await s.stacks.deploy(loaded, args.stack, options)))
+    async def body(stacks: Stacks, s: Session) -> int:
+        return s.report(await stacks.deploy(loaded, args.stack, options))
 
-    return _run(args, session_class, body)
-
-
-def _run(args: argparse.Namespace, session_class: Any, body: Any) -> int:
-    import anyio
-
-    from composer.backends import connect
-    from composer.cli.engine_run import _first_composer_error
-
-    async def main() -> int:
-        backend = connect(engine=getattr(args, "engine", None))
-        try:
-            return int(await body(session_class(args, backend)))
-        finally:
-            await backend.aclose()
-
-    try:
-        return anyio.run(main)
-    except BaseExceptionGroup as group:
-        raise _first_composer_error(group) from None
+    return _run(args, body)
 
 
 def list_stacks(args: argparse.Namespace) -> int:
-    async def body(s: Any) -> int:
-        rows = await s.stacks.ls()
+    async def body(stacks: Stacks, s: Session) -> int:
+        rows = await stacks.ls()
         if args.format == "json":
             import json
 
@@ -160,12 +143,12 @@ def list_stacks(args: argparse.Namespace) -> int:
                                 [(r.name, str(r.services)) for r in rows]))
         return 0
 
-    return _run(args, _stacks(args), body)
+    return _run(args, body)
 
 
 def services(args: argparse.Namespace) -> int:
-    async def body(s: Any) -> int:
-        rows = await s.stacks.services(args.stack)
+    async def body(stacks: Stacks, s: Session) -> int:
+        rows = await stacks.services(args.stack)
         if not rows:
             sys.stderr.write(f"Nothing found in stack: {args.stack}\n")
             return 0
@@ -177,12 +160,12 @@ def services(args: argparse.Namespace) -> int:
                                  for r in rows]))
         return 0
 
-    return _run(args, _stacks(args), body)
+    return _run(args, body)
 
 
 def tasks(args: argparse.Namespace) -> int:
-    async def body(s: Any) -> int:
-        rows = await s.stacks.tasks(args.stack)
+    async def body(stacks: Stacks, s: Session) -> int:
+        rows = await stacks.tasks(args.stack)
         if not rows:
             sys.stderr.write(f"nothing found in stack: {args.stack}\n")
             return 1
@@ -198,13 +181,13 @@ def tasks(args: argparse.Namespace) -> int:
               f'"{r.error}"' if r.error else "") for r in rows]))
         return 0
 
-    return _run(args, _stacks(args), body)
+    return _run(args, body)
 
 
 def remove(args: argparse.Namespace) -> int:
-    async def body(s: Any) -> int:
+    async def body(stacks: Stacks, s: Session) -> int:
         for stack in args.stacks:
-            s.report(await s.stacks.remove(stack, dry_run=s.dry_run))
+            s.report(await stacks.remove(stack, dry_run=s.dry_run))
         return 0
 
-    return _run(args, _stacks(args), body)
+    return _run(args, body)

@@ -202,7 +202,7 @@ def plan_deploy(project: Project, namespace: str, observed: StackObserved, *,
     ignored = spec.unsupported_keys(project)
     if ignored:
         plan.warnings.append(f"Ignoring unsupported options: {', '.join(ignored)}")
-    deprecated = sorted({key for _, key in spec._keys_set(project, tuple(spec.DEPRECATED))})
+    deprecated = spec.deprecated_keys(project)
     if deprecated:
         plan.warnings.append("Ignoring deprecated options: " + "; ".join(
             f"{key}: {spec.DEPRECATED[key]}" for key in deprecated))

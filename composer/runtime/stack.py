@@ -9,6 +9,7 @@ Each function takes the executor's runner (its ``backend``, ``plan``, ``emit``,
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -55,17 +56,25 @@ def _swarm(r: Any) -> SwarmBackend:
     return cast(SwarmBackend, r.backend)
 
 
+#: Per run (the executor's runner): the IDs of secrets and configs by (kind, name),
+#: from the creates of the run, else from one listing per kind.
+_IDS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+
+
 async def _with_ids(r: Any, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The spec with the IDs of the secrets and configs it names (created by
     earlier steps of the plan, so unknown when it was made)."""
     out = copy.deepcopy(dict(spec))
     container = out.get("TaskTemplate", {}).get("ContainerSpec", {})
+    known = _IDS.setdefault(r, {})
     for kind, key in (("secrets", "Secret"), ("configs", "Config")):
         refs = container.get(kind.capitalize()) or []
-        if not any(not ref.get(f"{key}ID") for ref in refs):
-            continue
-        ids = {o.name: o.id for o in await _swarm(r).list_swarm_objects(kind)}  # type: ignore[arg-type]
-        for ref in refs:
+        missing = [ref for ref in refs if not ref.get(f"{key}ID")]
+        if any((kind, ref.get(f"{key}Name")) not in known for ref in missing):
+            for obj in await _swarm(r).list_swarm_objects(kind):  # type: ignore[arg-type]
+                known[(kind, obj.name)] = obj.id
+        ids = {name: object_id for (k, name), object_id in known.items() if k == kind}
+        for ref in missing:
             name = ref.get(f"{key}Name")
             if name not in ids:
                 raise NotFoundError(f"{kind[:-1]} not found: {name}")
@@ -97,7 +106,8 @@ async def remove_service(r: Any, op: RemoveService) -> str:
 
 
 async def create_swarm_object(r: Any, op: CreateSwarmObject) -> str:
-    await _swarm(r).create_swarm_object(op.kind, op.spec)  # type: ignore[arg-type]
+    object_id = await _swarm(r).create_swarm_object(op.kind, op.spec)  # type: ignore[arg-type]
+    _IDS.setdefault(r, {})[(op.kind, op.name)] = object_id
     return ""
 
 

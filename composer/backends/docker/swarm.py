@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from composer.backends.base import SwarmKind
+from composer.backends.docker import convert
 from composer.backends.docker.credentials import registry_of
 from composer.backends.docker.engine import Engine
 from composer.backends.docker.wire import post_json
@@ -146,10 +147,7 @@ class Swarm(Engine):
 
     async def list_networks(self, *, labels: Sequence[str] = ()) -> list[NetworkInfo]:
         found = await self._call(lambda: self._client.networks(filters=_filters(labels)))
-        return [NetworkInfo(id=str(n.get("Id") or ""), name=str(n.get("Name") or ""),
-                            driver=str(n.get("Driver") or ""), scope=str(n.get("Scope") or ""),
-                            labels=_labels(n.get("Labels")))
-                for n in found or ()]
+        return [convert.network_info(n) for n in found or ()]
 
     async def image_digest(self, image: str) -> str | None:
         try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from composer.errors import ConfigError
@@ -42,6 +41,7 @@ __all__ = [
     "LABEL_NAMESPACE",
     "UNSUPPORTED",
     "StackSpec",
+    "deprecated_keys",
     "file_objects",
     "forbidden_keys",
     "network_bodies",
@@ -108,6 +108,11 @@ def _keys_set(project: Project, keys: Sequence[str]) -> list[tuple[str, str]]:
 def unsupported_keys(project: Project) -> list[str]:
     """The keys of :data:`UNSUPPORTED` any service sets, sorted (docker's warning)."""
     return sorted({key for _, key in _keys_set(project, UNSUPPORTED)})
+
+
+def deprecated_keys(project: Project) -> list[str]:
+    """The keys of :data:`DEPRECATED` any service sets, sorted (docker's warning)."""
+    return sorted({key for _, key in _keys_set(project, tuple(DEPRECATED))})
 
 
 def forbidden_keys(project: Project) -> list[tuple[str, str]]:
@@ -235,15 +240,9 @@ def _file_refs(project: Project, namespace: str, service: ServiceConfig, kind: s
 # -- services ----------------------------------------------------------------------------------
 
 
-def _nanos(value: int | None) -> int:
-    return int(value or 0)
-
-
 def _cpus(value: float | None) -> int:
-    """docker's ``opts.ParseCPUs`` of the value as written: exact decimal nanoCPUs."""
-    if not value:
-        return 0
-    return int(Decimal(repr(float(value))) * 1_000_000_000)
+    """docker's ``opts.ParseCPUs``: nanoCPUs (``0.5`` -> 500000000)."""
+    return round(float(value) * 1_000_000_000) if value else 0
 
 
 def _healthcheck(check: Healthcheck | None) -> dict[str, Any] | None:
