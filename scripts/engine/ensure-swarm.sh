@@ -31,6 +31,19 @@ sock() { echo "$BASE/$1/docker.sock"; }
 dk() { n=$1; shift; DOCKER_HOST="unix://$(sock "$n")" docker "$@"; }
 answers() { [ -S "$(sock "$1")" ] && dk "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# Unmount whatever is mounted at or under each directory, deepest first: a
+# dockerd killed without its shutdown leaves its network namespaces (nsfs) in
+# its exec root and its data root mounted on itself, and rm cannot remove a
+# mount point.
+unmount_under() {
+    for dir in "$@"; do
+        awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts \
+            | sort -r | while read -r point; do
+                umount "$point" 2>/dev/null || umount -l "$point" 2>/dev/null || true
+            done
+    done
+}
+
 stop_node() {
     n=$1
     if answers "$n"; then
@@ -47,6 +60,7 @@ stop_node() {
     fi
     ip netns del "cswarm-$n" 2>/dev/null || true
     ip link del "cswarm$n-h" 2>/dev/null || true
+    unmount_under "$BASE/$n" "$DATA/$n"
     rm -rf "${BASE:?}/$n"
 }
 
@@ -133,9 +147,15 @@ if [ "$state" != active ]; then
 fi
 DOCKER_HOST="unix://$(sock 1)" sh "$HERE/ensure-images.sh" >/dev/null
 token=$(dk 1 swarm join-token -q worker)
+manager=$(dk 1 info --format '{{.Swarm.NodeID}}')
 n=2
 while [ "$n" -le "$NODES" ]; do
-    if [ "$(dk "$n" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    # A worker whose data holds another swarm (its manager's data was removed)
+    # leaves that one first.
+    if [ "$(dk "$n" info --format '{{.Swarm.LocalNodeState}}')" != active ] \
+        || ! dk "$n" info --format '{{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}' \
+            | grep -q "$manager"; then
+        dk "$n" swarm leave --force >/dev/null 2>&1 || true
         dk "$n" swarm join --token "$token" --advertise-addr "$NET.$((10 + n))" "$NET.11:2377" \
             >/dev/null
     fi
