@@ -11,7 +11,7 @@ RUN    := env PATH="$(BIN):$$PATH"
 
 .PHONY: all install engine podman swarm tools demo demo-down test test-docker test-podman \
 	test-swarm lint bench \
-	bench-engine bench-stack clean
+	bench-engine bench-stack bench-watch clean
 
 all: test
 
@@ -96,6 +96,10 @@ bench-engine: $(STAMP) engine
 # composer stack deploy against docker stack deploy on the test swarm.
 bench-stack: $(STAMP) swarm
 	$(RUN) python benchmarks/bench_stack.py
+
+# watch: latency from a saved file to the container, and syncs per ten files, beside v2.
+bench-watch: $(STAMP) engine
+	$(RUN) python benchmarks/bench_watch.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

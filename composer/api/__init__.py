@@ -44,6 +44,7 @@ from composer.api.options import (
     UnpauseOptions,
     UpOptions,
 )
+from composer.api.watch import Watcher, WatchEvent, WatchOptions
 
 __all__ = [
     "BuildOptions",
@@ -62,5 +63,8 @@ __all__ = [
     "StopOptions",
     "UnpauseOptions",
     "UpOptions",
+    "WatchEvent",
+    "WatchOptions",
+    "Watcher",
     "project_model",
 ]

@@ -137,6 +137,9 @@ def register(sub: Any) -> None:
                    help="recreate anonymous volumes instead of retrieving data from the "
                         "previous containers")
     p.add_argument("--quiet-build", action="store_true", help="suppress the build output")
+    p.add_argument("-w", "--watch", action="store_true",
+                   help="watch source code and rebuild/refresh containers when files are "
+                        "updated")
     p.add_argument("--wait", action="store_true",
                    help="wait for services to be running|healthy; implies detached mode")
     p.add_argument("--wait-timeout", type=int, default=None, metavar="SECONDS",

@@ -201,13 +201,26 @@ def up(args: argparse.Namespace) -> int:
     from composer.cli import logview
 
     logview.validate_attach_flags(args)
+    watch = bool(getattr(args, "watch", False))
+    if watch and options.no_build:
+        raise UsageError("--no-build and --watch are incompatible")
     target = resolve_target(args, args.services)
     attach = not (args.detach or args.wait or args.no_start or args.dry_run)
 
     async def body(s: Session) -> int:
         assert target.loaded is not None
         if attach:
-            return await logview.attached_up(s, target, args, options)
+            watcher = None
+            if watch:
+                from composer.api.watch import Watcher, WatchOptions
+                from composer.cli.watch_cmd import event_printer
+
+                # As v2, every service of the project with rules, no pruning; checked
+                # before anything is created.
+                watcher = Watcher(s.compose, target.loaded, WatchOptions(prune=False),
+                                  on_event=event_printer(sys.stdout, sys.stderr, warn=s.warn))
+                watcher.compile()
+            return await logview.attached_up(s, target, args, options, watcher)
         return s.report(await s.compose.up(target.loaded, options))
 
     return run_engine(args, body)

@@ -41,6 +41,7 @@ from composer.errors import ComposerError, EngineUnreachableError, UsageError
 
 if TYPE_CHECKING:
     from composer.api import UpOptions
+    from composer.api.watch import Watcher
     from composer.backends.base import ContainerState
     from composer.cli.engine_run import Session, Target
     from composer.runtime.logs import ContainerExit
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["RAINBOW", "LogPrinter", "attached_up", "logs", "use_color",
            "validate_attach_flags"]
 
+#: The name v2 gives the watch among the log prefixes (it counts in their width).
+WATCH_NAME = "#watch"
 # v2's cmd/formatter/colors.go: the rainbow a new container takes its colour from.
 RAINBOW = ("36", "33", "32", "35", "34", "36;1", "33;1", "32;1", "35;1", "34;1")
 RESET_LINE = "\r\033[K"
@@ -142,6 +145,16 @@ class LogPrinter:
             prefix = f"{prefix}{_now_rfc3339()} "
         out = self.stderr if stream == "stderr" else self.stdout
         self._write(out, prefix + f"\n{prefix}".join(lines) + "\n")
+
+    def watch_line(self, text: str) -> None:
+        """A watch's line (``up --watch``), under v2's green ``⦿`` aligned with the
+        containers' ``|``."""
+        if not self.prefix:
+            self._write(self.stdout, text + "\n")
+            return
+        width = max([len(n) for n in self._colors] + [len(WATCH_NAME)]) + 1
+        prefix = _paint("92" if self.color else None, f"{'':<{width}} \u29bf ")
+        self._write(self.stdout, "".join(f"{prefix}{line}\n" for line in text.splitlines()))
 
     def status(self, name: str, message: str) -> None:
         if self.silent_services and name.rpartition("-")[0] in self.silent_services:
@@ -280,7 +293,8 @@ def validate_attach_flags(args: argparse.Namespace) -> None:
     attached_only = (getattr(args, "abort_on_container_exit", False)
                      or getattr(args, "abort_on_container_failure", False)
                      or bool(getattr(args, "exit_code_from", None))
-                     or bool(getattr(args, "attach", None)) or attach_deps)
+                     or bool(getattr(args, "attach", None)) or attach_deps
+                     or getattr(args, "watch", False))
     if detached and attached_only:
         raise UsageError("--detach cannot be combined with --abort-on-container-exit, "
                          "--abort-on-container-failure, --attach, --attach-dependencies "
@@ -294,9 +308,11 @@ def validate_attach_flags(args: argparse.Namespace) -> None:
 
 
 async def attached_up(s: Session, target: Target, args: argparse.Namespace,
-                      options: UpOptions) -> int:
+                      options: UpOptions, watcher: Watcher | None = None) -> int:
     """Create, attach to each container, start, print the merged output until every
-    attached container exits (see the module docstring for signals and exit codes)."""
+    attached container exits (see the module docstring for signals and exit codes).
+    With ``watcher`` (``up --watch``), the watch runs beside the logs, its lines
+    among theirs, until Ctrl-C (containers that exit do not end it)."""
     from dataclasses import fields
 
     from composer.api import CreateOptions, KillOptions, PsOptions, StopOptions
@@ -373,6 +389,12 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             sys.stdout.flush()
         for c in attached:
             await mux.attach(LogTarget(c.id, _log_name(c), c.service))
+        if watcher is not None:
+            from composer.cli.watch_cmd import event_printer
+
+            watcher.on_event = event_printer(sys.stdout, sys.stderr, warn=s.warn,
+                                             line=printer.watch_line)
+            tg.start_soon(watcher.run)
         since = int(time.time())
         tg.start_soon(lambda: mux.watch(loaded.name, tuple(chosen), since=since))
 
@@ -412,12 +434,15 @@ async def attached_up(s: Session, target: Target, args: argparse.Namespace,
             mux.close()
             tg.cancel_scope.cancel()
             raise
-        if not attached:
+        if not attached and watcher is None:
             mux.close()
             tg.cancel_scope.cancel()
             return 0
 
-        await _first_of(mux.finished, abort, interrupted, required_done, broken)
+        if watcher is not None:
+            await _first_of(abort, interrupted, broken)
+        else:
+            await _first_of(mux.finished, abort, interrupted, required_done, broken)
         if broken.is_set():
             # As v2 (which SIGPIPE ends): the containers are left as they are.
             mux.close()

@@ -13,7 +13,7 @@ from composer._version import __version__
 COMMANDS = ("config", "version", "up", "down", "ps", "create", "start", "stop", "restart",
             "kill", "rm", "pause", "unpause", "top", "port", "images", "ls",
             "exec", "run", "attach", "events", "wait", "cp", "stats", "build", "pull", "push",
-            "logs", "graph", "stack")
+            "logs", "graph", "stack", "watch")
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -45,7 +45,7 @@ _MODULE_OF = {"config": "config_cmd", "build": "image_cmds", "pull": "image_cmds
               "push": "image_cmds", "attach": "interactive", "cp": "container_cmds",
               "events": "container_cmds", "exec": "interactive", "run": "interactive",
               "stats": "container_cmds", "wait": "container_cmds", "graph": "graph_cmd",
-              "stack": "stack_cmds",
+              "stack": "stack_cmds", "watch": "watch_cmd",
               "version": ""}
 
 
@@ -120,7 +120,7 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
     import importlib
 
     for module in ("config_cmd", "engine_cmds", "image_cmds", "interactive",
-                   "container_cmds", "graph_cmd", "stack_cmds"):
+                   "container_cmds", "graph_cmd", "stack_cmds", "watch_cmd"):
         if command is None or _MODULE_OF.get(command, "engine_cmds") == module:
             importlib.import_module(f"composer.cli.{module}").register(sub)
     v = sub.add_parser("version", help="show the composer version")

@@ -510,7 +510,8 @@ def _check_service(
 
     watch = _mapping(service.get("develop")).get("watch")
     for i, rule in enumerate(watch if isinstance(watch, list) else ()):
-        if isinstance(rule, dict) and rule.get("action") != "rebuild":
+        # compose-go: rebuild and restart need no target.
+        if isinstance(rule, dict) and rule.get("action") not in ("rebuild", "restart"):
             if not rule.get("target"):
                 problems.add(
                     (*base, "develop", "watch", i),

@@ -25,7 +25,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     import networkx
 
     from composer.library.stack import StackHandle
+    from composer.library.watch import Watch
 
 __all__ = ["Project", "Service", "open", "unique_name"]
 
@@ -228,6 +229,18 @@ class Project:
         from composer.library.stack import StackHandle
 
         return StackHandle(self, name or self.name)
+
+    def watch(self, services: Sequence[str] = (), *, prune: bool = True,
+              quiet_period: float | None = None) -> AbstractAsyncContextManager[Watch]:
+        """Follow the ``develop.watch`` rules of ``services`` (empty: all that have
+        some) while the ``async with`` block runs: ``async with project.watch() as
+        watch`` (see :class:`composer.library.watch.Watch`). The rules are checked
+        and the files watched when the block starts; ``prune`` removes the image a
+        rebuild replaced; ``quiet_period``: seconds without a change that end a
+        batch."""
+        from composer.library.watch import watching
+
+        return watching(self, services, prune=prune, quiet_period=quiet_period)
 
     # -- verbs
 

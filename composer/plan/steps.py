@@ -97,6 +97,7 @@ __all__ = [
     "RemoveVolume",
     "RenameContainer",
     "StartContainer",
+    "SyncFiles",
     "StopContainer",
     "TcpProbe",
     "UnpauseContainer",
@@ -199,6 +200,18 @@ class CopyToContainer(Operation):
 
     container: str
     file: ContainerFile
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyncFiles(Operation):
+    """A watch's sync into ``container`` of ``service``: ``deletions`` (paths in the
+    container) removed, then ``copies`` (``(path here, path there)``) written in one
+    archive (a folder as a folder: what is in it is listed apart)."""
+
+    container: str
+    service: str
+    copies: tuple[tuple[str, str], ...] = ()
+    deletions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -55,15 +55,16 @@ import os
 import posixpath
 import stat as stat_module
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import anyio.to_thread
 
 from composer.backends.base import Backend
+from composer.backends.types import ExecConfig
 from composer.errors import ComposerError, EngineError, NotFoundError, UsageError
 
-__all__ = ["from_container", "to_container"]
+__all__ = ["from_container", "sync_to_container", "to_container"]
 
 _SPECIAL_BITS = stat_module.S_ISUID | stat_module.S_ISGID
 
@@ -328,3 +329,43 @@ async def to_container(backend: Backend, container: str, src: str, dest: str, *,
     data = await anyio.to_thread.run_sync(
         lambda: _archive(src, arcname, archive=archive, follow_link=follow_link))
     await backend.put_archive(container, folder, data, copy_uid_gid=archive)
+
+
+# -- a watch's sync ------------------------------------------------------------------------------
+
+
+def _sync_archive(copies: Sequence[tuple[str, str]]) -> bytes:
+    """One archive of ``copies`` (``(path here, path in the container)``), written at
+    ``/``: each file, link or folder (a folder alone: the watch lists what is in it),
+    owners kept, parents before their children. A path gone meanwhile is skipped."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for host, there in sorted(copies, key=lambda pair: pair[1]):
+            try:
+                tar.add(host, arcname=there.lstrip("/"), recursive=False)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                where = exc.filename or host
+                raise ComposerError(f"cannot read {where}: {exc.strerror or exc}") from None
+    return buffer.getvalue()
+
+
+async def sync_to_container(backend: Backend, container: str,
+                            copies: Sequence[tuple[str, str]],
+                            deletions: Sequence[str] = ()) -> None:
+    """A watch's sync, as Docker Compose v2 does it: ``deletions`` removed with ``rm
+    -rf`` run in the container, then ``copies`` put at ``/`` in one archive (the
+    engine creates missing parent folders; files keep their owner)."""
+    if deletions:
+        out = await backend.exec_run(container, ExecConfig(command=["rm", "-rf", *deletions]))
+        if out.exit_code != 0:
+            why = (out.stderr or out.stdout).decode(errors="replace").strip()
+            raise EngineError(f"deleting paths in {container[:12]}: "
+                              f"{why or f'rm exited with code {out.exit_code}'}")
+    if copies:
+        data = await anyio.to_thread.run_sync(_sync_archive, copies)
+        try:
+            await backend.put_archive(container, "/", data, copy_uid_gid=True)
+        except EngineError as exc:
+            raise EngineError(f"copying files to {container[:12]}: {exc}") from None

@@ -64,13 +64,14 @@ from composer.plan.steps import (
     RenameContainer,
     StartContainer,
     StopContainer,
+    SyncFiles,
     UnpauseContainer,
     UpdateService,
     UpdateSwarmObject,
     WaitCondition,
     WaitService,
 )
-from composer.runtime import stack
+from composer.runtime import copying, stack
 from composer.runtime.errors import ExecutionError, StepFailure, WaitError
 from composer.runtime.health import HealthDriver, unhealthy_detail
 from composer.runtime.progress import DONE, ERROR, WARNING, WORKING, ProgressEvent, Reporter
@@ -585,6 +586,11 @@ async def _copy_to_container(r: _Runner, op: CopyToContainer) -> str:
     return ""
 
 
+async def _sync_files(r: _Runner, op: SyncFiles) -> str:
+    await copying.sync_to_container(r.backend, op.container, op.copies, op.deletions)
+    return ""
+
+
 async def _start_container(r: _Runner, op: StartContainer) -> str:
     try:
         await r.backend.start_container(op.container)
@@ -659,6 +665,7 @@ HANDLERS: Mapping[type[Operation], Handler] = {
     ConnectNetwork: Handler(_connect_network, ("", "")),
     CopyToContainer: Handler(_copy_to_container, ("", "")),
     StartContainer: Handler(_start_container, ("Starting", "Started")),
+    SyncFiles: Handler(_sync_files, ("Syncing", "Synced")),
     StopContainer: Handler(_stop_container, ("Stopping", "Stopped")),
     KillContainer: Handler(_kill_container, ("Killing", "Killed")),
     RemoveContainer: Handler(_remove_container, ("Removing", "Removed")),
