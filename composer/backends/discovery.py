@@ -41,7 +41,7 @@ __all__ = ["DOCKER_SOCKET", "ENGINES", "PRIVATE", "EngineChoice", "choose_engine
            "engine_identity"]
 
 #: The values of ``--engine`` and ``COMPOSER_ENGINE``.
-ENGINES = ("auto", "docker", "podman")
+ENGINES = ("auto", "docker", "podman", "lxc")
 DOCKER_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOTFUL = "/run/podman/podman.sock"
 #: How a private Podman service is named as the reason of a choice.
@@ -69,11 +69,9 @@ class EngineChoice:
 def choose_engine(engine: str | None, environ: Mapping[str, str]) -> str:
     """The engine asked for: ``engine``, else ``COMPOSER_ENGINE``, else ``auto``."""
     value = (engine or environ.get("COMPOSER_ENGINE") or "auto").strip().lower()
-    if value == "lxc":
-        raise UsageError("engine lxc is not supported yet (docker, podman or auto)")
     if value not in ENGINES:
         source = "--engine" if engine else "COMPOSER_ENGINE"
-        raise UsageError(f"{source}: unknown engine {value!r} (docker, podman or auto)")
+        raise UsageError(f"{source}: unknown engine {value!r} (docker, podman, lxc or auto)")
     return value
 
 
@@ -119,6 +117,9 @@ def discover(engine: str | None = None, environ: Mapping[str, str] | None = None
     env = os.environ if environ is None else environ
     docker_socket = docker_socket or env.get("COMPOSER_DOCKER_SOCKET") or DOCKER_SOCKET
     wanted = choose_engine(engine, env)
+    if wanted == "lxc":
+        # No daemon to find: LXC is chosen by name (composer.backends.connect).
+        return EngineChoice("lxc://", "lxc", "--engine" if engine else "COMPOSER_ENGINE")
     docker_host = env.get("DOCKER_HOST", "")
     container_host = env.get("CONTAINER_HOST", "")
     if wanted in ("auto", "docker") and docker_host:

@@ -111,7 +111,7 @@ def _global_parser(command: str | None = None) -> argparse.ArgumentParser:
                    default="auto")
     p.add_argument("--dry-run", action="store_true",
                    help="show what the command would do (its plan) and change nothing")
-    p.add_argument("--engine", choices=("docker", "podman", "auto"), default=None,
+    p.add_argument("--engine", choices=("docker", "podman", "lxc", "auto"), default=None,
                    help="the engine to use (default: COMPOSER_ENGINE, else auto: "
                         "DOCKER_HOST, then Docker's or Podman's socket, whichever answers)")
     p.add_argument("-v", "--version", action="store_true", help="print version and exit")

@@ -14,6 +14,7 @@ import pytest
 
 from composer.backends.base import Backend, SwarmBackend
 from composer.backends.docker import DockerBackend
+from composer.backends.lxc.backend import LxcBackend
 from composer.backends.memory import MemoryBackend
 
 PACKAGE = Path(__file__).resolve().parents[2] / "composer"
@@ -48,7 +49,7 @@ def test_the_protocol_lists_everything_an_engine_is_asked() -> None:
         assert needed in members
 
 
-@pytest.mark.parametrize("implementation", [DockerBackend, MemoryBackend])
+@pytest.mark.parametrize("implementation", [DockerBackend, MemoryBackend, LxcBackend])
 @pytest.mark.parametrize("name", _protocol_members())
 def test_each_implementation_has_the_method_with_the_same_signature(
         implementation: type, name: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from composer.backends import discovery, podman_service
-from composer.backends.discovery import choose_engine, discover, engine_identity
+from composer.backends.discovery import EngineChoice, choose_engine, discover, engine_identity
 from composer.errors import EngineUnreachableError, UsageError
 
 
@@ -137,8 +137,9 @@ def test_the_engine_choice() -> None:
     assert choose_engine("docker", {"COMPOSER_ENGINE": "podman"}) == "docker"
     with pytest.raises(UsageError, match="COMPOSER_ENGINE: unknown engine 'rkt'"):
         choose_engine(None, {"COMPOSER_ENGINE": "rkt"})
-    with pytest.raises(UsageError, match="engine lxc is not supported yet"):
-        choose_engine("lxc", {})
+    assert choose_engine("lxc", {}) == "lxc"
+    assert discover("lxc", {}) == EngineChoice("lxc://", "lxc", "--engine")
+    assert discover(None, {"COMPOSER_ENGINE": "lxc"}).how == "COMPOSER_ENGINE"
 
 
 def test_the_engine_says_who_it_is(sockets: dict[str, Path]) -> None:

@@ -1,0 +1,1 @@
+"""LXC: compose projects as LXC containers, through LXC's own Python binding."""

@@ -1,0 +1,658 @@
+"""The LXC backend: :class:`~composer.backends.base.Backend` on LXC's Python binding.
+
+Selected explicitly (``--engine lxc``, ``COMPOSER_ENGINE=lxc``, ``connect("lxc://")``):
+LXC has no daemon to discover. The container bodies are the Engine API's
+(:mod:`composer.backends.spec` builds them for every engine); :mod:`.host` turns
+them into LXC containers, bridges and volume folders, and keeps each container
+as the Engine API would show it, so ``observe``/``inspect`` read the same labels
+and states as on Docker. Images come from :mod:`.images` (an OCI image unpacked
+once per digest: from a local Docker or Podman store, an OCI or docker archive,
+or a root filesystem folder), each container an overlay over it.
+
+What LXC cannot do the way the Engine API does is refused with one line naming
+it (:class:`~composer.errors.EngineError`): building images (build with Docker
+or Podman, then ``pull`` imports the result), pushing, interactive sessions
+(``attach``, ``exec -it``), ``cp``, and connecting a network to a running
+container. Healthchecks are run by composer (:mod:`composer.runtime.health`), as
+on Podman without systemd; events come from watching the containers' states.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from composer.backends.base import ExitCondition, PendingExit, ProgressCallback
+from composer.backends.frames import RawStream
+from composer.backends.health import HealthState, check_command, health_schedule
+from composer.backends.lxc.host import LxcHost, now_rfc3339, wait_stopped
+from composer.backends.types import (
+    BuildRequest,
+    ContainerInfo,
+    ContainerState,
+    EngineEvent,
+    ExecConfig,
+    ExecInfo,
+    ExecOutput,
+    Frame,
+    ImageInfo,
+    ImageSummary,
+    NetworkInfo,
+    NetworkState,
+    Observed,
+    PathStat,
+    PortBinding,
+    ProcessList,
+    RegistryCredentials,
+    StatsSample,
+    VolumeInfo,
+    VolumeState,
+)
+from composer.errors import ComposerError, EngineError, NotFoundError
+from composer.model import labels as L
+
+__all__ = ["LxcBackend"]
+
+#: Seconds between two looks at the containers' states (events, waits, logs -f).
+POLL = 0.2
+_EPOCH = "0001-01-01T00:00:00Z"
+
+
+def _unsupported(what: str) -> EngineError:
+    return EngineError(f"{what} is not supported on LXC")
+
+
+def _seconds(stamp: str) -> int:
+    if not stamp or stamp.startswith("0001-"):
+        return 0
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")[:26] + "+00:00"
+                                      if "." in stamp else stamp.replace("Z", "+00:00"))
+               .timestamp())
+
+
+def _status(state: Mapping[str, Any]) -> str:
+    run = state["State"]
+    health = (run.get("Health") or {}).get("Status")
+    suffix = f" ({'health: starting' if health == 'starting' else health})" if health else ""
+    if run.get("Paused"):
+        return "Up (Paused)"
+    if run.get("Running"):
+        return "Up" + suffix
+    if run["Status"] == "created":
+        return "Created"
+    return f"Exited ({run.get('ExitCode', 0)})"
+
+
+class _Pending:
+    def __init__(self, host: LxcHost, ref: str) -> None:
+        self.host, self.ref = host, ref
+
+    async def exit_code(self) -> int:
+        # Next exit: wait for it to run first when it is about to start.
+        return await anyio.to_thread.run_sync(wait_stopped, self.host, self.ref)
+
+    def close(self) -> None:
+        return None
+
+
+class LxcBackend:
+    """Compose projects as LXC containers on this machine (root)."""
+
+    address = "lxc://"
+
+    def __init__(self, root: str | None = None) -> None:
+        from composer.backends.lxc.host import ROOT
+        from composer.backends.lxc.images import ImageStore
+
+        self.root = root or os.environ.get("COMPOSER_LXC_ROOT") or ROOT
+        self.host = LxcHost(self.root)
+        self.images = ImageStore(os.path.join(self.root, "images"))  # its own images/ inside
+        self.health: dict[str, HealthState] = {}
+        self._execs: dict[str, tuple[str, ExecConfig, int | None]] = {}
+
+    @property
+    def api_version(self) -> str:
+        return "1.41"
+
+    async def _t(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+    # -- the connection
+
+    async def ping(self) -> None:
+        from composer.backends.lxc.host import _lxc
+
+        await self._t(_lxc)
+
+    async def aclose(self) -> None:
+        return None
+
+    async def settle(self) -> None:
+        return None
+
+    async def proxy_environment(self) -> dict[str, str]:
+        return {}
+
+    async def registry_credentials(self, registry: str) -> RegistryCredentials | None:
+        return None
+
+    # -- the project
+
+    def _container_state(self, state: Mapping[str, Any]) -> ContainerState:
+        config = state["Config"]
+        labels: Mapping[str, str] = config.get("Labels") or {}
+        number = labels.get(L.CONTAINER_NUMBER, "")
+        run = state["State"]
+        health = (run.get("Health") or {}).get("Status")
+        return ContainerState(
+            id=state["Id"], name=state["Name"], project=labels.get(L.PROJECT, ""),
+            service=labels.get(L.SERVICE, ""), number=int(number) if number.isdigit() else 0,
+            oneoff=labels.get(L.ONEOFF, "False") == "True",
+            state="paused" if run.get("Paused") else run["Status"], status=_status(state),
+            health=health, exit_code=None if run.get("Running") else run.get("ExitCode"),
+            config_hash=labels.get(L.CONFIG_HASH, ""), image=str(config.get("Image") or ""),
+            labels=dict(labels), created=_seconds(state["Created"]),
+            ports=tuple(self._ports_listing(state)),
+            networks=tuple(sorted(state["Networks"])),
+            mounts=tuple(self._mounts_listing(state)), image_id=state["Image"],
+            command=" ".join(list(config.get("Entrypoint") or ()) +
+                             list(config.get("Cmd") or ())))
+
+    @staticmethod
+    def _ports_listing(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
+            number, _, proto = str(port).partition("/")
+            for binding in hosts or ():
+                out.append({"IP": binding.get("HostIp") or "0.0.0.0",
+                            "PrivatePort": int(number),
+                            "PublicPort": int(binding.get("HostPort") or 0),
+                            "Type": proto or "tcp"})
+        return out
+
+    def _mounts_listing(self, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for mount in state["HostConfig"].get("Mounts") or ():
+            if mount.get("Type") == "volume":
+                out.append({"Type": "volume", "Name": mount.get("Source") or "",
+                            "Destination": mount.get("Target"), "RW": not mount.get("ReadOnly")})
+        return out
+
+    def _observe(self, project: str, all_projects: bool) -> Observed:
+        containers = []
+        for state in self.host.states():
+            state = self.host.refresh(state)
+            labels = state["Config"].get("Labels") or {}
+            if all_projects or labels.get(L.PROJECT) == project:
+                containers.append(self._container_state(state))
+        networks = [NetworkState(id=n["Id"], name=n["Name"],
+                                 key=n["Labels"].get(L.NETWORK, ""), labels=n["Labels"],
+                                 config_hash=n["Labels"].get(L.CONFIG_HASH, ""),
+                                 created=n["Created"])
+                    for n in self.host.networks()
+                    if all_projects or n["Labels"].get(L.PROJECT) == project]
+        volumes = [VolumeState(name=v["Name"], key=v["Labels"].get(L.VOLUME, ""),
+                               labels=v["Labels"])
+                   for v in self.host.volumes()
+                   if all_projects or v["Labels"].get(L.PROJECT) == project]
+        return Observed(containers=tuple(sorted(containers, key=lambda c: c.created)),
+                        networks=tuple(networks), volumes=tuple(volumes))
+
+    async def observe(self, project: str, *, all_projects: bool = False) -> Observed:
+        result: Observed = await self._t(self._observe, project, all_projects)
+        return result
+
+    async def events(self, project: str, since: int | None = None
+                     ) -> AsyncIterator[EngineEvent]:
+        """Start, die and health events, read off the containers' states."""
+        seen: dict[str, tuple[str, str | None]] = {}
+        first = True
+        while True:
+            observed = await self.observe(project)
+            for c in observed.containers:
+                now = (c.state, c.health)
+                before = seen.get(c.id)
+                seen[c.id] = now
+                if first and since is None:
+                    continue
+                actions = []
+                if before is None or before[0] != c.state:
+                    if c.state == "running":
+                        actions.append("start")
+                    elif c.state in ("exited", "dead") and before is not None:
+                        # A run shorter than a look: it started and ended in between.
+                        if before[0] != "running":
+                            actions.append("start")
+                        actions.append("die")
+                if c.health and (before is None or before[1] != c.health):
+                    actions.append(f"health_status: {c.health}")
+                for action in actions:
+                    attributes = dict(c.labels)
+                    if action == "die":
+                        attributes["exitCode"] = str(c.exit_code or 0)
+                    yield EngineEvent(action=action, container_id=c.id, service=c.service,
+                                      project=c.project, attributes=attributes,
+                                      time_nano=time.time_ns())
+            first = False
+            await anyio.sleep(POLL)
+
+    # -- images
+
+    async def image_exists(self, image: str) -> bool:
+        return await self._t(self.images.lookup, image) is not None
+
+    async def image_id(self, image: str) -> str | None:
+        found = await self._t(self.images.lookup, image)
+        return found.id if found is not None else None
+
+    async def _image(self, image: str) -> Any:
+        found = await self._t(self.images.lookup, image)
+        if found is None:
+            raise NotFoundError(f"No such image: {image}", kind="image", name=image)
+        return found
+
+    async def inspect_image(self, image: str) -> ImageInfo:
+        found = await self._image(image)
+        return ImageInfo(id=found.id, repo_tags=tuple(found.tags), created=found.created,
+                         size=found.size, os="linux", labels=dict(found.config.get("Labels") or {}),
+                         volumes=tuple(sorted(found.config.get("Volumes") or {})))
+
+    async def list_images(self, *, labels: Sequence[str] = ()) -> list[ImageSummary]:
+        out: dict[str, ImageSummary] = {}
+        for image in await self._t(self.images.list):
+            if not image.reference:
+                continue
+            image_labels = dict(image.config.get("Labels") or {})
+            if any(("=" in f and image_labels.get(f.split("=", 1)[0]) != f.split("=", 1)[1])
+                   or ("=" not in f and f not in image_labels) for f in labels):
+                continue
+            prev = out.get(image.id)
+            tags = (prev.repo_tags if prev else ()) + (image.reference,)
+            out[image.id] = ImageSummary(id=image.id, repo_tags=tags, labels=image_labels,
+                                         created=_seconds(image.created), size=image.size)
+        return list(out.values())
+
+    async def remove_image(self, image: str, *, force: bool = False) -> None:
+        found = await self._image(image)
+        users = [c for c in (await self.observe("", all_projects=True)).containers
+                 if c.image_id == found.id]
+        if users and len(found.tags) <= 1:
+            from composer.errors import ConflictError
+
+            raise ConflictError(f"conflict: unable to remove repository reference \"{image}\" "
+                                f"(must force) - container {users[0].id[:12]} is using its "
+                                f"referenced image {found.id.removeprefix('sha256:')[:12]}")
+        await self._t(self.images.remove, image)
+
+    async def pull_image(self, image: str, *, platform: str | None = None,
+                         on_progress: ProgressCallback | None = None) -> None:
+        """Import ``image`` (no registry: from a local Docker or Podman store, or an
+        archive); see :mod:`composer.backends.lxc.images`."""
+        await self._t(self.images.ensure, image)
+
+    async def push_image(self, image: str, *,
+                         on_progress: ProgressCallback | None = None) -> None:
+        raise _unsupported("pushing an image")
+
+    async def build_image(self, request: BuildRequest, *,
+                          on_line: Callable[[str], None] | None = None) -> str:
+        raise _unsupported(f'building an image (service "{request.service}": build it with '
+                           "Docker or Podman, then composer imports it)")
+
+    # -- networks and volumes
+
+    async def create_network(self, name: str, body: Mapping[str, Any]) -> str:
+        result: str = await self._t(self.host.create_network, name, body)
+        return result
+
+    async def remove_network(self, name_or_id: str) -> None:
+        await self._t(self.host.remove_network, name_or_id)
+
+    async def inspect_network(self, name: str) -> NetworkInfo:
+        n = await self._t(self.host.network, name)
+        return NetworkInfo(id=n["Id"], name=n["Name"], driver="bridge", scope="local",
+                           labels=n["Labels"])
+
+    async def connect_network(self, network: str, container: str,
+                              endpoint: Mapping[str, Any]) -> None:
+        def connect() -> None:
+            with self.host.locked():
+                state = self.host.find(container)
+                if state["State"]["Running"]:
+                    raise _unsupported("connecting a network to a running container")
+                self.host.network(network)
+                state["Networks"][network] = {
+                    "Aliases": list(endpoint.get("Aliases") or ()), "IPAddress": ""}
+                self.host.save(state)
+
+        await self._t(connect)
+
+    async def disconnect_network(self, network: str, container: str, *,
+                                 force: bool = False) -> None:
+        def disconnect() -> None:
+            with self.host.locked():
+                state = self.host.find(container)
+                if state["State"]["Running"]:
+                    raise _unsupported("disconnecting a network from a running container")
+                state["Networks"].pop(network, None)
+                self.host.save(state)
+
+        await self._t(disconnect)
+
+    async def create_volume(self, name: str, body: Mapping[str, Any]) -> str:
+        result: str = await self._t(self.host.create_volume, name, body)
+        return result
+
+    async def remove_volume(self, name: str) -> None:
+        await self._t(self.host.remove_volume, name)
+
+    async def inspect_volume(self, name: str) -> VolumeInfo:
+        v = await self._t(self.host.volume, name)
+        return VolumeInfo(name=v["Name"], driver="local", mountpoint=v["Mountpoint"],
+                          labels=v["Labels"])
+
+    # -- containers
+
+    async def create_container(self, name: str, body: Mapping[str, Any], *,
+                               platform: str | None = None) -> str:
+        image = await self._image(str(body.get("Image") or ""))
+        result: str = await self._t(self.host.create, name, body, image.rootfs, image.id,
+                                    dict(image.config))
+        return result
+
+    async def start_container(self, container: str) -> None:
+        await self._t(self.host.start, container)
+        state = await self._t(self.host.find, container)
+        self.health.pop(state["Id"], None)
+
+    async def stop_container(self, container: str, timeout: int | None = None) -> None:
+        state = await self._t(self.host.find, container)
+        config = state["Config"]
+        grace = timeout if timeout is not None else config.get("StopTimeout")
+        await self._t(self.host.stop, container, float(10 if grace is None else grace),
+                      str(config.get("StopSignal") or "SIGTERM"))
+
+    async def kill_container(self, container: str, signal: str = "SIGKILL") -> None:
+        await self._t(self.host.kill, container, signal)
+
+    async def remove_container(self, container: str, *, force: bool = False,
+                               volumes: bool = False) -> None:
+        state = await self._t(self.host.find, container)
+        await self._t(self.host.remove, container, force)
+        if volumes:
+            for mount in state["HostConfig"].get("Mounts") or ():
+                source = str(mount.get("Source") or "")
+                if mount.get("Type") == "volume" and source.startswith("anon-"):
+                    try:
+                        await self._t(self.host.remove_volume, source)
+                    except ComposerError:
+                        continue
+
+    async def rename_container(self, container: str, name: str) -> None:
+        raise _unsupported("renaming a container")
+
+    async def pause_container(self, container: str) -> None:
+        state = await self._t(self.host.find, container)
+        c = self.host.container(state["Name"])
+        if not await self._t(c.freeze):
+            raise EngineError(f"container {state['Id']} could not be paused")
+
+    async def unpause_container(self, container: str) -> None:
+        state = await self._t(self.host.find, container)
+        c = self.host.container(state["Name"])
+        if not await self._t(c.unfreeze):
+            raise EngineError(f"container {state['Id']} could not be unpaused")
+
+    async def inspect_container(self, container: str) -> ContainerInfo:
+        state = await self._t(self.host.find, container)
+        config, run = state["Config"], state["State"]
+        test = list((config.get("Healthcheck") or {}).get("Test") or ())
+        has_check = bool(test) and test[:1] != ["NONE"]
+        health = self.health.get(state["Id"])
+        ports: dict[str, tuple[PortBinding, ...]] = {}
+        for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
+            ports[str(port)] = tuple(PortBinding(str(b.get("HostIp") or "0.0.0.0"),
+                                                 int(b.get("HostPort") or 0))
+                                     for b in hosts or ())
+        return ContainerInfo(
+            id=state["Id"], name=state["Name"], image=str(config.get("Image") or ""),
+            image_id=state["Image"], state="paused" if run.get("Paused") else run["Status"],
+            running=bool(run.get("Running")), paused=bool(run.get("Paused")),
+            exit_code=int(run.get("ExitCode") or 0), pid=int(run.get("Pid") or 0),
+            started_at=run.get("StartedAt") or _EPOCH,
+            finished_at=run.get("FinishedAt") or _EPOCH,
+            health=(health.status if health is not None else
+                    (run.get("Health") or {}).get("Status") or "starting")
+            if has_check and run.get("Running") else None,
+            health_log=tuple(health.log) if health is not None else (),
+            has_healthcheck=has_check,
+            healthcheck=health_schedule(config.get("Healthcheck") or {}) if has_check else None,
+            tty=bool(config.get("Tty")), open_stdin=bool(config.get("OpenStdin")),
+            labels=dict(config.get("Labels") or {}),
+            network_mode=str(state["HostConfig"].get("NetworkMode") or ""),
+            ip_addresses={n: e["IPAddress"] for n, e in state["Networks"].items()
+                          if e.get("IPAddress")},
+            ports=ports)
+
+    async def top_container(self, container: str,
+                            ps_args: str | None = None) -> ProcessList:
+        raise _unsupported("top")
+
+    async def resize_container(self, container: str, height: int, width: int) -> None:
+        raise _unsupported("resizing a terminal")
+
+    async def wait_container(self, container: str,
+                             condition: ExitCondition = "not-running") -> int:
+        result: int = await self._t(wait_stopped, self.host, container)
+        return result
+
+    async def wait_begin(self, container: str,
+                         condition: ExitCondition = "next-exit") -> PendingExit:
+        return _Pending(self.host, container)
+
+    # -- output
+
+    async def log_batches(self, container: str, *, follow: bool, tail: str = "all",
+                          timestamps: bool = False, since: str | None = None,
+                          until: str | None = None) -> AsyncIterator[list[Frame]]:
+        state = await self._t(self.host.find, container)
+        path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
+        offset = 0
+        pending = b""
+        first = True
+        while True:
+            data = b""
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(offset)
+                    data = handle.read()
+            except FileNotFoundError:
+                pass
+            offset += len(data)
+            pending += data
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            if first and tail != "all" and tail.isdigit():
+                lines = lines[-int(tail):] if int(tail) else []
+            first = False
+            frames = [Frame("stdout", line.rstrip(b"\r") + b"\n") for line in lines]
+            if frames:
+                yield frames
+            if not follow:
+                break
+            state = await self._t(self.host.find, container)
+            if not state["State"]["Running"] and not data:
+                break
+            await anyio.sleep(POLL)
+        if pending:
+            yield [Frame("stdout", pending)]
+
+    async def logs(self, container: str, *, follow: bool, tail: str = "all",
+                   timestamps: bool = False, since: str | None = None,
+                   until: str | None = None) -> AsyncIterator[Frame]:
+        async for batch in self.log_batches(container, follow=follow, tail=tail):
+            for frame in batch:
+                yield frame
+
+    async def attach_output(self, container: str, *,
+                            on_attached: Callable[[], None] | None = None
+                            ) -> AsyncIterator[list[Frame]]:
+        state = await self._t(self.host.find, container)
+        path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        if on_attached is not None:
+            on_attached()
+        # What comes after the attach: from the current end of the console log (a
+        # fresh start truncates nothing, so wait until the container runs).
+        offset, pending, seen_running = size, b"", False
+        while True:
+            try:
+                with open(path, "rb") as handle:
+                    if os.fstat(handle.fileno()).st_size < offset:
+                        offset = 0
+                    handle.seek(offset)
+                    data = handle.read()
+            except FileNotFoundError:
+                data = b""
+            offset += len(data)
+            pending += data
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            if lines:
+                yield [Frame("stdout", line + b"\n") for line in lines]
+            state = await self._t(self.host.find, container)
+            running = bool(state["State"]["Running"])
+            seen_running = seen_running or running
+            if seen_running and not running and not data:
+                break
+            await anyio.sleep(POLL)
+        if pending:
+            yield [Frame("stdout", pending)]
+
+    # -- interactive sessions
+
+    async def attach(self, container: str, *, stdin: bool, tty: bool | None = None,
+                     logs: bool = False) -> RawStream:
+        raise _unsupported("attaching to a container")
+
+    async def exec_create(self, container: str, config: ExecConfig) -> str:
+        if config.tty:
+            raise _unsupported("an exec with a terminal (-t)")
+        state = await self._t(self.host.find, container)
+        if not state["State"]["Running"]:
+            raise EngineError(f"container {state['Id']} is not running")
+        ident = os.urandom(16).hex()
+        self._execs[ident] = (state["Id"], config, None)
+        return ident
+
+    async def exec_start(self, exec_id: str, *, tty: bool) -> RawStream:
+        """The exec's output once it has ended (its input: all of the caller's first)."""
+        import threading
+
+        from composer.backends.memory_process import SessionPipe
+
+        if tty:
+            raise _unsupported("an exec with a terminal (-t)")
+        container, config, _ = self._execs[exec_id]
+        pipe = SessionPipe(tty=False, read_input=config.stdin)
+
+        def run() -> None:
+            pipe.input_done.wait()
+            try:
+                code, out, err = self.host.exec(
+                    container, list(config.command), list(config.environment), config.user,
+                    config.workdir, bytes(pipe.input))
+            except ComposerError as exc:
+                code, out, err = 126, b"", f"{exc}\n".encode()
+            pipe.send("stdout", out)
+            pipe.send("stderr", err)
+            self._execs[exec_id] = (container, config, code)
+            pipe.finish()
+
+        threading.Thread(target=run, name="composer-lxc-exec", daemon=True).start()
+        return pipe.stream
+
+    async def exec_start_detached(self, exec_id: str) -> None:
+        container, config, _ = self._execs[exec_id]
+        out = await self.exec_run(container, config)
+        self._execs[exec_id] = (container, config, out.exit_code)
+
+    async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        raise _unsupported("resizing a terminal")
+
+    async def exec_inspect(self, exec_id: str) -> ExecInfo:
+        container, _, code = self._execs[exec_id]
+        return ExecInfo(id=exec_id, container_id=container, running=code is None,
+                        exit_code=code)
+
+    async def exec_run(self, container: str, config: ExecConfig, *,
+                       input: bytes | None = None) -> ExecOutput:
+        code, out, err = await self._t(self.host.exec, container, list(config.command),
+                                       list(config.environment), config.user, config.workdir,
+                                       input or b"")
+        if config.tty:
+            out, err = out + err, b""
+        return ExecOutput(code, out, err)
+
+    # -- healthchecks
+
+    async def runs_healthchecks(self) -> bool:
+        return False
+
+    async def run_healthcheck(self, container: str) -> None:
+        state = await self._t(self.host.find, container)
+        check = state["Config"].get("Healthcheck") or {}
+        command = check_command(check.get("Test") or ())
+        if command is None:
+            raise EngineError(f"container {state['Id']} has no defined healthcheck")
+        if not state["State"]["Running"]:
+            raise EngineError(f"container {state['Id']} is not running")
+        health = self.health.get(state["Id"])
+        if health is None:
+            health = HealthState(health_schedule(check), started=time.time())
+            self.health[state["Id"]] = health
+        began = time.time()
+        result = await self.exec_run(state["Id"], ExecConfig(command=tuple(command)))
+        ended = time.time()
+        health.record(result.exit_code, (result.stdout + result.stderr).decode(
+            errors="replace"), began=began, ended=ended, start=now_rfc3339(),
+            end=now_rfc3339())
+
+        def keep() -> None:
+            with self.host.locked():
+                fresh = self.host.load(state["Name"])
+                fresh["State"]["Health"] = {"Status": health.status}
+                self.host.save(fresh)
+
+        await self._t(keep)
+
+    # -- resource usage and files
+
+    async def stats(self, container: str) -> StatsSample:
+        return StatsSample()
+
+    async def stats_stream(self, container: str) -> AsyncIterator[StatsSample]:
+        while True:
+            yield StatsSample()
+            await anyio.sleep(1)
+
+    async def stat_path(self, container: str, path: str) -> PathStat | None:
+        raise _unsupported("cp")
+
+    async def get_archive(self, container: str, path: str) -> bytes:
+        raise _unsupported("cp")
+
+    async def put_archive(self, container: str, path: str, data: bytes, *,
+                          copy_uid_gid: bool = False) -> None:
+        raise _unsupported("cp")
+

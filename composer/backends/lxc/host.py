@@ -1,0 +1,784 @@
+"""The machine's side of the LXC backend: containers through LXC's Python binding,
+bridges and addresses through ``ip``, state in files. Blocking: the backend calls
+it from worker threads.
+
+Layout under ``root`` (``/var/lib/composer-lxc``)::
+
+    containers/NAME/config        LXC's own config (lxc.Container(NAME, containers/))
+    containers/NAME/state.json    the container as the Engine API would show it:
+                                  Id, Name, Created, Config, HostConfig, the
+                                  networks and their addresses, State
+    containers/NAME/upper, work   the overlay's writable layer over the image
+    containers/NAME/run/          bind-mounted at /.composer-run: the exit code
+    containers/NAME/console.log   the container's output (lxc.console.logfile)
+    networks/NAME.json            a compose network: its bridge, subnet, labels
+    volumes/NAME/_data            a named volume; volumes/NAME/volume.json its labels
+    helper/busybox                a static busybox, bind-mounted read-only at
+                                  /.composer: the wrapper that records the exit code
+
+A service's command runs under LXC's ``init.lxc`` (``start(useinit=True)``) through
+a small shell of composer's (the static busybox) that forwards signals to it and
+writes its exit code where composer reads it after the container stops: LXC
+itself keeps no exit code for an application container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import ipaddress
+import json
+import math
+import os
+import secrets
+import shutil
+import signal as signal_module
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from composer.errors import EngineError, NotFoundError
+
+__all__ = ["LxcHost", "now_rfc3339"]
+
+ROOT = "/var/lib/composer-lxc"
+#: Where the default subnets of compose networks come from (one /24 each).
+POOL = ipaddress.ip_network("10.233.0.0/16")
+#: The shell composer's static busybox runs as the container's command: it passes
+#: signals on (and a signal means "stopping"), records each exit code, and follows
+#: the restart policy ($1, with $2 the most retries of on-failure; 0: no limit),
+#: restarting the command in the container with Docker's doubling delay (100 ms
+#: on, at most 1 minute, back to 100 ms after a run of 10 seconds).
+WRAPPER = (
+    'policy=$1; most=$2; shift 2; n=0; delay=100; stopping=0; '
+    'for s in TERM INT HUP QUIT USR1 USR2; do '
+    'trap "stopping=1; kill -$s \\$child 2>/dev/null" $s; done; '
+    'while :; do '
+    'began=$(/.composer/busybox date +%s); '
+    '"$@" & child=$!; wait $child; code=$?; '
+    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done; '
+    'echo $code > /.composer-run/exit; '
+    '[ $stopping = 1 ] && break; '
+    'case $policy in always|unless-stopped) ;; '
+    'on-failure) [ $code = 0 ] && break; [ $most -gt 0 ] && [ $n -ge $most ] && break ;; '
+    '*) break ;; esac; '
+    'n=$((n + 1)); echo $n > /.composer-run/restarts; '
+    '[ $(( $(/.composer/busybox date +%s) - began )) -ge 10 ] && delay=100; '
+    '/.composer/busybox usleep $((delay * 1000)); '
+    'delay=$((delay * 2)); [ $delay -gt 60000 ] && delay=60000; '
+    'done; exit $code'
+)
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _write_json(path: str, data: Any) -> None:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _run(*argv: str) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise EngineError(f"{argv[0]} is not installed") from None
+    if out.returncode != 0:
+        raise EngineError(f"{' '.join(argv)}: {out.stderr.strip() or out.returncode}")
+    return out.stdout
+
+
+def _lxc() -> Any:
+    try:
+        import lxc
+    except ImportError:
+        raise EngineError("LXC's Python binding is not installed: pip install "
+                          "'composer-orchestrator[lxc]' (and LXC itself: apt-get install "
+                          "lxc)") from None
+    return lxc
+
+
+class LxcHost:
+    """Containers, networks and volumes under ``root`` (see the module docstring)."""
+
+    def __init__(self, root: str = ROOT) -> None:
+        self.root = root
+        self.containers_dir = os.path.join(root, "containers")
+        self.networks_dir = os.path.join(root, "networks")
+        self.volumes_dir = os.path.join(root, "volumes")
+        for folder in (self.containers_dir, self.networks_dir, self.volumes_dir):
+            os.makedirs(folder, exist_ok=True)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One process changes the state files at a time."""
+        with open(os.path.join(self.root, ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- the wrapper
+
+    def helper(self) -> str:
+        """The folder with composer's static busybox (made once)."""
+        folder = os.path.join(self.root, "helper")
+        target = os.path.join(folder, "busybox")
+        if not os.path.exists(target):
+            source = shutil.which("busybox") or "/bin/busybox"
+            if not os.path.exists(source):
+                raise EngineError("a static busybox is needed on this machine for LXC "
+                                  "containers: apt-get install busybox-static")
+            os.makedirs(folder, exist_ok=True)
+            shutil.copy2(source, target + ".tmp")
+            os.replace(target + ".tmp", target)
+        return folder
+
+    # -- containers: state
+
+    def container_dir(self, name: str) -> str:
+        return os.path.join(self.containers_dir, name)
+
+    def names(self) -> list[str]:
+        return sorted(n for n in os.listdir(self.containers_dir)
+                      if os.path.exists(os.path.join(self.containers_dir, n, "state.json")))
+
+    def states(self) -> list[dict[str, Any]]:
+        """Every container's state (one removed meanwhile left out)."""
+        out = []
+        for name in self.names():
+            with contextlib.suppress(NotFoundError):
+                out.append(self.load(name))
+        return out
+
+    def load(self, name: str) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = _read_json(os.path.join(self.container_dir(name),
+                                                           "state.json"))
+        except FileNotFoundError:
+            raise NotFoundError(f"No such container: {name}", kind="container",
+                                name=name) from None
+        return data
+
+    def save(self, state: Mapping[str, Any]) -> None:
+        _write_json(os.path.join(self.container_dir(state["Name"]), "state.json"), state)
+
+    def find(self, ref: str) -> dict[str, Any]:
+        """A container by name, ID or ID prefix."""
+        if os.path.exists(os.path.join(self.container_dir(ref), "state.json")):
+            return self.refresh(self.load(ref))
+        matches = []
+        for state in self.states():
+            if state["Id"] == ref or (len(ref) >= 4 and state["Id"].startswith(ref)):
+                matches.append(state)
+        if len(matches) != 1:
+            raise NotFoundError(f"No such container: {ref}", kind="container", name=ref)
+        return self.refresh(matches[0])
+
+    def container(self, name: str) -> Any:
+        return _lxc().Container(name, self.containers_dir)
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` with what LXC says now: a container found stopped that we
+        thought running gets its exit code and finish time."""
+        run = state["State"]
+        if run.get("Running"):
+            c = self.container(state["Name"])
+            if c.state in ("STOPPED", "ABORTING") or not c.running:
+                self._stopped(state)
+                self.save(state)
+            elif c.state == "FROZEN":
+                run["Paused"], run["Status"] = True, "paused"
+        return state
+
+    def _stopped(self, state: dict[str, Any]) -> None:
+        run = state["State"]
+        exit_file = os.path.join(self.container_dir(state["Name"]), "run", "exit")
+        try:
+            with open(exit_file, encoding="utf-8") as handle:
+                code = int(handle.read().strip() or "0")
+        except (OSError, ValueError):
+            code = 128 + int(signal_module.SIGKILL)
+        run.update(Status="exited", Running=False, Paused=False, Pid=0, ExitCode=code,
+                   FinishedAt=now_rfc3339())
+        self.unforward(state)
+
+    # -- containers: lifecycle
+
+    def create(self, name: str, body: Mapping[str, Any], rootfs: str, image_id: str,
+               image_config: Mapping[str, Any]) -> str:
+        folder = self.container_dir(name)
+        if os.path.exists(os.path.join(folder, "state.json")):
+            from composer.errors import ConflictError
+
+            raise ConflictError(f'Conflict. The container name "/{name}" is already in use')
+        ident = secrets.token_hex(32)
+        for sub in ("upper", "work", "run"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+        env = list(image_config.get("Env") or ())
+        keys = {e.split("=", 1)[0] for e in config.get("Env") or ()}
+        config["Env"] = [e for e in env if e.split("=", 1)[0] not in keys] + \
+            list(config.get("Env") or ())
+        for key in ("WorkingDir", "User", "StopSignal"):
+            if not config.get(key) and image_config.get(key):
+                config[key] = image_config[key]
+        if config.get("Entrypoint") is None:
+            config["Entrypoint"] = image_config.get("Entrypoint")
+        if not config.get("Cmd") and body.get("Entrypoint") is None:
+            config["Cmd"] = image_config.get("Cmd")
+        labels = dict(image_config.get("Labels") or {})
+        labels.update(config.get("Labels") or {})
+        config["Labels"] = labels
+        endpoints = ((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
+        state: dict[str, Any] = {
+            "Id": ident, "Name": name, "Created": now_rfc3339(), "Image": image_id,
+            "Rootfs": rootfs, "Config": config, "HostConfig": dict(body.get("HostConfig") or {}),
+            "Networks": {net: {"Aliases": list((ep or {}).get("Aliases") or ()),
+                               "IPAddress": ""} for net, ep in endpoints.items()},
+            "State": {"Status": "created", "Running": False, "Paused": False, "Pid": 0,
+                      "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z",
+                      "FinishedAt": "0001-01-01T00:00:00Z"},
+            "Forwards": [],
+        }
+        network_mode = str(state["HostConfig"].get("NetworkMode") or "")
+        if not state["Networks"] and network_mode not in ("", "default", "bridge", "none"):
+            state["Networks"][network_mode] = {"Aliases": [], "IPAddress": ""}
+        self.save(state)
+        return ident
+
+    def _mounts(self, state: Mapping[str, Any]) -> list[str]:
+        """``lxc.mount.entry`` lines for the binds, volumes and tmpfs of ``state``."""
+        host = state["HostConfig"]
+        entries: list[str] = []
+
+        def add(source: str, target: str, read_only: bool, is_dir: bool = True) -> None:
+            if not source.startswith("/"):
+                source = self.volume_path(source)
+            kind = "dir" if is_dir and not os.path.isfile(source) else "file"
+            options = f"bind,create={kind}" + (",ro" if read_only else "")
+            entries.append(f"{source} {target.lstrip('/')} none {options} 0 0")
+
+        for bind in host.get("Binds") or ():
+            parts = str(bind).split(":")
+            add(parts[0], parts[1], len(parts) > 2 and "ro" in parts[2].split(","))
+        for mount in host.get("Mounts") or ():
+            kind = mount.get("Type")
+            if kind in ("bind", "volume"):
+                source = str(mount.get("Source") or "")
+                if kind == "volume" and not source:
+                    source = "anon-" + secrets.token_hex(16)
+                    self.create_volume(source, {"Labels": {
+                        "com.docker.volume.anonymous": ""}})
+                add(source, str(mount["Target"]), bool(mount.get("ReadOnly")))
+            elif kind == "tmpfs":
+                entries.append(f"tmpfs {str(mount['Target']).lstrip('/')} tmpfs "
+                               "rw,nosuid,nodev,create=dir 0 0")
+        for target in host.get("Tmpfs") or {}:
+            entries.append(f"tmpfs {str(target).lstrip('/')} tmpfs rw,nosuid,nodev,"
+                           "create=dir 0 0")
+        return entries
+
+    def start(self, ref: str) -> None:
+        with self.locked():
+            state = self.find(ref)
+            if state["State"]["Running"]:
+                return
+            self._start(state)
+        self.write_hosts()
+
+    def _start(self, state: dict[str, Any]) -> None:
+        name = state["Name"]
+        folder = self.container_dir(name)
+        config, host = state["Config"], state["HostConfig"]
+        items: list[tuple[str, str]] = [
+            ("lxc.uts.name", str(config.get("Hostname") or state["Id"][:12])),
+            ("lxc.rootfs.path", f"overlay:{state['Rootfs']}:{folder}/upper"),
+            ("lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed"),
+            ("lxc.autodev", "1"), ("lxc.pty.max", "1024"), ("lxc.tty.max", "0"),
+            ("lxc.console.logfile", f"{folder}/console.log"),
+            ("lxc.console.size", "0"),
+            ("lxc.log.file", f"{folder}/lxc.log"), ("lxc.log.level", "WARN"),
+            ("lxc.apparmor.profile", "unconfined"),
+            ("lxc.mount.entry", f"{self.helper()} .composer none bind,ro,create=dir 0 0"),
+            ("lxc.mount.entry", f"{folder}/run .composer-run none bind,create=dir 0 0"),
+        ]
+        items += [("lxc.mount.entry", entry) for entry in self._mounts(state)]
+        for env in config.get("Env") or ():
+            items.append(("lxc.environment", str(env)))
+        if config.get("WorkingDir"):
+            items.append(("lxc.init.cwd", str(config["WorkingDir"])))
+        user = str(config.get("User") or "")
+        if user:
+            uid, _, gid = user.partition(":")
+            if not uid.isdigit() or (gid and not gid.isdigit()):
+                raise EngineError(f"user {user!r}: LXC containers take a numeric uid[:gid]")
+            items.append(("lxc.init.uid", uid))
+            if gid:
+                items.append(("lxc.init.gid", gid))
+        # cgroup v2 keys on a unified hierarchy, v1's otherwise (this machine's).
+        v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+        if host.get("Memory"):
+            items.append(("lxc.cgroup2.memory.max" if v2 else
+                          "lxc.cgroup.memory.limit_in_bytes", str(int(host["Memory"]))))
+        if host.get("NanoCpus"):
+            quota = int(int(host["NanoCpus"]) * 100000 / 1e9)
+            if v2:
+                items.append(("lxc.cgroup2.cpu.max", f"{quota} 100000"))
+            else:
+                items += [("lxc.cgroup.cpu.cfs_period_us", "100000"),
+                          ("lxc.cgroup.cpu.cfs_quota_us", str(quota))]
+        if host.get("PidsLimit"):
+            items.append(("lxc.cgroup2.pids.max" if v2 else "lxc.cgroup.pids.max",
+                          str(int(host["PidsLimit"]))))
+        for cap in host.get("CapDrop") or ():
+            items.append(("lxc.cap.drop", str(cap).lower().removeprefix("cap_")))
+        for index, (net, endpoint) in enumerate(state["Networks"].items()):
+            network = self.network(net)
+            address = self._allocate(network, state["Id"])
+            endpoint["IPAddress"] = address
+            prefix = ipaddress.ip_network(network["Subnet"]).prefixlen
+            items += [(f"lxc.net.{index}.type", "veth"),
+                      (f"lxc.net.{index}.link", network["Bridge"]),
+                      (f"lxc.net.{index}.flags", "up"),
+                      (f"lxc.net.{index}.name", f"eth{index}"),
+                      (f"lxc.net.{index}.ipv4.address", f"{address}/{prefix}")]
+            if index == 0:
+                items.append((f"lxc.net.{index}.ipv4.gateway", network["Gateway"]))
+        if not state["Networks"]:
+            items.append(("lxc.net.0.type", "empty"))
+        # Written as LXC's own config file, which the binding loads with the container
+        # (its set_config_item refuses a "type:path" rootfs such as overlay's).
+        for key, value in items:
+            if "\n" in value:
+                raise EngineError(f"{key}: a value with a new line cannot go to LXC")
+        text = "".join(f"{key} = {value}\n" for key, value in items)
+        with open(os.path.join(folder, "config.tmp"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(os.path.join(folder, "config.tmp"), os.path.join(folder, "config"))
+        c = self.container(name)
+        if c.get_config_item("lxc.rootfs.path") in ("", None):
+            raise EngineError(f"container {name}: LXC did not take its configuration: "
+                              f"{self._lxc_error(folder)}")
+        command = list(config.get("Entrypoint") or ()) + list(config.get("Cmd") or ())
+        if not command:
+            raise EngineError(f"container {name}: no command specified")
+        for left in ("exit", "restarts"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder, "run", left))
+        self._etc(state)
+        self._write_hosts(starting=state)
+        restart = host.get("RestartPolicy") or {}
+        policy = str(restart.get("Name") or "no")
+        most = str(int(restart.get("MaximumRetryCount") or 0))
+        argv = ("/.composer/busybox", "sh", "-c", WRAPPER, "composer-init", policy, most,
+                *command)
+        if not c.start(useinit=True, daemonize=True, cmd=argv):
+            raise EngineError(f"container {name} did not start: {self._lxc_error(folder)}")
+        c.wait("RUNNING", 10)
+        state["State"].pop("Health", None)
+        state["State"].update(Status="running", Running=True, Paused=False,
+                              Pid=int(c.init_pid), ExitCode=0, StartedAt=now_rfc3339(),
+                              FinishedAt="0001-01-01T00:00:00Z")
+        self.save(state)
+        self.forward(state)
+
+    @staticmethod
+    def _lxc_error(folder: str) -> str:
+        try:
+            with open(os.path.join(folder, "lxc.log"), encoding="utf-8") as handle:
+                errors = [line for line in handle if " ERROR " in line]
+        except OSError:
+            return "see LXC's log"
+        return errors[-1].split(" - ")[-1].strip() if errors else "see LXC's log"
+
+    def _etc(self, state: Mapping[str, Any]) -> None:
+        """/etc/hostname, /etc/hosts, /etc/resolv.conf in the container's writable layer."""
+        etc = os.path.join(self.container_dir(state["Name"]), "upper", "etc")
+        os.makedirs(etc, exist_ok=True)
+        hostname = str(state["Config"].get("Hostname") or state["Id"][:12])
+        with open(os.path.join(etc, "hostname"), "w", encoding="utf-8") as handle:
+            handle.write(hostname + "\n")
+        resolv = os.path.join(etc, "resolv.conf")
+        if not os.path.exists(resolv):
+            shutil.copyfile("/etc/resolv.conf", resolv) if os.path.exists(
+                "/etc/resolv.conf") else open(resolv, "w").close()
+
+    def write_hosts(self) -> None:
+        """Every running container's /etc/hosts: itself, then the names (container
+        name, service, aliases) of the running containers on a network it shares."""
+        with self.locked():
+            self._write_hosts()
+
+    def _write_hosts(self, starting: dict[str, Any] | None = None) -> None:
+        """(Under the lock.) ``starting``: a container about to start, counted as
+        running, so its own file names its peers before its command runs."""
+        states = [s for s in self.states()
+                  if starting is None or s["Name"] != starting["Name"]]
+        running = [s for s in states if s["State"]["Running"]]
+        if starting is not None:
+            running.append(starting)
+        for state in running:
+            lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+            mine = set(state["Networks"])
+            for other in running:
+                for net, endpoint in other["Networks"].items():
+                    if net not in mine or not endpoint.get("IPAddress"):
+                        continue
+                    names = [other["Name"], *endpoint.get("Aliases", ())]
+                    if other is state:
+                        names.insert(0, str(other["Config"].get("Hostname")
+                                            or other["Id"][:12]))
+                    lines.append(endpoint["IPAddress"] + "\t" + " ".join(dict.fromkeys(names)))
+            path = os.path.join(self.container_dir(state["Name"]), "upper", "etc", "hosts")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".hosts-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+
+    def stop(self, ref: str, timeout: float, signal: str) -> None:
+        state = self.find(ref)
+        if not state["State"]["Running"]:
+            return
+        c = self.container(state["Name"])
+        self.signal(state, signal)
+        if not c.wait("STOPPED", max(0, math.ceil(timeout))):
+            c.stop()
+            c.wait("STOPPED", 10)
+        with self.locked():
+            state = self.load(state["Name"])
+            self._stopped(state)
+            self.save(state)
+        self.write_hosts()
+
+    def signal(self, state: Mapping[str, Any], signal: str) -> None:
+        """Send ``signal`` to the service's process (the wrapper forwards it)."""
+        c = self.container(state["Name"])
+        number = _signal_number(signal)
+        pid = int(c.init_pid)
+        if pid <= 0:
+            return
+        # init.lxc's child is the wrapper; signal the wrapper (it forwards).
+        children = _children(pid)
+        for target in children or [pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(target, number)
+
+    def kill(self, ref: str, signal: str) -> None:
+        state = self.find(ref)
+        if not state["State"]["Running"]:
+            raise EngineError(f"Cannot kill container: {ref}: container {state['Id']} is "
+                              "not running")
+        if _signal_number(signal) == signal_module.SIGKILL:
+            c = self.container(state["Name"])
+            c.stop()
+            c.wait("STOPPED", 10)
+            with self.locked():
+                state = self.load(state["Name"])
+                self._stopped(state)
+                self.save(state)
+            self.write_hosts()
+            return
+        self.signal(state, signal)
+
+    def remove(self, ref: str, force: bool) -> None:
+        state = self.find(ref)
+        if state["State"]["Running"]:
+            if not force:
+                from composer.errors import ConflictError
+
+                raise ConflictError(f"You cannot remove a running container {state['Id']}. "
+                                    "Stop the container before attempting removal or force "
+                                    "remove")
+            self.kill(state["Name"], "SIGKILL")
+        c = self.container(state["Name"])
+        if c.defined:
+            c.clear_config()
+        shutil.rmtree(self.container_dir(state["Name"]), ignore_errors=True)
+        with self.locked():
+            for net in state["Networks"]:
+                with contextlib.suppress(NotFoundError):
+                    self._release(self.network(net), state["Id"])
+
+    # -- exec
+
+    def exec(self, ref: str, argv: Sequence[str], env: Sequence[str], user: str,
+             workdir: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+        lxc = _lxc()
+        state = self.find(ref)
+        if not state["State"]["Running"]:
+            raise EngineError(f"container {state['Id']} is not running")
+        c = self.container(state["Name"])
+        environment = list(state["Config"].get("Env") or ()) + list(env)
+        uid, gid = -1, -1
+        if user:
+            u, _, g = user.partition(":")
+            if not u.isdigit():
+                raise EngineError(f"user {user!r}: LXC takes a numeric uid[:gid]")
+            uid, gid = int(u), int(g) if g.isdigit() else int(u)
+        cwd = workdir or str(state["Config"].get("WorkingDir") or "/")
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+                tempfile.TemporaryFile() as given:
+            given.write(stdin)
+            given.seek(0)
+            kwargs: dict[str, Any] = dict(
+                stdin=given, stdout=out, stderr=err, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
+                extra_env_vars=environment, initial_cwd=cwd)
+            if uid >= 0:
+                kwargs.update(uid=uid, gid=gid)
+            status = c.attach_wait(lxc.attach_run_command, list(argv), **kwargs)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        if status < 0:
+            raise EngineError(f"exec in {state['Name']} failed")
+        code = os.waitstatus_to_exitcode(status) if status > 255 or status == 0 else status
+        if code == 255 or (code == 1 and not stdout and not stderr and not _exists(
+                self, state, argv[0])):
+            return 127, stdout, stderr or (
+                f'OCI runtime exec failed: exec failed: unable to start container process: '
+                f'exec: "{argv[0]}": executable file not found in $PATH: unknown\n').encode()
+        return code, stdout, stderr
+
+    # -- networks
+
+    def network_path(self, name: str) -> str:
+        return os.path.join(self.networks_dir, name + ".json")
+
+    def networks(self) -> list[dict[str, Any]]:
+        out = []
+        for entry in sorted(os.listdir(self.networks_dir)):
+            if entry.endswith(".json"):
+                out.append(_read_json(os.path.join(self.networks_dir, entry)))
+        return out
+
+    def network(self, ref: str) -> dict[str, Any]:
+        path = self.network_path(ref)
+        if os.path.exists(path):
+            data: dict[str, Any] = _read_json(path)
+            return data
+        for network in self.networks():
+            if network["Id"] == ref or (len(ref) >= 4 and network["Id"].startswith(ref)):
+                return network
+        raise NotFoundError(f"network {ref} not found", kind="network", name=ref)
+
+    def create_network(self, name: str, body: Mapping[str, Any]) -> str:
+        with self.locked():
+            if os.path.exists(self.network_path(name)):
+                from composer.errors import ConflictError
+
+                raise ConflictError(f"network with name {name} already exists")
+            used = {ipaddress.ip_network(n["Subnet"]) for n in self.networks()}
+            configs = ((body.get("IPAM") or {}).get("Config") or [])
+            subnet = configs[0].get("Subnet") if configs else None
+            found = ipaddress.ip_network(subnet, strict=False) if subnet else next(
+                (s for s in POOL.subnets(new_prefix=24) if s not in used), None)
+            if found is None:
+                raise EngineError("no free subnet left for a network")
+            net = found
+            gateway = (configs[0].get("Gateway") if configs else None) or \
+                str(next(net.hosts()))
+            ident = secrets.token_hex(32)
+            bridge = "clx" + hashlib.sha256(name.encode()).hexdigest()[:10]
+            _run("ip", "link", "add", bridge, "type", "bridge")
+            try:
+                _run("ip", "addr", "add", f"{gateway}/{net.prefixlen}", "dev", bridge)
+                _run("ip", "link", "set", bridge, "up")
+                if not body.get("Internal"):
+                    _iptables("-t", "nat", "-A", "POSTROUTING", "-s", str(net), "!", "-o",
+                              bridge, "-j", "MASQUERADE")
+                _iptables("-I", "FORWARD", "-i", bridge, "-j", "ACCEPT")
+                _iptables("-I", "FORWARD", "-o", bridge, "-j", "ACCEPT")
+            except EngineError:
+                subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+                raise
+            _write_json(self.network_path(name), {
+                "Id": ident, "Name": name, "Created": now_rfc3339(), "Driver": "bridge",
+                "Scope": "local", "Labels": dict(body.get("Labels") or {}),
+                "Subnet": str(net), "Gateway": gateway, "Bridge": bridge,
+                "Internal": bool(body.get("Internal")), "Allocated": {}})
+        with contextlib.suppress(OSError):
+            with open("/proc/sys/net/ipv4/ip_forward", "w") as handle:
+                handle.write("1")
+        return ident
+
+    def remove_network(self, ref: str) -> None:
+        with self.locked():
+            network = self.network(ref)
+            users = [st["Name"] for st in self.states()
+                     if network["Name"] in st["Networks"] and st["State"]["Running"]]
+            if users:
+                raise EngineError(f"error while removing network: network {network['Name']} "
+                                  f"id {network['Id']} has active endpoints")
+            bridge, net = network["Bridge"], network["Subnet"]
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+            if not network.get("Internal"):
+                _iptables("-t", "nat", "-D", "POSTROUTING", "-s", net, "!", "-o", bridge,
+                          "-j", "MASQUERADE", check=False)
+            _iptables("-D", "FORWARD", "-i", bridge, "-j", "ACCEPT", check=False)
+            _iptables("-D", "FORWARD", "-o", bridge, "-j", "ACCEPT", check=False)
+            os.remove(self.network_path(network["Name"]))
+
+    def _allocate(self, network: dict[str, Any], ident: str) -> str:
+        allocated: dict[str, str] = network.setdefault("Allocated", {})
+        for address, owner in allocated.items():
+            if owner == ident:
+                return address
+        taken = set(allocated) | {network["Gateway"]}
+        for host in ipaddress.ip_network(network["Subnet"]).hosts():
+            if str(host) not in taken:
+                allocated[str(host)] = ident
+                _write_json(self.network_path(network["Name"]), network)
+                return str(host)
+        raise EngineError(f"no address left in network {network['Name']}")
+
+    def _release(self, network: dict[str, Any], ident: str) -> None:
+        allocated: dict[str, str] = network.get("Allocated") or {}
+        network["Allocated"] = {a: o for a, o in allocated.items() if o != ident}
+        _write_json(self.network_path(network["Name"]), network)
+
+    # -- published ports
+
+    def forward(self, state: dict[str, Any]) -> None:
+        """DNAT rules for the published ports (to the first network's address)."""
+        bindings = state["HostConfig"].get("PortBindings") or {}
+        addresses = [e["IPAddress"] for e in state["Networks"].values() if e.get("IPAddress")]
+        if not bindings or not addresses:
+            return
+        rules: list[list[str]] = []
+        for port, hosts in bindings.items():
+            number, _, proto = str(port).partition("/")
+            for binding in hosts or ():
+                host_port = str(binding.get("HostPort") or "")
+                if not host_port.isdigit():
+                    raise EngineError(f"port {port}: LXC containers need a fixed host port")
+                target = f"{addresses[0]}:{number}"
+                match = ["-p", proto or "tcp", "--dport", host_port]
+                if binding.get("HostIp") and binding["HostIp"] not in ("0.0.0.0", "::"):
+                    match = ["-d", binding["HostIp"], *match]
+                rules.append(["-t", "nat", "-A", "PREROUTING", *match, "-j", "DNAT",
+                              "--to-destination", target])
+                rules.append(["-t", "nat", "-A", "OUTPUT", *match, "-j", "DNAT",
+                              "--to-destination", target])
+        rules.append(["-t", "nat", "-A", "POSTROUTING", "-d", addresses[0], "-j",
+                      "MASQUERADE"])
+        with contextlib.suppress(OSError):
+            with open("/proc/sys/net/ipv4/conf/all/route_localnet", "w") as handle:
+                handle.write("1")
+        for rule in rules:
+            _iptables(*rule)
+        state["Forwards"] = rules
+        self.save(state)
+
+    def unforward(self, state: dict[str, Any]) -> None:
+        for rule in state.get("Forwards") or ():
+            _iptables(*[("-D" if part == "-A" else part) for part in rule], check=False)
+        state["Forwards"] = []
+
+    # -- volumes
+
+    def volume_path(self, name: str) -> str:
+        return os.path.join(self.volumes_dir, name, "_data")
+
+    def volumes(self) -> list[dict[str, Any]]:
+        out = []
+        for name in sorted(os.listdir(self.volumes_dir)):
+            path = os.path.join(self.volumes_dir, name, "volume.json")
+            if os.path.exists(path):
+                out.append(_read_json(path))
+        return out
+
+    def volume(self, name: str) -> dict[str, Any]:
+        path = os.path.join(self.volumes_dir, name, "volume.json")
+        try:
+            data: dict[str, Any] = _read_json(path)
+        except FileNotFoundError:
+            raise NotFoundError(f"get {name}: no such volume", kind="volume",
+                                name=name) from None
+        return data
+
+    def create_volume(self, name: str, body: Mapping[str, Any]) -> str:
+        path = os.path.join(self.volumes_dir, name, "volume.json")
+        if os.path.exists(path):
+            return name
+        os.makedirs(self.volume_path(name), exist_ok=True)
+        _write_json(path, {"Name": name, "Driver": "local", "Mountpoint": self.volume_path(name),
+                           "Labels": dict(body.get("Labels") or {}),
+                           "CreatedAt": now_rfc3339()})
+        return name
+
+    def remove_volume(self, name: str) -> None:
+        self.volume(name)
+        for state in self.states():
+            sources = [str(m.get("Source")) for m in state["HostConfig"].get("Mounts") or ()]
+            sources += [str(b).split(":")[0] for b in state["HostConfig"].get("Binds") or ()]
+            if name in sources:
+                raise EngineError(f"remove {name}: volume is in use - [{state['Id']}]")
+        shutil.rmtree(os.path.join(self.volumes_dir, name), ignore_errors=True)
+
+
+def _iptables(*args: str, check: bool = True) -> None:
+    out = subprocess.run(["iptables", "-w", *args], capture_output=True, text=True)
+    if check and out.returncode != 0:
+        raise EngineError(f"iptables {' '.join(args)}: {out.stderr.strip()}")
+
+
+def _signal_number(name: str) -> int:
+    text = str(name).upper()
+    if text.isdigit():
+        return int(text)
+    if not text.startswith("SIG"):
+        text = "SIG" + text
+    try:
+        return int(getattr(signal_module, text))
+    except AttributeError:
+        raise EngineError(f"invalid signal: {name}") from None
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="utf-8") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+
+
+def _exists(host: LxcHost, state: Mapping[str, Any], program: str) -> bool:
+    """Whether ``program`` could be found in the container (best effort)."""
+    if "/" in program:
+        candidates = [program]
+    else:
+        candidates = [f"{d}/{program}" for d in ("/usr/local/sbin", "/usr/local/bin",
+                                                  "/usr/sbin", "/usr/bin", "/sbin", "/bin")]
+    upper = os.path.join(host.container_dir(state["Name"]), "upper")
+    for candidate in candidates:
+        for base in (upper, state["Rootfs"]):
+            if os.path.lexists(base + candidate):
+                return True
+    return False
+
+
+def wait_stopped(host: LxcHost, ref: str, interval: float = 0.1) -> int:
+    """Block until the container is not running; its exit code."""
+    while True:
+        state = host.find(ref)
+        if not state["State"]["Running"]:
+            return int(state["State"]["ExitCode"])
+        time.sleep(interval)

@@ -1,0 +1,189 @@
+"""The LXC backend on this machine: samples/counter up with no Docker or Podman
+needed (the image imported once from a local store or built from busybox-static),
+healthy, answering on its published port, its count kept in a named volume
+across ``down``/``up`` and gone after ``down -v``; names resolved between the
+services of a network; ``exec`` exit codes; ``stop`` with the service's signal.
+
+Skipped when LXC (its Python binding) is missing or this is not root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from commands import RunCli
+from waiting import wait_until
+
+pytestmark = pytest.mark.lxc
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _lxc_ready() -> str | None:
+    if os.geteuid() != 0:
+        return "LXC containers need root"
+    try:
+        import lxc  # noqa: F401
+    except ImportError:
+        return "LXC's Python binding is not installed (scripts/engine/ensure-lxc.sh)"
+    if shutil.which("busybox") is None:
+        return "busybox-static is not installed"
+    return None
+
+
+@pytest.fixture
+def project(tmp_path: Path, run_composer: RunCli) -> Iterator[tuple[str, Path]]:
+    why = _lxc_ready()
+    if why:
+        pytest.skip(why)
+    name = f"lxct-{uuid.uuid4().hex[:8]}"
+    try:
+        yield name, tmp_path
+    finally:
+        run_composer("--engine", "lxc", "-p", name, "down", "--volumes", "-t", "1",
+                     cwd=tmp_path)
+
+
+def _run(run_composer: RunCli, folder: Path, name: str, *args: str) -> object:
+    result = run_composer("--engine", "lxc", "-p", name, *args, cwd=folder)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_counter_sample_runs_on_lxc(project: tuple[str, Path], run_composer: RunCli) -> None:
+    name, folder = project
+    shutil.copytree(REPO / "samples" / "counter", folder / "counter")
+    here = folder / "counter"
+    port = str(18000 + uuid.uuid4().int % 1000)
+    env = {"HITS_PORT": port}
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", "--wait", cwd=here, env=env)
+    assert up.returncode == 0, up.stderr
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", cwd=here, env=env)
+    assert "(healthy)" in ps.stdout, ps.stdout
+
+    def count() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cgi-bin/counter",
+                                    timeout=5) as answer:
+            return answer.read().decode()
+
+    first = count()
+    second = count()
+    assert first != second
+    down = run_composer("--engine", "lxc", "-p", name, "down", "-t", "1", cwd=here, env=env)
+    assert down.returncode == 0, down.stderr
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", "--wait", cwd=here, env=env)
+    assert up.returncode == 0, up.stderr
+    third = count()
+    assert third not in (first, second)  # the count went on: the volume was kept
+    down = run_composer("--engine", "lxc", "-p", name, "down", "-v", "-t", "1", cwd=here,
+                        env=env)
+    assert down.returncode == 0, down.stderr
+    rules = subprocess.run(["iptables", "-t", "nat", "-S"], capture_output=True,
+                           text=True).stdout
+    assert f"--dport {port}" not in rules  # no forwarding left behind
+
+
+def test_services_reach_each_other_by_name(project: tuple[str, Path],
+                                           run_composer: RunCli) -> None:
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "echo db ready; exec sleep 600"]
+    stop_signal: SIGKILL
+  web:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_grace_period: 1s
+    depends_on: [db]
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert up.returncode == 0, up.stderr
+    ping = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "web", "ping", "-c", "1",
+                        "-W", "2", "db", cwd=folder)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    code = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "web", "sh", "-c",
+                        "exit 7", cwd=folder)
+    assert code.returncode == 7
+    logs = run_composer("--engine", "lxc", "-p", name, "logs", "db", cwd=folder)
+    assert "db ready" in logs.stdout
+    stop = run_composer("--engine", "lxc", "-p", name, "stop", "-t", "1", cwd=folder)
+    assert stop.returncode == 0, stop.stderr
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json", cwd=folder)
+    assert '"State":"exited"' in ps.stdout.replace(" ", ""), ps.stdout
+
+
+def test_chain_sample_runs_on_lxc(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """depends_on conditions (healthy, completed successfully) and replicas on LXC."""
+    name, folder = project
+    shutil.copytree(REPO / "samples" / "chain", folder / "chain")
+    here = folder / "chain"
+    port = str(19000 + uuid.uuid4().int % 1000)
+    env = {"CHAIN_PORT": port}
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", "--wait", cwd=here, env=env)
+    assert up.returncode == 0, up.stderr
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+        assert "schema version 3" in answer.read().decode()
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json", cwd=here,
+                      env=env)
+    assert ps.stdout.count('"Service":"worker"') == 3, ps.stdout
+    down = run_composer("--engine", "lxc", "-p", name, "down", "-v", "-t", "1", cwd=here,
+                        env=env)
+    assert down.returncode == 0, down.stderr
+
+
+def test_resource_limits_reach_the_containers_cgroup(project: tuple[str, Path],
+                                                     run_composer: RunCli) -> None:
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  a:
+    image: busybox
+    command: ["sleep", "600"]
+    mem_limit: 64m
+    pids_limit: 50
+    stop_signal: SIGKILL
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert up.returncode == 0, up.stderr
+    payload = f"lxc.payload.{name}-a-1"
+    unified = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    memory = (Path("/sys/fs/cgroup") / payload / "memory.max" if unified else
+              Path("/sys/fs/cgroup/memory") / payload / "memory.limit_in_bytes")
+    pids = (Path("/sys/fs/cgroup") / payload / "pids.max" if unified else
+            Path("/sys/fs/cgroup/pids") / payload / "pids.max")
+    assert memory.read_text().strip() == str(64 * 1024 * 1024)
+    assert pids.read_text().strip() == "50"
+
+
+def test_restarts_sample_follows_each_policy_on_lxc(project: tuple[str, Path],
+                                                    run_composer: RunCli) -> None:
+    """restart: no, always, on-failure:3 and deploy.restart_policy, done by composer's
+    shell in the container (LXC restarts no application container)."""
+    name, folder = project
+    shutil.copytree(REPO / "samples" / "restarts", folder / "restarts")
+    here = folder / "restarts"
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=here)
+    assert up.returncode == 0, up.stderr
+
+    def logs() -> str:
+        return str(run_composer("--engine", "lxc", "-p", name, "logs", cwd=here).stdout)
+
+    text = wait_until(lambda: (lambda t: t if "attempt 3: up" in t and "attempt 4 failed" in t
+                               and t.count("| beat") >= 2 else "")(logs()),
+                      timeout=60, what="flaky up at its third attempt, broken given up")
+    assert "attempt 5" not in text  # on-failure:3 and max_attempts: 3 stop there
+    assert text.count("one-off job done") == 1  # restart: "no"
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json", cwd=here)
+    states = {line.split('"Service":"')[1].split('"')[0]: line
+              for line in ps.stdout.replace(" ", "").splitlines() if '"Service":"' in line}
+    assert '"State":"exited"' in states["broken"] and '"ExitCode":1' in states["broken"]
+    assert '"State":"running"' in states["flaky"]
