@@ -187,3 +187,38 @@ def test_restarts_sample_follows_each_policy_on_lxc(project: tuple[str, Path],
               for line in ps.stdout.replace(" ", "").splitlines() if '"Service":"' in line}
     assert '"State":"exited"' in states["broken"] and '"ExitCode":1' in states["broken"]
     assert '"State":"running"' in states["flaky"]
+
+
+def test_capabilities_top_and_stats(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """Docker's default capabilities (cap_add, cap_drop), ``top`` and ``stats``."""
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  plain:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_signal: SIGKILL
+  tuned:
+    image: busybox
+    command: ["sleep", "600"]
+    cap_add: [NET_ADMIN]
+    cap_drop: [NET_RAW]
+    stop_signal: SIGKILL
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert up.returncode == 0, up.stderr
+
+    def caps(service: str) -> str:
+        out = run_composer("--engine", "lxc", "-p", name, "exec", "-T", service, "grep",
+                           "CapEff", "/proc/self/status", cwd=folder)
+        return str(out.stdout.split()[-1])
+
+    assert caps("plain") == "00000000a80425fb"  # what a Docker container gets
+    assert caps("tuned") == f"{0xa80425fb + (1 << 12) - (1 << 13):016x}"
+    top = run_composer("--engine", "lxc", "-p", name, "top", "plain", cwd=folder)
+    assert top.returncode == 0, top.stderr
+    assert "sleep 600" in top.stdout and "composer-init sleep 600" in top.stdout
+    stats = run_composer("--engine", "lxc", "-p", name, "stats", "--no-stream", cwd=folder)
+    assert stats.returncode == 0, stats.stderr
+    rows = [line.split() for line in stats.stdout.splitlines()[1:]]
+    assert len(rows) == 2 and all(row[-1] != "0" for row in rows), stats.stdout  # PIDS

@@ -12,9 +12,11 @@ or a root filesystem folder), each container an overlay over it.
 What LXC cannot do the way the Engine API does is refused with one line naming
 it (:class:`~composer.errors.EngineError`): building images (build with Docker
 or Podman, then ``pull`` imports the result), pushing, interactive sessions
-(``attach``, ``exec -it``), ``cp``, and connecting a network to a running
-container. Healthchecks are run by composer (:mod:`composer.runtime.health`), as
-on Podman without systemd; events come from watching the containers' states.
+(``attach``, ``exec -it``), ``cp``, renaming, and connecting a network to a
+running container. ``top`` reads ``/proc``, ``stats`` the container's cgroup
+(no network or block I/O counters yet). Healthchecks are run by composer
+(:mod:`composer.runtime.health`), as on Podman without systemd; events come from
+watching the containers' states.
 """
 
 from __future__ import annotations
@@ -88,6 +90,29 @@ def _status(state: Mapping[str, Any]) -> str:
     if run["Status"] == "created":
         return "Created"
     return f"Exited ({run.get('ExitCode', 0)})"
+
+
+def _process_row(pid: int) -> tuple[str, ...] | None:
+    """One process as ``ps -ef`` shows it (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            stat = handle.read()
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = [a.decode(errors="replace") for a in handle.read().split(b"\0") if a]
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = (int(fields[11]) + int(fields[12])) // ticks
+    with open("/proc/stat", encoding="utf-8") as handle:
+        boot = next(int(line.split()[1]) for line in handle if line.startswith("btime"))
+    started = time.strftime("%H:%M", time.localtime(boot + int(fields[19]) / ticks))
+    if argv[:3] == ["/.composer/busybox", "sh", "-c"] and len(argv) > 7:
+        argv = ["composer-init", *argv[7:]]  # composer's shell: its command, not its script
+    command = " ".join(argv) or "[" + stat[stat.index("(") + 1:stat.rindex(")")] + "]"
+    return (str(uid), str(pid), fields[1], "0", started, "?",
+            f"{used // 3600:02d}:{used // 60 % 60:02d}:{used % 60:02d}", command)
 
 
 class _Pending:
@@ -443,7 +468,12 @@ class LxcBackend:
 
     async def top_container(self, container: str,
                             ps_args: str | None = None) -> ProcessList:
-        raise _unsupported("top")
+        """The container's processes in ``ps -ef``'s columns, read from ``/proc``."""
+        if ps_args:
+            raise _unsupported("top with ps options")
+        pids = await self._t(self.host.pids, container)
+        return ProcessList(titles=("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"),
+                           processes=tuple(row for row in map(_process_row, pids) if row))
 
     async def resize_container(self, container: str, height: int, width: int) -> None:
         raise _unsupported("resizing a terminal")
@@ -638,13 +668,36 @@ class LxcBackend:
 
     # -- resource usage and files
 
+    async def _usage(self, container: str) -> tuple[float, dict[str, float]]:
+        return time.monotonic(), await self._t(self.host.usage, container)
+
+    @staticmethod
+    def _sample(first: tuple[float, dict[str, float]],
+                second: tuple[float, dict[str, float]]) -> StatsSample:
+        (t0, a), (t1, b) = first, second
+        if not b:
+            return StatsSample()
+        elapsed = max(t1 - t0, 1e-6)
+        cpu = max(0.0, b.get("cpu_ns", 0.0) - a.get("cpu_ns", 0.0)) / (elapsed * 1e9) * 100.0
+        limit = b.get("memory_limit") or float(os.sysconf("SC_PAGE_SIZE") *
+                                               os.sysconf("SC_PHYS_PAGES"))
+        return StatsSample(cpu_percent=cpu, memory_usage=b.get("memory", 0.0),
+                           memory_limit=limit, pids=int(b.get("pids", 0)))
+
     async def stats(self, container: str) -> StatsSample:
-        return StatsSample()
+        """One sample from the container's cgroup (CPU over a 0.5 s window, as the
+        docker CLI's first sample; network and block I/O are not counted yet)."""
+        first = await self._usage(container)
+        await anyio.sleep(0.5)
+        return self._sample(first, await self._usage(container))
 
     async def stats_stream(self, container: str) -> AsyncIterator[StatsSample]:
+        previous = await self._usage(container)
         while True:
-            yield StatsSample()
             await anyio.sleep(1)
+            current = await self._usage(container)
+            yield self._sample(previous, current)
+            previous = current
 
     async def stat_path(self, container: str, path: str) -> PathStat | None:
         raise _unsupported("cp")

@@ -346,8 +346,11 @@ class LxcHost:
         if host.get("PidsLimit"):
             items.append(("lxc.cgroup2.pids.max" if v2 else "lxc.cgroup.pids.max",
                           str(int(host["PidsLimit"]))))
-        for cap in host.get("CapDrop") or ():
-            items.append(("lxc.cap.drop", str(cap).lower().removeprefix("cap_")))
+        if not host.get("Privileged"):
+            # Docker's default set, with cap_add and cap_drop (LXC keeps every
+            # capability otherwise).
+            items.append(("lxc.cap.keep", " ".join(sorted(capabilities(
+                host.get("CapAdd") or (), host.get("CapDrop") or ()))) or "none"))
         for index, (net, endpoint) in enumerate(state["Networks"].items()):
             network = self.network(net)
             address = self._allocate(network, state["Id"])
@@ -516,6 +519,54 @@ class LxcHost:
             for net in state["Networks"]:
                 with contextlib.suppress(NotFoundError):
                     self._release(self.network(net), state["Id"])
+
+    # -- processes and resource usage
+
+    def _cgroup(self, name: str, controller: str, v1_file: str, v2_file: str) -> str | None:
+        payload = f"lxc.payload.{name}"
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            path = os.path.join("/sys/fs/cgroup", payload, v2_file)
+        else:
+            path = os.path.join("/sys/fs/cgroup", controller, payload, v1_file)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    def pids(self, ref: str) -> list[int]:
+        """The processes of a running container (its cgroup's)."""
+        state = self.find(ref)
+        if not state["State"]["Running"]:
+            raise EngineError(f"container {state['Id']} is not running")
+        text = self._cgroup(state["Name"], "pids", "cgroup.procs", "cgroup.procs") or ""
+        return sorted(int(p) for p in text.split())
+
+    def usage(self, ref: str) -> dict[str, float]:
+        """Counters of a running container's cgroup: ``cpu_ns`` (CPU time used),
+        ``memory``, ``memory_limit`` (bytes; 0: none), ``pids``."""
+        state = self.find(ref)
+        name = state["Name"]
+        if not state["State"]["Running"]:
+            return {}
+        out: dict[str, float] = {}
+        v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+        if v2:
+            stat = self._cgroup(name, "cpu", "", "cpu.stat") or ""
+            for line in stat.splitlines():
+                if line.startswith("usage_usec "):
+                    out["cpu_ns"] = float(line.split()[1]) * 1000
+        else:
+            out["cpu_ns"] = float((self._cgroup(name, "cpuacct", "cpuacct.usage", "") or
+                                   "0").strip() or 0)
+        memory = self._cgroup(name, "memory", "memory.usage_in_bytes", "memory.current")
+        out["memory"] = float((memory or "0").strip() or 0)
+        limit = (self._cgroup(name, "memory", "memory.limit_in_bytes", "memory.max")
+                 or "").strip()
+        out["memory_limit"] = float(limit) if limit.isdigit() and int(limit) < 1 << 60 else 0.0
+        pids = self._cgroup(name, "pids", "pids.current", "pids.current")
+        out["pids"] = float((pids or "0").strip() or 0)
+        return out
 
     # -- exec
 
@@ -732,6 +783,37 @@ class LxcHost:
             if name in sources:
                 raise EngineError(f"remove {name}: volume is in use - [{state['Id']}]")
         shutil.rmtree(os.path.join(self.volumes_dir, name), ignore_errors=True)
+
+
+#: The capabilities a Docker container has unless told otherwise (moby's
+#: oci/caps/defaults.go).
+DEFAULT_CAPABILITIES = frozenset({
+    "chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid", "setuid",
+    "setfcap", "setpcap", "net_bind_service", "sys_chroot", "kill", "audit_write"})
+#: Every capability LXC knows by name (for ``cap_add: [ALL]``).
+ALL_CAPABILITIES = frozenset({
+    "audit_control", "audit_read", "audit_write", "block_suspend", "bpf", "checkpoint_restore",
+    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "ipc_lock", "ipc_owner",
+    "kill", "lease", "linux_immutable", "mac_admin", "mac_override", "mknod", "net_admin",
+    "net_bind_service", "net_broadcast", "net_raw", "perfmon", "setfcap", "setgid", "setpcap",
+    "setuid", "sys_admin", "sys_boot", "sys_chroot", "sys_module", "sys_nice", "sys_pacct",
+    "sys_ptrace", "sys_rawio", "sys_resource", "sys_time", "sys_tty_config", "syslog",
+    "wake_alarm"})
+
+
+def capabilities(add: Sequence[str], drop: Sequence[str]) -> set[str]:
+    """Docker's rule: the default set, plus ``add``, minus ``drop`` (``ALL`` on
+    either side: every capability; a drop of ALL keeps only what is added)."""
+    def names(values: Sequence[str]) -> set[str]:
+        return {str(v).lower().removeprefix("cap_") for v in values}
+
+    added, dropped = names(add), names(drop)
+    kept = set(DEFAULT_CAPABILITIES)
+    if "all" in dropped:
+        kept = set()
+    kept -= dropped
+    kept |= ALL_CAPABILITIES if "all" in added else (added & ALL_CAPABILITIES)
+    return kept
 
 
 def _iptables(*args: str, check: bool = True) -> None:
