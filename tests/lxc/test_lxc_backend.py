@@ -222,3 +222,43 @@ services:
     assert stats.returncode == 0, stats.stderr
     rows = [line.split() for line in stats.stdout.splitlines()[1:]]
     assert len(rows) == 2 and all(row[-1] != "0" for row in rows), stats.stdout  # PIDS
+
+
+def test_cp_and_watch_sync(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """``cp`` both ways (composer's busybox tar in the container) and a watch's sync."""
+    import anyio
+
+    import composer
+
+    name, folder = project
+    (folder / "src").mkdir()
+    (folder / "compose.yaml").write_text("""\
+services:
+  web:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_signal: SIGKILL
+    develop:
+      watch:
+        - {path: ./src, target: /app, action: sync}
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert up.returncode == 0, up.stderr
+    (folder / "note.txt").write_text("copied in\n")
+    into = run_composer("--engine", "lxc", "-p", name, "cp", "note.txt", "web:/tmp/", cwd=folder)
+    assert into.returncode == 0, into.stderr
+    out = run_composer("--engine", "lxc", "-p", name, "cp", "web:/tmp/note.txt", "back.txt",
+                       cwd=folder)
+    assert out.returncode == 0, out.stderr
+    assert (folder / "back.txt").read_text() == "copied in\n"
+
+    async def watch() -> str:
+        async with composer.open([str(folder / "compose.yaml")], name=name,
+                                 engine="lxc") as project_handle:
+            async with project_handle.watch() as w:
+                (folder / "src" / "a.txt").write_text("synced\n")
+                await w.next("synced", service="web")
+            result = await project_handle.exec("web", ["cat", "/app/a.txt"])
+            return result.stdout
+
+    assert anyio.run(watch) == "synced\n"

@@ -12,9 +12,10 @@ or a root filesystem folder), each container an overlay over it.
 What LXC cannot do the way the Engine API does is refused with one line naming
 it (:class:`~composer.errors.EngineError`): building images (build with Docker
 or Podman, then ``pull`` imports the result), pushing, interactive sessions
-(``attach``, ``exec -it``), ``cp``, renaming, and connecting a network to a
-running container. ``top`` reads ``/proc``, ``stats`` the container's cgroup
-(no network or block I/O counters yet). Healthchecks are run by composer
+(``attach``, ``exec -it``), ``cp`` with a stopped container, renaming, and
+connecting a network to a running container. ``top`` reads ``/proc``, ``stats``
+the container's cgroup (no network or block I/O counters yet), ``cp`` runs
+composer's own busybox ``tar`` in the container. Healthchecks are run by composer
 (:mod:`composer.runtime.health`), as on Podman without systemd; events come from
 watching the containers' states.
 """
@@ -699,13 +700,58 @@ class LxcBackend:
             yield self._sample(previous, current)
             previous = current
 
+    # `cp` runs composer's own busybox inside the running container (its ``stat`` and
+    # ``tar``), so every path is resolved in the container's view, links included.
+
+    async def _helper(self, container: str, argv: Sequence[str],
+                      stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+        state = await self._t(self.host.find, container)
+        if not state["State"]["Running"]:
+            raise _unsupported("cp with a stopped container")
+        result: tuple[int, bytes, bytes] = await self._t(
+            self.host.exec, state["Name"], ["/.composer/busybox", *argv], [], "0:0", "/",
+            stdin)
+        return result
+
     async def stat_path(self, container: str, path: str) -> PathStat | None:
-        raise _unsupported("cp")
+        code, out, err = await self._helper(container, [
+            "stat", "-c", "%s|%f|%Y|%N", path])
+        if code != 0:
+            text = err.decode(errors="replace")
+            if "No such file" in text:
+                raise NotFoundError(f"Could not find the file {path} in container {container}",
+                                    kind="path", name=path)
+            raise EngineError(text.strip() or f"stat {path} failed")
+        size, raw_mode, mtime, shown = out.decode(errors="replace").strip().split("|", 3)
+        mode = int(raw_mode, 16)
+        go_mode = mode & 0o777
+        kind = mode & 0o170000
+        if kind == 0o040000:
+            go_mode |= 1 << 31
+        elif kind == 0o120000:
+            go_mode |= 1 << 27
+        target = shown.split(" -> ", 1)[1].strip("'\"") if " -> " in shown else ""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(mtime)))
+        return PathStat(name=os.path.basename(path.rstrip("/")) or "/", size=int(size),
+                        mode=go_mode, mtime=stamp, link_target=target)
 
     async def get_archive(self, container: str, path: str) -> bytes:
-        raise _unsupported("cp")
+        await self.stat_path(container, path)  # a missing path: NotFoundError
+        parent, name = os.path.split(path.rstrip("/") or "/")
+        code, out, err = await self._helper(container, [
+            "tar", "-c", "-f", "-", "-C", parent or "/", name or "."])
+        if code != 0:
+            raise EngineError(err.decode(errors="replace").strip() or f"tar {path} failed")
+        return out
 
     async def put_archive(self, container: str, path: str, data: bytes, *,
                           copy_uid_gid: bool = False) -> None:
-        raise _unsupported("cp")
-
+        found = await self.stat_path(container, path)
+        if found is None or not found.is_dir:
+            raise EngineError(f"extraction point is not a directory: {path}")
+        argv = ["tar", "-x", "-f", "-", "-C", path]
+        if not copy_uid_gid:
+            argv.insert(1, "-o")  # owned by the container's root, as docker cp does
+        code, _, err = await self._helper(container, argv, data)
+        if code != 0:
+            raise EngineError(err.decode(errors="replace").strip() or f"untar in {path} failed")
