@@ -262,3 +262,28 @@ services:
             return result.stdout
 
     assert anyio.run(watch) == "synced\n"
+
+
+def test_attached_up_and_run(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """The attached ``up`` follows the output and ends with the exit code;
+    ``run --rm`` shows the output, returns the code and leaves no container."""
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "echo one; exit 4"]
+  b:
+    image: busybox
+    command: ["sh", "-c", "echo b-line"]
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "--exit-code-from", "a", cwd=folder)
+    assert up.returncode == 4, up.stdout + up.stderr
+    assert "a-1  | one" in up.stdout and "b-1  | b-line" in up.stdout
+    run = run_composer("--engine", "lxc", "-p", name, "run", "--rm", "b", "sh", "-c",
+                       "echo from run; exit 3", cwd=folder)
+    assert run.returncode == 3, run.stderr
+    assert "from run" in run.stdout
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json",
+                      cwd=folder)
+    assert "-run-" not in ps.stdout  # --rm removed the one-off container

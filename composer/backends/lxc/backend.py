@@ -22,6 +22,7 @@ watching the containers' states.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -215,6 +216,11 @@ class LxcBackend:
         containers = []
         for state in self.host.states():
             state = self.host.refresh(state)
+            if state["HostConfig"].get("AutoRemove") and not state["State"]["Running"] \
+                    and state["State"]["Status"] != "created":
+                with contextlib.suppress(NotFoundError):
+                    self.host.remove(state["Name"], force=False)  # as the engine would
+                continue
             labels = state["Config"].get("Labels") or {}
             if all_projects or labels.get(L.PROJECT) == project:
                 containers.append(self._container_state(state))
@@ -237,32 +243,39 @@ class LxcBackend:
 
     async def events(self, project: str, since: int | None = None
                      ) -> AsyncIterator[EngineEvent]:
-        """Start, die and health events, read off the containers' states."""
-        seen: dict[str, tuple[str, str | None]] = {}
+        """Start, die and health events, read off the containers' states every
+        ``POLL`` seconds: a run that began (or ended) since the last look is a
+        ``start`` (``die``); with ``since``, runs since that time count too."""
+        seen: dict[str, tuple[str, str, str | None]] = {}
         first = True
         while True:
             observed = await self.observe(project)
+            raw = {st["Id"]: st for st in await self._t(self.host.states)}
             for c in observed.containers:
-                now = (c.state, c.health)
+                state = raw.get(c.id)
+                if state is None:
+                    continue
+                run = state["State"]
+                now = (str(run.get("StartedAt")), str(run.get("FinishedAt")), c.health)
                 before = seen.get(c.id)
                 seen[c.id] = now
-                if first and since is None:
-                    continue
+                if before is None:
+                    if first and since is None:
+                        continue
+                    floor = since if since is not None else 0
+                    before = ("" if _seconds(now[0]) >= floor else now[0],
+                              "" if _seconds(now[1]) >= floor else now[1], None)
                 actions = []
-                if before is None or before[0] != c.state:
-                    if c.state == "running":
-                        actions.append("start")
-                    elif c.state in ("exited", "dead") and before is not None:
-                        # A run shorter than a look: it started and ended in between.
-                        if before[0] != "running":
-                            actions.append("start")
-                        actions.append("die")
-                if c.health and (before is None or before[1] != c.health):
+                if now[0] != before[0] and _seconds(now[0]):
+                    actions.append("start")
+                if now[1] != before[1] and _seconds(now[1]) and not run.get("Running"):
+                    actions.append("die")
+                if c.health and c.health != before[2]:
                     actions.append(f"health_status: {c.health}")
                 for action in actions:
                     attributes = dict(c.labels)
                     if action == "die":
-                        attributes["exitCode"] = str(c.exit_code or 0)
+                        attributes["exitCode"] = str(run.get("ExitCode") or 0)
                     yield EngineEvent(action=action, container_id=c.id, service=c.service,
                                       project=c.project, attributes=attributes,
                                       time_nano=time.time_ns())
@@ -543,9 +556,11 @@ class LxcBackend:
             size = 0
         if on_attached is not None:
             on_attached()
-        # What comes after the attach: from the current end of the console log (a
-        # fresh start truncates nothing, so wait until the container runs).
-        offset, pending, seen_running = size, b"", False
+        # What comes after the attach: from the current end of the console log, until
+        # a run that began after the attach (a new StartedAt) has ended.
+        offset, pending = size, b""
+        started = state["State"].get("StartedAt")
+        seen_running = bool(state["State"]["Running"])
         while True:
             try:
                 with open(path, "rb") as handle:
@@ -561,9 +576,13 @@ class LxcBackend:
             pending = lines.pop()
             if lines:
                 yield [Frame("stdout", line + b"\n") for line in lines]
-            state = await self._t(self.host.find, container)
+            try:
+                state = await self._t(self.host.find, container)
+            except NotFoundError:
+                break
             running = bool(state["State"]["Running"])
-            seen_running = seen_running or running
+            seen_running = seen_running or running or \
+                state["State"].get("StartedAt") != started
             if seen_running and not running and not data:
                 break
             await anyio.sleep(POLL)
@@ -574,7 +593,52 @@ class LxcBackend:
 
     async def attach(self, container: str, *, stdin: bool, tty: bool | None = None,
                      logs: bool = False) -> RawStream:
-        raise _unsupported("attaching to a container")
+        """The container's output (its console log) from now (``logs``: from the
+        start) until its next run ends; input is not passed on yet (what is sent is
+        dropped), and a terminal is refused."""
+        import threading
+
+        from composer.backends.memory_process import SessionPipe
+
+        state = await self._t(self.host.find, container)
+        if tty or (tty is None and state["Config"].get("Tty")):
+            raise _unsupported("attaching a terminal")
+        pipe = SessionPipe(tty=False, read_input=stdin)
+        path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
+        started = state["State"].get("StartedAt")
+        was_running = bool(state["State"]["Running"])
+        try:
+            offset = 0 if logs else os.path.getsize(path)
+        except OSError:
+            offset = 0
+
+        def follow() -> None:
+            nonlocal offset
+            seen_run = was_running
+            while True:
+                try:
+                    with open(path, "rb") as handle:
+                        if os.fstat(handle.fileno()).st_size < offset:
+                            offset = 0
+                        handle.seek(offset)
+                        data = handle.read()
+                except FileNotFoundError:
+                    data = b""
+                offset += len(data)
+                pipe.send("stdout", data)
+                try:
+                    now = self.host.find(state["Id"])
+                except NotFoundError:
+                    break
+                run = now["State"]
+                seen_run = seen_run or bool(run["Running"]) or run.get("StartedAt") != started
+                if seen_run and not run["Running"] and not data:
+                    break
+                time.sleep(POLL / 2)
+            pipe.finish()
+
+        threading.Thread(target=follow, name="composer-lxc-attach", daemon=True).start()
+        return pipe.stream
 
     async def exec_create(self, container: str, config: ExecConfig) -> str:
         if config.tty:

@@ -858,9 +858,15 @@ def _exists(host: LxcHost, state: Mapping[str, Any], program: str) -> bool:
 
 
 def wait_stopped(host: LxcHost, ref: str, interval: float = 0.1) -> int:
-    """Block until the container is not running; its exit code."""
+    """Block until the container is not running (after a run, for one created and
+    not started yet); its exit code. A container created with ``AutoRemove``
+    (``run --rm``) is removed then, as the engine does."""
     while True:
         state = host.find(ref)
-        if not state["State"]["Running"]:
-            return int(state["State"]["ExitCode"])
+        run = state["State"]
+        if not run["Running"] and run["Status"] != "created":
+            if state["HostConfig"].get("AutoRemove"):
+                with contextlib.suppress(NotFoundError):
+                    host.remove(state["Name"], force=False)
+            return int(run["ExitCode"])
         time.sleep(interval)
