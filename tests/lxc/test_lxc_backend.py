@@ -287,3 +287,47 @@ services:
     ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json",
                       cwd=folder)
     assert "-run-" not in ps.stdout  # --rm removed the one-off container
+
+
+def test_exec_with_a_terminal(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """``exec -it``: a shell on a pseudo-terminal, its exit code."""
+    import pty
+    import select
+    import time
+
+    from commands import clean_environ, composer_command
+
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  web:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_signal: SIGKILL
+""")
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert up.returncode == 0, up.stderr
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: composer exec on the terminal pty.fork made
+        os.chdir(folder)
+        argv = [*composer_command(), "--engine", "lxc", "-p", name, "exec", "web", "sh"]
+        os.execve(argv[0], argv, clean_environ())
+    seen = b""
+    sent = False
+    deadline = time.monotonic() + 30  # a bound on a hang only
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            seen += data
+        if not sent and b"# " in seen:
+            os.write(fd, b"echo sum-$((2+3)); exit 5\n")
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    assert b"sum-5" in seen, seen
+    assert os.waitstatus_to_exitcode(status) == 5

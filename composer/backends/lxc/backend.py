@@ -143,6 +143,7 @@ class LxcBackend:
         self.images = ImageStore(os.path.join(self.root, "images"))  # its own images/ inside
         self.health: dict[str, HealthState] = {}
         self._execs: dict[str, tuple[str, ExecConfig, int | None]] = {}
+        self._terminals: dict[str, int] = {}  # exec ID -> its pty's leader side
 
     @property
     def api_version(self) -> str:
@@ -641,8 +642,6 @@ class LxcBackend:
         return pipe.stream
 
     async def exec_create(self, container: str, config: ExecConfig) -> str:
-        if config.tty:
-            raise _unsupported("an exec with a terminal (-t)")
         state = await self._t(self.host.find, container)
         if not state["State"]["Running"]:
             raise EngineError(f"container {state['Id']} is not running")
@@ -651,14 +650,15 @@ class LxcBackend:
         return ident
 
     async def exec_start(self, exec_id: str, *, tty: bool) -> RawStream:
-        """The exec's output once it has ended (its input: all of the caller's first)."""
+        """Without a terminal: the exec's output once it has ended (its input: all
+        of the caller's first). With one: a pseudo-terminal, both ways, live."""
         import threading
 
         from composer.backends.memory_process import SessionPipe
 
-        if tty:
-            raise _unsupported("an exec with a terminal (-t)")
         container, config, _ = self._execs[exec_id]
+        if tty:
+            return self._exec_terminal(exec_id, container, config)
         pipe = SessionPipe(tty=False, read_input=config.stdin)
 
         def run() -> None:
@@ -677,13 +677,77 @@ class LxcBackend:
         threading.Thread(target=run, name="composer-lxc-exec", daemon=True).start()
         return pipe.stream
 
+    def _exec_terminal(self, exec_id: str, container: str, config: ExecConfig) -> RawStream:
+        import pty
+        import socket
+        import threading
+
+        leader, follower = pty.openpty()
+        ours, theirs = socket.socketpair()
+        self._terminals[exec_id] = leader
+
+        def run() -> None:
+            try:
+                code = self.host.exec_terminal(container, list(config.command),
+                                               list(config.environment), config.user,
+                                               config.workdir, follower)
+            except ComposerError as exc:
+                code = 126
+                with contextlib.suppress(OSError):
+                    ours.sendall(f"{exc}\r\n".encode())
+            self._execs[exec_id] = (container, config, code)
+            os.close(follower)
+
+        def output() -> None:
+            while True:
+                try:
+                    data = os.read(leader, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                try:
+                    ours.sendall(data)
+                except OSError:
+                    break
+            with contextlib.suppress(OSError):
+                ours.shutdown(socket.SHUT_WR)
+            self._terminals.pop(exec_id, None)
+            with contextlib.suppress(OSError):
+                os.close(leader)
+
+        def given() -> None:
+            while True:
+                try:
+                    data = ours.recv(65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                try:
+                    os.write(leader, data)
+                except OSError:
+                    break
+
+        for target, label in ((run, "exec"), (output, "out"), (given, "in")):
+            threading.Thread(target=target, name=f"composer-lxc-tty-{label}",
+                             daemon=True).start()
+        return RawStream(theirs, multiplexed=False)
+
     async def exec_start_detached(self, exec_id: str) -> None:
         container, config, _ = self._execs[exec_id]
         out = await self.exec_run(container, config)
         self._execs[exec_id] = (container, config, out.exit_code)
 
     async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
-        raise _unsupported("resizing a terminal")
+        import fcntl
+        import struct
+        import termios
+
+        leader = self._terminals.get(exec_id)
+        if leader is not None:
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(leader, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
     async def exec_inspect(self, exec_id: str) -> ExecInfo:
         container, _, code = self._execs[exec_id]

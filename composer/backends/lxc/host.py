@@ -570,8 +570,37 @@ class LxcHost:
 
     # -- exec
 
+    def exec_terminal(self, ref: str, argv: Sequence[str], env: Sequence[str], user: str,
+                      workdir: str, terminal: int) -> int:
+        """Run ``argv`` in the container on the terminal ``terminal`` (a pty's
+        follower side, its stdin, stdout and stderr); its exit code."""
+        with os.fdopen(os.dup(terminal), "r+b", buffering=0) as tty:
+            code, _, _ = self._exec(ref, argv, [*env, "TERM=xterm"], user, workdir,
+                                    streams=(tty, tty, tty))
+        return code
+
     def exec(self, ref: str, argv: Sequence[str], env: Sequence[str], user: str,
              workdir: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+        """Run ``argv`` in the container with ``stdin`` as its input; its exit code,
+        stdout and stderr."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+                tempfile.TemporaryFile() as given:
+            given.write(stdin)
+            given.seek(0)
+            code, _, _ = self._exec(ref, argv, env, user, workdir, streams=(given, out, err))
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        state = self.find(ref)
+        if code == 255 or (code == 1 and not stdout and not stderr and not _exists(
+                self, state, argv[0])):
+            return 127, stdout, stderr or (
+                f'OCI runtime exec failed: exec failed: unable to start container process: '
+                f'exec: "{argv[0]}": executable file not found in $PATH: unknown\n').encode()
+        return code, stdout, stderr
+
+    def _exec(self, ref: str, argv: Sequence[str], env: Sequence[str], user: str,
+              workdir: str, *, streams: tuple[Any, Any, Any]) -> tuple[int, bytes, bytes]:
         lxc = _lxc()
         state = self.find(ref)
         if not state["State"]["Running"]:
@@ -585,28 +614,17 @@ class LxcHost:
                 raise EngineError(f"user {user!r}: LXC takes a numeric uid[:gid]")
             uid, gid = int(u), int(g) if g.isdigit() else int(u)
         cwd = workdir or str(state["Config"].get("WorkingDir") or "/")
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-                tempfile.TemporaryFile() as given:
-            given.write(stdin)
-            given.seek(0)
-            kwargs: dict[str, Any] = dict(
-                stdin=given, stdout=out, stderr=err, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
-                extra_env_vars=environment, initial_cwd=cwd)
-            if uid >= 0:
-                kwargs.update(uid=uid, gid=gid)
-            status = c.attach_wait(lxc.attach_run_command, list(argv), **kwargs)
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read(), err.read()
+        stdin, stdout, stderr = streams
+        kwargs: dict[str, Any] = dict(
+            stdin=stdin, stdout=stdout, stderr=stderr, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
+            extra_env_vars=environment, initial_cwd=cwd)
+        if uid >= 0:
+            kwargs.update(uid=uid, gid=gid)
+        status = c.attach_wait(lxc.attach_run_command, list(argv), **kwargs)
         if status < 0:
             raise EngineError(f"exec in {state['Name']} failed")
         code = os.waitstatus_to_exitcode(status) if status > 255 or status == 0 else status
-        if code == 255 or (code == 1 and not stdout and not stderr and not _exists(
-                self, state, argv[0])):
-            return 127, stdout, stderr or (
-                f'OCI runtime exec failed: exec failed: unable to start container process: '
-                f'exec: "{argv[0]}": executable file not found in $PATH: unknown\n').encode()
-        return code, stdout, stderr
+        return code, b"", b""
 
     # -- networks
 
