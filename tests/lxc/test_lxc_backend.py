@@ -331,3 +331,32 @@ services:
     _, status = os.waitpid(pid, 0)
     assert b"sum-5" in seen, seen
     assert os.waitstatus_to_exitcode(status) == 5
+
+
+def test_users_by_name_and_recreate(project: tuple[str, Path], run_composer: RunCli) -> None:
+    """``user:`` by name (the image's /etc/passwd), exec as the container's user
+    unless told; a changed service is recreated (create, rename) on ``up``."""
+    name, folder = project
+    compose = folder / "compose.yaml"
+    compose.write_text("""\
+services:
+  a:
+    image: busybox
+    command: ["sleep", "600"]
+    user: nobody
+    stop_signal: SIGKILL
+""")
+    assert run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder).returncode == 0
+    ident = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "id", cwd=folder)
+    assert ident.stdout.startswith("uid=65534"), ident.stdout
+    root = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "--user", "root", "a", "id",
+                        cwd=folder)
+    assert root.stdout.startswith("uid=0(root)"), root.stdout
+    before = run_composer("--engine", "lxc", "-p", name, "ps", "-q", cwd=folder).stdout
+    compose.write_text(compose.read_text().replace("user: nobody", "user: \"0\""))
+    again = run_composer("--engine", "lxc", "-p", name, "up", "-d", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    after = run_composer("--engine", "lxc", "-p", name, "ps", "-q", cwd=folder).stdout
+    assert after.strip() and after != before  # a new container, under the same name
+    ident = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "id", cwd=folder)
+    assert ident.stdout.startswith("uid=0(root)"), ident.stdout

@@ -11,11 +11,13 @@ or a root filesystem folder), each container an overlay over it.
 
 What LXC cannot do the way the Engine API does is refused with one line naming
 it (:class:`~composer.errors.EngineError`): building images (build with Docker
-or Podman, then ``pull`` imports the result), pushing, interactive sessions
-(``attach``, ``exec -it``), ``cp`` with a stopped container, renaming, and
-connecting a network to a running container. ``top`` reads ``/proc``, ``stats``
-the container's cgroup (no network or block I/O counters yet), ``cp`` runs
-composer's own busybox ``tar`` in the container. Healthchecks are run by composer
+or Podman, then ``pull`` imports the result), pushing, a terminal or input for
+the main process (``run -it``, ``attach`` with input), ``cp`` with a stopped
+container, renaming a running container, and connecting a network to a running
+container. ``exec -it`` gets a pseudo-terminal; ``attach`` follows the console
+log; ``top`` reads ``/proc``, ``stats`` the container's cgroup (no network or
+block I/O counters yet), ``cp`` runs composer's own busybox ``tar`` in the
+container. Healthchecks are run by composer
 (:mod:`composer.runtime.health`), as on Podman without systemd; events come from
 watching the containers' states.
 """
@@ -436,7 +438,7 @@ class LxcBackend:
                         continue
 
     async def rename_container(self, container: str, name: str) -> None:
-        raise _unsupported("renaming a container")
+        await self._t(self.host.rename, container, name)
 
     async def pause_container(self, container: str) -> None:
         state = await self._t(self.host.find, container)

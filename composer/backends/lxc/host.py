@@ -325,12 +325,8 @@ class LxcHost:
             items.append(("lxc.init.cwd", str(config["WorkingDir"])))
         user = str(config.get("User") or "")
         if user:
-            uid, _, gid = user.partition(":")
-            if not uid.isdigit() or (gid and not gid.isdigit()):
-                raise EngineError(f"user {user!r}: LXC containers take a numeric uid[:gid]")
-            items.append(("lxc.init.uid", uid))
-            if gid:
-                items.append(("lxc.init.gid", gid))
+            uid, gid = self.resolve_user(state, user)
+            items += [("lxc.init.uid", str(uid)), ("lxc.init.gid", str(gid))]
         # cgroup v2 keys on a unified hierarchy, v1's otherwise (this machine's).
         v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
         if host.get("Memory"):
@@ -520,6 +516,60 @@ class LxcHost:
                 with contextlib.suppress(NotFoundError):
                     self._release(self.network(net), state["Id"])
 
+    def _etc_file(self, state: Mapping[str, Any], name: str) -> list[list[str]]:
+        """The entries of the container's /etc/NAME (its writable layer first)."""
+        for base in (os.path.join(self.container_dir(state["Name"]), "upper"),
+                     state["Rootfs"]):
+            path = os.path.join(base, "etc", name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    return [line.rstrip("\n").split(":") for line in handle if ":" in line]
+        return []
+
+    def resolve_user(self, state: Mapping[str, Any], user: str) -> tuple[int, int]:
+        """``user`` (``name``, ``uid``, ``name:group``, ``uid:gid``) as numbers, read
+        from the container's /etc/passwd and /etc/group, as runc resolves it."""
+        name, _, group = user.partition(":")
+        passwd = self._etc_file(state, "passwd")
+        if name.isdigit():
+            uid = int(name)
+            gid = next((int(e[3]) for e in passwd if len(e) > 3 and e[2] == name
+                        and e[3].isdigit()), uid if not passwd else 0)
+        else:
+            entry = next((e for e in passwd if e[0] == name and len(e) > 3), None)
+            if entry is None:
+                raise EngineError(f"unable to find user {name}: no matching entries in "
+                                  "passwd file")
+            uid, gid = int(entry[2]), int(entry[3])
+        if group:
+            if group.isdigit():
+                gid = int(group)
+            else:
+                found = next((e for e in self._etc_file(state, "group")
+                              if e[0] == group and len(e) > 2), None)
+                if found is None:
+                    raise EngineError(f"unable to find group {group}: no matching entries "
+                                      "in group file")
+                gid = int(found[2])
+        return uid, gid
+
+    def rename(self, ref: str, name: str) -> None:
+        """A container not running gets a new name (its folder moves; LXC's config
+        is written again at its next start)."""
+        with self.locked():
+            state = self.find(ref)
+            if state["State"]["Running"]:
+                raise EngineError(f"Error when allocating new name: renaming the running "
+                                  f"container {state['Name']} is not supported on LXC")
+            if os.path.exists(self.container_dir(name)):
+                from composer.errors import ConflictError
+
+                raise ConflictError(f'Conflict. The container name "/{name}" is already in '
+                                    "use")
+            os.rename(self.container_dir(state["Name"]), self.container_dir(name))
+            state["Name"] = name
+            self.save(state)
+
     # -- processes and resource usage
 
     def _cgroup(self, name: str, controller: str, v1_file: str, v2_file: str) -> str | None:
@@ -607,12 +657,9 @@ class LxcHost:
             raise EngineError(f"container {state['Id']} is not running")
         c = self.container(state["Name"])
         environment = list(state["Config"].get("Env") or ()) + list(env)
-        uid, gid = -1, -1
-        if user:
-            u, _, g = user.partition(":")
-            if not u.isdigit():
-                raise EngineError(f"user {user!r}: LXC takes a numeric uid[:gid]")
-            uid, gid = int(u), int(g) if g.isdigit() else int(u)
+        # As the engine: an exec runs as the container's user unless told otherwise.
+        user = user or str(state["Config"].get("User") or "")
+        uid, gid = self.resolve_user(state, user) if user else (-1, -1)
         cwd = workdir or str(state["Config"].get("WorkingDir") or "/")
         stdin, stdout, stderr = streams
         kwargs: dict[str, Any] = dict(
