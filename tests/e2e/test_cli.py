@@ -303,6 +303,6 @@ def test_engine_choice_on_the_command_line(run_composer: Any, tmp_path: Path) ->
     assert line.startswith(f"composer: no Podman engine answers (tried {rootful}, "
                            f"{tmp_path}/podman/podman.sock): start one with")
     assert line.endswith("podman itself is not on PATH, so composer cannot start one")
-    bad = run_composer("ps", cwd=tmp_path, env={"COMPOSER_ENGINE": "lxc"})
+    bad = run_composer("ps", cwd=tmp_path, env={"COMPOSER_ENGINE": "rkt"})
     assert (bad.returncode, bad.stderr) == (
-        2, "composer: engine lxc is not supported yet (docker, podman or auto)\n")
+        2, "composer: COMPOSER_ENGINE: unknown engine 'rkt' (docker, podman, lxc or auto)\n")
