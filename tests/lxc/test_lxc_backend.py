@@ -360,3 +360,37 @@ services:
     assert after.strip() and after != before  # a new container, under the same name
     ident = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "id", cwd=folder)
     assert ident.stdout.startswith("uid=0(root)"), ident.stdout
+
+
+def test_what_lxc_cannot_honour_is_refused_and_dns_hosts_ulimits_apply(
+        project: tuple[str, Path], run_composer: RunCli) -> None:
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  a:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_signal: SIGKILL
+    dns: [10.9.9.9]
+    dns_search: [example.test]
+    extra_hosts: ["gateway.test:10.1.2.3"]
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+  b:
+    image: busybox
+    command: ["sleep", "600"]
+    devices: ["/dev/null:/dev/mynull"]
+""")
+    refused = run_composer("--engine", "lxc", "-p", name, "up", "-d", "b", cwd=folder)
+    assert refused.returncode != 0
+    assert "services.b.devices: not supported on LXC" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "-q", cwd=folder)
+    assert ps.stdout.strip() == ""  # no container made for b
+    up = run_composer("--engine", "lxc", "-p", name, "up", "-d", "a", cwd=folder)
+    assert up.returncode == 0, up.stderr
+    seen = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "sh", "-c",
+                        "cat /etc/resolv.conf /etc/hosts; ulimit -n; ulimit -Hn", cwd=folder)
+    lines = seen.stdout.splitlines()
+    assert "nameserver 10.9.9.9" in lines and "search example.test" in lines
+    assert "10.1.2.3\tgateway.test" in lines
+    assert lines[-2:] == ["1024", "2048"]

@@ -404,6 +404,13 @@ class LxcBackend:
 
     async def create_container(self, name: str, body: Mapping[str, Any], *,
                                platform: str | None = None) -> str:
+        from composer.backends.lxc.refusals import refusals
+
+        refused = refusals(body)
+        if refused:
+            service = (body.get("Labels") or {}).get(L.SERVICE) or name
+            raise EngineError(f"services.{service}.{refused[0]}: not supported on LXC"
+                              + (f" (nor {', '.join(refused[1:])})" if refused[1:] else ""))
         image = await self._image(str(body.get("Image") or ""))
         result: str = await self._t(self.host.create, name, body, image.rootfs, image.id,
                                     dict(image.config))

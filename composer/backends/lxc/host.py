@@ -339,6 +339,17 @@ class LxcHost:
             else:
                 items += [("lxc.cgroup.cpu.cfs_period_us", "100000"),
                           ("lxc.cgroup.cpu.cfs_quota_us", str(quota))]
+        if host.get("CpusetCpus"):
+            items.append(("lxc.cgroup2.cpuset.cpus" if v2 else "lxc.cgroup.cpuset.cpus",
+                          str(host["CpusetCpus"])))
+        if host.get("CpuShares"):
+            shares = int(host["CpuShares"])
+            # cgroup v2's weight from v1's shares, as runc converts them.
+            items.append(("lxc.cgroup2.cpu.weight", str(1 + ((shares - 2) * 9999) // 262142))
+                         if v2 else ("lxc.cgroup.cpu.shares", str(shares)))
+        for limit in host.get("Ulimits") or ():
+            items.append((f"lxc.prlimit.{str(limit['Name']).lower()}",
+                          f"{limit.get('Soft')}:{limit.get('Hard')}"))
         if host.get("PidsLimit"):
             items.append(("lxc.cgroup2.pids.max" if v2 else "lxc.cgroup.pids.max",
                           str(int(host["PidsLimit"]))))
@@ -404,7 +415,11 @@ class LxcHost:
                 errors = [line for line in handle if " ERROR " in line]
         except OSError:
             return "see LXC's log"
-        return errors[-1].split(" - ")[-1].strip() if errors else "see LXC's log"
+        # The first error is the cause; the later ones are its consequences.
+        if not errors:
+            return "see LXC's log"
+        parts = errors[0].strip().split(" - ")
+        return " - ".join(parts[2:] or parts[-1:])
 
     def _etc(self, state: Mapping[str, Any]) -> None:
         """/etc/hostname, /etc/hosts, /etc/resolv.conf in the container's writable layer."""
@@ -414,9 +429,24 @@ class LxcHost:
         with open(os.path.join(etc, "hostname"), "w", encoding="utf-8") as handle:
             handle.write(hostname + "\n")
         resolv = os.path.join(etc, "resolv.conf")
-        if not os.path.exists(resolv):
-            shutil.copyfile("/etc/resolv.conf", resolv) if os.path.exists(
-                "/etc/resolv.conf") else open(resolv, "w").close()
+        host = state["HostConfig"]
+        if host.get("Dns") or host.get("DnsSearch") or host.get("DnsOptions"):
+            lines = [f"nameserver {d}" for d in host.get("Dns") or ()]
+            if not lines and os.path.exists("/etc/resolv.conf"):
+                with open("/etc/resolv.conf", encoding="utf-8") as handle:
+                    lines = [line.strip() for line in handle
+                             if line.startswith("nameserver")]
+            if host.get("DnsSearch"):
+                lines.append("search " + " ".join(host["DnsSearch"]))
+            if host.get("DnsOptions"):
+                lines.append("options " + " ".join(host["DnsOptions"]))
+            with open(resolv, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+        elif not os.path.exists(resolv):
+            if os.path.exists("/etc/resolv.conf"):
+                shutil.copyfile("/etc/resolv.conf", resolv)
+            else:
+                open(resolv, "w").close()
 
     def write_hosts(self) -> None:
         """Every running container's /etc/hosts: itself, then the names (container
@@ -444,6 +474,10 @@ class LxcHost:
                         names.insert(0, str(other["Config"].get("Hostname")
                                             or other["Id"][:12]))
                     lines.append(endpoint["IPAddress"] + "\t" + " ".join(dict.fromkeys(names)))
+            for extra in state["HostConfig"].get("ExtraHosts") or ():
+                name, _, address = str(extra).partition(":")
+                if address:
+                    lines.append(f"{address}\t{name}")
             path = os.path.join(self.container_dir(state["Name"]), "upper", "etc", "hosts")
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".hosts-")
