@@ -57,7 +57,7 @@ from composer.model.project import Project
 from composer.plan import build as build_plan
 from composer.plan import checks, reconcile
 from composer.plan.plan import Plan
-from composer.plan.steps import PullImage
+from composer.plan.steps import CreateContainer, PullImage
 from composer.runtime import images as images_runtime
 from composer.runtime.errors import ExecutionError
 from composer.runtime.executor import execute
@@ -159,7 +159,20 @@ class Compose:
         self.events = events
         self.lock_timeout = lock_timeout
 
+    def _refuse_unsupported(self, plan: Plan) -> None:
+        """The engine's refusal of a container the plan would create, before anything
+        is (a :class:`ConfigError` naming the service's key)."""
+        for step in plan:
+            op = step.operation
+            if isinstance(op, CreateContainer):
+                refused = self.backend.unsupported(op.body)
+                if refused:
+                    key, why = refused[0]
+                    path: tuple[str | int, ...] = ("services", op.service, *key.split("."))
+                    raise ConfigError(why, path=path)
+
     async def _run(self, outcome: Outcome, plan: Plan, dry_run: bool) -> Outcome:
+        self._refuse_unsupported(plan)
         outcome.plans.append(plan)
         outcome.warnings += plan.warnings
         if dry_run:
@@ -322,7 +335,8 @@ class Compose:
             # (the canonical dict): checked against its labels in
             # tests/integration/test_issue3_same_containers.py.
         ))
-        return await self._run(outcome, plan, opts.dry_run)
+        with _located(project):  # an engine's refusal names the file's line
+            return await self._run(outcome, plan, opts.dry_run)
 
     async def _prepare_images(self, outcome: Outcome, model: Project, services: Sequence[str],
                               *, no_deps: bool, build: bool, no_build: bool, pull: str,
@@ -394,7 +408,8 @@ class Compose:
             existing_external=await self._external(model),
             known_services=tuple(project.all_services or ()),
             api_version=self.backend.api_version, facts=facts))
-        await self._run(outcome, plan, options.dry_run)
+        with _located(project):
+            await self._run(outcome, plan, options.dry_run)
         outcome.container_name = reconcile.oneoff_name(model.name, options, slug)
         for result in outcome.results:
             outcome.container_id = result.created.get(outcome.container_name,

@@ -226,6 +226,14 @@ class Backend(Protocol):
 
     # -- containers
 
+    def unsupported(self, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """What of a ``create_container`` body this engine cannot honour, as
+        ``(compose key under the service, why)`` pairs (``("devices", "not supported
+        on LXC")``); empty when it can all be. Asked before a plan runs, so such a
+        file is refused before anything is created."""
+        ...
+
+
     async def create_container(self, name: str, body: Mapping[str, Any], *,
                                platform: str | None = None) -> str:
         """Create a container from a ``ContainerCreate`` body; its ID."""

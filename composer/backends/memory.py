@@ -107,6 +107,9 @@ class MemoryBackend(MemoryEngine):
     async def aclose(self) -> None:
         pass
 
+    def unsupported(self, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return []
+
     async def settle(self) -> None:
         pass  # no call outlives its caller here
 

@@ -5,6 +5,7 @@ above ``backends/`` reach an engine only through it."""
 from __future__ import annotations
 
 import ast
+import collections.abc
 import inspect
 import typing
 from pathlib import Path
@@ -68,9 +69,13 @@ def test_each_implementation_has_the_method_with_the_same_signature(
         assert got.get(parameter) == annotation, f"{name}: {parameter}"
     if inspect.iscoroutinefunction(expected):
         assert inspect.iscoroutinefunction(actual), f"{name} must be async"
-    else:
+    elif typing.get_origin(wanted.get("return")) is collections.abc.AsyncIterator:
         # Declared `def ... -> AsyncIterator[...]`: an async generator.
         assert inspect.isasyncgenfunction(actual), f"{name} must be an async generator"
+    else:
+        # A plain question answered at once (unsupported).
+        assert not inspect.iscoroutinefunction(actual) and \
+            not inspect.isasyncgenfunction(actual), f"{name} must be a plain method"
 
 
 def test_pending_waits_satisfy_their_protocol() -> None:

@@ -169,6 +169,9 @@ class Engine:
         except Exception as exc:
             raise self._map(exc) from exc
 
+    def unsupported(self, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return []  # the Engine API takes every body the spec builder makes
+
     async def settle(self) -> None:
         """Wait (at most :data:`SETTLE_TIMEOUT` seconds) for the calls a cancellation abandoned:
         a create sent before the cancel finishes on the engine all the same, and a

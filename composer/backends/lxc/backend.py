@@ -402,15 +402,23 @@ class LxcBackend:
 
     # -- containers
 
-    async def create_container(self, name: str, body: Mapping[str, Any], *,
-                               platform: str | None = None) -> str:
+    def unsupported(self, body: Mapping[str, Any]) -> list[tuple[str, str]]:
         from composer.backends.lxc.refusals import refusals
 
-        refused = refusals(body)
+        out = []
+        for key in refusals(body):
+            name, _, value = key.partition(": ")
+            out.append((name, f"{value} is not supported on LXC" if value
+                        else "not supported on LXC"))
+        return out
+
+    async def create_container(self, name: str, body: Mapping[str, Any], *,
+                               platform: str | None = None) -> str:
+        refused = self.unsupported(body)
         if refused:
             service = (body.get("Labels") or {}).get(L.SERVICE) or name
-            raise EngineError(f"services.{service}.{refused[0]}: not supported on LXC"
-                              + (f" (nor {', '.join(refused[1:])})" if refused[1:] else ""))
+            key, why = refused[0]
+            raise EngineError(f"services.{service}.{key}: {why}")
         image = await self._image(str(body.get("Image") or ""))
         result: str = await self._t(self.host.create, name, body, image.rootfs, image.id,
                                     dict(image.config))

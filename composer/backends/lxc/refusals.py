@@ -45,7 +45,8 @@ def _set(value: Any) -> bool:
 
 
 def refusals(body: Mapping[str, Any]) -> list[str]:
-    """The compose keys of ``body`` LXC cannot honour (empty: all can be)."""
+    """The compose keys of ``body`` LXC cannot honour (empty: all can be); a key
+    may carry its value (``network_mode: host``)."""
     host = body.get("HostConfig") or {}
     keys: list[str] = []
     for field, key in _HOST_KEYS.items():

@@ -1,0 +1,65 @@
+"""An engine's refusal of a service key (``Backend.unsupported``) stops the plan
+before anything is created, as one located line: file, line, key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composer.api import Compose, UpOptions
+from composer.backends.lxc.refusals import refusals
+from composer.backends.memory import MemoryBackend
+from composer.config.loader import LoadOptions, load_project
+from composer.errors import ConfigError
+
+pytestmark = pytest.mark.anyio
+
+COMPOSE = """\
+services:
+  db:
+    image: busybox
+  web:
+    image: busybox
+    devices:
+      - /dev/null:/dev/mynull
+"""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class NoDevices(MemoryBackend):
+    """An engine that cannot give a container a device."""
+
+    def unsupported(self, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if (body.get("HostConfig") or {}).get("Devices"):
+            return [("devices", "not supported on this engine")]
+        return []
+
+
+async def test_a_refused_key_is_one_located_line_and_nothing_is_created(
+        tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
+    backend = NoDevices()
+    with pytest.raises(ConfigError) as caught:
+        await Compose(backend).up(loaded, UpOptions())
+    # The line of the refused value, the key, the engine's reason.
+    assert str(caught.value) == (f"{tmp_path / 'compose.yaml'}:7:7: services.web.devices: "
+                                 "not supported on this engine")
+    observed = await backend.observe("p")
+    assert observed.containers == () and observed.networks == ()
+
+
+def test_lxc_names_the_keys_it_cannot_honour() -> None:
+    assert refusals({"HostConfig": {"Devices": [{"PathOnHost": "/dev/null"}],
+                                    "PidMode": "host", "NetworkMode": "host",
+                                    "MemorySwappiness": -1, "OomScoreAdj": 0},
+                     "Tty": True}) == ["devices", "pid: host", "network_mode: host", "tty"]
+    assert refusals({"HostConfig": {"NetworkMode": "p_default", "Init": True,
+                                    "LogConfig": {"Type": "json-file"}}}) == []
