@@ -1,5 +1,7 @@
-"""An engine's refusal of a service key (``Backend.unsupported``) stops the plan
-before anything is created, as one located line: file, line, key."""
+"""An engine's refusals: a service key it cannot honour (``Backend.unsupported``)
+stops the plan before anything is created, as one located line (file, line,
+key); a start refused because the runtime still holds the task of a previous run
+is tried again, and fails with the engine's words when the task stays."""
 
 from __future__ import annotations
 
@@ -63,3 +65,37 @@ def test_lxc_names_the_keys_it_cannot_honour() -> None:
                      "Tty": True}) == ["devices", "pid: host", "network_mode: host", "tty"]
     assert refusals({"HostConfig": {"NetworkMode": "p_default", "Init": True,
                                     "LogConfig": {"Type": "json-file"}}}) == []
+
+
+class StaleTask(MemoryBackend):
+    """An engine whose runtime still holds the task of a container's previous run
+    for the first ``stale`` starts (a dockerd restarted while it ran)."""
+
+    def __init__(self, stale: int) -> None:
+        super().__init__()
+        self.stale = stale
+
+    async def start_container(self, container: str) -> None:
+        if self.stale > 0:
+            self.stale -= 1
+            from composer.errors import EngineError
+
+            raise EngineError(f"Error response from daemon: task {container}: already exists")
+        await super().start_container(container)
+
+
+async def test_a_start_waits_out_a_stale_task(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from composer.runtime import executor
+
+    monkeypatch.setattr(executor, "TASK_RETRIES", (0.0, 0.0, 0.0))
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: busybox\n")
+    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
+    backend = StaleTask(stale=2)
+    await Compose(backend).up(loaded, UpOptions())
+    assert [c.state for c in (await backend.observe("p")).containers] == ["running"]
+    lasting = StaleTask(stale=10)
+    from composer.runtime.errors import ExecutionError
+
+    with pytest.raises(ExecutionError, match="already exists"):
+        await Compose(lasting).up(loaded, UpOptions(force_recreate=True))
