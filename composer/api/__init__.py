@@ -26,6 +26,8 @@ the project's name.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from composer.api.compose import Compose, project_model
 from composer.api.options import (
     BuildOptions,
@@ -44,7 +46,9 @@ from composer.api.options import (
     UnpauseOptions,
     UpOptions,
 )
-from composer.api.watch import Watcher, WatchEvent, WatchOptions
+
+if TYPE_CHECKING:
+    from composer.api.watch import Watcher, WatchEvent, WatchOptions
 
 __all__ = [
     "BuildOptions",
@@ -68,3 +72,12 @@ __all__ = [
     "Watcher",
     "project_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The watch's names load with it: not on the path of every other command.
+    if name in ("Watcher", "WatchEvent", "WatchOptions"):
+        from composer.api import watch
+
+        return getattr(watch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -319,9 +319,10 @@ class Watcher:
             except ComposerError as exc:
                 self._emit(ERROR, f"Application failed to start after update. Error: {exc}",
                            services=services)
-        self._emit(RECREATED, services=services)
         if self.options.prune:
             await self._prune(before)
+        # Once the rebuild is done, the replaced image pruned included.
+        self._emit(RECREATED, services=services)
         return True
 
     def _restart_dependents(self, services: Sequence[str]) -> tuple[str, ...]:

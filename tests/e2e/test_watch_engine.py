@@ -20,11 +20,11 @@ import re
 import secrets
 import shutil
 import textwrap
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import pytest
@@ -33,6 +33,7 @@ from waiting import Streaming, wait_until
 
 import composer
 from composer.errors import ConfigError
+from composer.library import Watch
 
 from .cleanup import PROJECT_LABEL, engine_client, remove_images, remove_project
 
@@ -43,7 +44,6 @@ IMAGE = "busybox:latest"
 DEADLINE = 120.0
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-T = TypeVar("T")
 
 
 @pytest.fixture
@@ -98,22 +98,6 @@ def ws(tmp_path: Path, client: Any, run_composer: RunCli) -> Iterator[Workspace]
 # -- waiting on conditions ----------------------------------------------------------------------
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, what: str,
-                     timeout: float = DEADLINE) -> T:
-    """Poll the async ``check`` until it returns something truthy, and return that
-    (``tests/waiting.py``'s ``wait_until`` for coroutines: the deadline is a hang
-    guard)."""
-    deadline = anyio.current_time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if anyio.current_time() > deadline:
-            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what} "
-                                 f"(last: {value!r})")
-        await anyio.sleep(0.1)
-
-
 async def read_each(project: composer.Project, path: str, service: str = "web",
                     replicas: int = 2) -> tuple[str | None, ...]:
     """``path``'s content in each replica of ``service`` (None where it is absent,
@@ -127,15 +111,19 @@ async def read_each(project: composer.Project, path: str, service: str = "web",
     return tuple(found)
 
 
-async def arrives(project: composer.Project, path: str, text: str | None, *,
-                  service: str = "web", replicas: int = 2) -> None:
-    """Until ``path`` holds ``text`` in every replica (``None``: is gone from each)."""
+async def arrives(watch: Watch, project: composer.Project, path: str, text: str | None, *,
+                  service: str = "web", replicas: int = 2, after: str = "synced") -> None:
+    """Until ``path`` holds ``text`` in every replica (``None``: is gone from each):
+    checked now, then after each of the watch's ``after`` events of ``service`` (the
+    sync that brings it), never on a timer; the deadline is a hang guard."""
     want = (text,) * replicas
-
-    async def check() -> bool:
-        return await read_each(project, path, service, replicas) == want
-
-    await eventually(check, what=f"{path} to be {text!r} in {replicas} {service} container(s)")
+    with anyio.fail_after(DEADLINE):
+        while await read_each(project, path, service, replicas) != want:
+            async for event in watch:
+                if event.kind == after and service in event.services:
+                    break
+            else:
+                raise AssertionError(f"the watch ended before {path} was {text!r}")
 
 
 async def started(project: composer.Project, service: str = "web",
@@ -196,14 +184,14 @@ async def test_sync_reaches_every_replica_and_follows_creations_and_deletions(
             # A new file: in both replicas.
             ws.write("src/x.txt", f"one {tok}\n")
             await watch.next("synced", service="web")
-            await arrives(project, "/app/x.txt", f"one {tok}\n")
+            await arrives(watch, project, "/app/x.txt", f"one {tok}\n")
             # Written again: the new content.
             ws.write("src/x.txt", f"two {tok}\n")
-            await arrives(project, "/app/x.txt", f"two {tok}\n")
+            await arrives(watch, project, "/app/x.txt", f"two {tok}\n")
 
             # A symbolic link arrives as a link.
             os.symlink("x.txt", ws.folder / "src" / "link")
-            await arrives(project, "/app/link", f"two {tok}\n")
+            await arrives(watch, project, "/app/link", f"two {tok}\n")
             for index in (1, 2):
                 target = await project.exec("web", ["readlink", "/app/link"], index=index)
                 assert target.stdout == "x.txt\n", target
@@ -213,13 +201,13 @@ async def test_sync_reaches_every_replica_and_follows_creations_and_deletions(
             ws.write("src/skip.tmp", "ignored\n")
             ws.write("src/skipme/inner.txt", "ignored\n")
             ws.write("src/marker.txt", f"marker {tok}\n")
-            await arrives(project, "/app/marker.txt", f"marker {tok}\n")
+            await arrives(watch, project, "/app/marker.txt", f"marker {tok}\n")
             assert await read_each(project, "/app/skip.tmp") == (None, None)
             assert await read_each(project, "/app/skipme/inner.txt") == (None, None)
 
             # A new nested folder made in place: its files arrive.
             ws.write("src/new/deep/f.txt", f"nested {tok}\n")
-            await arrives(project, "/app/new/deep/f.txt", f"nested {tok}\n")
+            await arrives(watch, project, "/app/new/deep/f.txt", f"nested {tok}\n")
             assert await read_each(project, "/app/new/deep") == ("<folder>\n",) * 2
 
             # A folder moved in whole, made outside the watched path: its files go
@@ -230,21 +218,22 @@ async def test_sync_reaches_every_replica_and_follows_creations_and_deletions(
             ws.write("staging/nd/inner/g.txt", f"moved {tok}\n")
             ws.write("staging/nd/h.tmp", "ignored\n")
             os.rename(staging / "nd", ws.folder / "src" / "nd")
-            await arrives(project, "/app/nd/inner/g.txt", f"moved {tok}\n")
+            await arrives(watch, project, "/app/nd/inner/g.txt", f"moved {tok}\n")
             assert await read_each(project, "/app/nd/h.tmp") == (None, None)
 
             # Deletions: a file, then a whole folder.
             (ws.folder / "src" / "x.txt").unlink()
-            await arrives(project, "/app/x.txt", None)
+            await arrives(watch, project, "/app/x.txt", None)
             shutil.rmtree(ws.folder / "src" / "new")
-            await arrives(project, "/app/new", None)
+            await arrives(watch, project, "/app/new", None)
             assert await read_each(project, "/app/marker.txt") == (f"marker {tok}\n",) * 2
 
             # What the events said, up to the last sync (the folder's removal): no
             # ignored path among them, v2's words.
             new = str(ws.folder / "src" / "new")
-            while new not in (await watch.next("synced", service="web")).paths:
-                pass
+            if not any(new in e.paths for e in watch.events if e.kind == "synced"):
+                while new not in (await watch.next("synced", service="web")).paths:
+                    pass
             seen = [p for e in watch.events for p in e.paths]
             assert not [p for p in seen if p.endswith(".tmp") or "/skipme" in p], seen
             for event in watch.events:
@@ -274,7 +263,7 @@ async def test_sync_restart_copies_then_restarts_every_replica(ws: Workspace) ->
             assert kinds.index("synced") < kinds.index("restarted"), kinds
             # The same containers (restarted, not recreated), each started again,
             # the file there.
-            await arrives(project, "/app/x.txt", f"restart {ws.token}\n")
+            await arrives(watch, project, "/app/x.txt", f"restart {ws.token}\n")
             after = await started(project)
             assert sorted(after) == sorted(before)
             assert all(after[c] != before[c] for c in before), (before, after)
@@ -299,11 +288,12 @@ async def test_sync_exec_runs_its_command_in_each_running_container(ws: Workspac
         before = await started(project)
         async with project.watch() as watch:
             ws.write("src/x.txt", f"exec {ws.token}\n")
-            # The hook's effect, in each replica: it ran after the sync.
-            await arrives(project, "/tmp/seen", f"exec {ws.token}\n")
-            # Its output (working_dir and environment applied), once per container.
+            # Its output (working_dir and environment applied), once per container:
+            # each comes once its hook has ended.
             outputs = [await watch.next("output", service="web") for _ in range(2)]
             assert [(o.message, o.stream) for o in outputs] == [("hook in /app\n", "stdout")] * 2
+            # The hook's effect, in each replica: it ran after the sync.
+            assert await read_each(project, "/tmp/seen") == (f"exec {ws.token}\n",) * 2
             # No restart.
             assert await started(project) == before
             assert "restarted" not in {e.kind for e in watch.events}
@@ -386,10 +376,8 @@ async def test_rebuild_makes_a_new_image_and_recreates_only_that_service(
 
             backend = project.backend
             if prune:
-                async def gone() -> bool:
-                    return not await backend.image_exists(web.image_id)
-
-                await eventually(gone, what=f"the replaced image {web.image_id} to be pruned")
+                # "recreated" comes once the rebuild is done, the pruning included.
+                assert not await backend.image_exists(web.image_id), web.image_id
         if not prune:
             # The watch has ended, so nothing could prune it later: the replaced image
             # stays, untagged.
@@ -666,8 +654,8 @@ async def test_a_failing_batch_is_reported_and_the_watch_goes_on(ws: Workspace) 
             # The watch is still on: the next change is synced, its hook passes.
             (ws.folder / "src" / "fail").unlink()
             ws.write("src/ok.txt", f"ok {ws.token}\n")
-            await arrives(project, "/app/ok.txt", f"ok {ws.token}\n", replicas=1)
-            await arrives(project, "/app/fail", None, replicas=1)
+            await arrives(watch, project, "/app/ok.txt", f"ok {ws.token}\n", replicas=1)
+            await arrives(watch, project, "/app/fail", None, replicas=1)
 
 
 @pytest.mark.anyio
@@ -685,9 +673,9 @@ async def test_a_project_reached_through_a_symbolic_link_is_watched(
     async with composer.open([str(link / "compose.yaml")], name=ws.name) as project:
         await project.up()
         try:
-            async with project.watch():
+            async with project.watch() as watch:
                 ws.write("src/x.txt", f"linked {ws.token}\n")
-                await arrives(project, "/app/x.txt", f"linked {ws.token}\n", replicas=1)
+                await arrives(watch, project, "/app/x.txt", f"linked {ws.token}\n", replicas=1)
         except ConfigError as exc:  # raised plainly on the way in (not in a group)
             refused = exc
     if refused is not None:
@@ -710,10 +698,11 @@ async def test_sync_copies_into_a_stopped_replica_too(ws: Workspace) -> None:
         await project.backend.stop_container(second.id, timeout=0)
         async with project.watch() as watch:
             ws.write("src/x.txt", f"stopped {ws.token}\n")
-            await arrives(project, "/app/x.txt", f"stopped {ws.token}\n", replicas=1)
-            while str(ws.folder / "src" / "x.txt") not in (
-                    await watch.next("synced", service="web")).paths:
-                pass
+            await arrives(watch, project, "/app/x.txt", f"stopped {ws.token}\n", replicas=1)
+            written = str(ws.folder / "src" / "x.txt")
+            if not any(written in e.paths for e in watch.events if e.kind == "synced"):
+                while written not in (await watch.next("synced", service="web")).paths:
+                    pass
         assert (await project.service("web").inspect(2)).state == "exited"
         await project.backend.start_container(second.id)
         assert await read_each(project, "/app/x.txt") == (f"stopped {ws.token}\n",) * 2
@@ -767,11 +756,11 @@ async def test_a_file_rule_follows_an_editor_that_saves_by_replacing_the_file(
     seen: list[str | None] = []
     async with composer.open([ws.compose_file], name=ws.name) as project:
         await project.up()
-        async with project.watch():
+        async with project.watch() as watch:
             for n, text in enumerate(saves):
                 os.replace(ws.write("app.conf.new", text), conf)
                 # A later change, synced: whatever the save changed is synced by then.
                 ws.write(f"src/after{n}", "after\n")
-                await arrives(project, f"/app/after{n}", "after\n", replicas=1)
+                await arrives(watch, project, f"/app/after{n}", "after\n", replicas=1)
                 seen += await read_each(project, "/etc/app.conf", replicas=1)
     assert seen == saves

@@ -215,18 +215,24 @@ class LxcBackend:
                             "Destination": mount.get("Target"), "RW": not mount.get("ReadOnly")})
         return out
 
-    def _observe(self, project: str, all_projects: bool) -> Observed:
-        containers = []
+    def _states(self, project: str, all_projects: bool) -> list[dict[str, Any]]:
+        """The project's containers as LXC shows them now (one listing); a finished
+        run of an ``AutoRemove`` container is removed, as the engine would."""
+        out = []
         for state in self.host.states():
             state = self.host.refresh(state)
             if state["HostConfig"].get("AutoRemove") and not state["State"]["Running"] \
                     and state["State"]["Status"] != "created":
                 with contextlib.suppress(NotFoundError):
-                    self.host.remove(state["Name"], force=False)  # as the engine would
+                    self.host.remove(state["Name"], force=False)
                 continue
             labels = state["Config"].get("Labels") or {}
             if all_projects or labels.get(L.PROJECT) == project:
-                containers.append(self._container_state(state))
+                out.append(state)
+        return out
+
+    def _observe(self, project: str, all_projects: bool) -> Observed:
+        containers = [self._container_state(s) for s in self._states(project, all_projects)]
         networks = [NetworkState(id=n["Id"], name=n["Name"],
                                  key=n["Labels"].get(L.NETWORK, ""), labels=n["Labels"],
                                  config_hash=n["Labels"].get(L.CONFIG_HASH, ""),
@@ -252,12 +258,8 @@ class LxcBackend:
         seen: dict[str, tuple[str, str, str | None]] = {}
         first = True
         while True:
-            observed = await self.observe(project)
-            raw = {st["Id"]: st for st in await self._t(self.host.states)}
-            for c in observed.containers:
-                state = raw.get(c.id)
-                if state is None:
-                    continue
+            for state in await self._t(self._states, project, False):
+                c = self._container_state(state)
                 run = state["State"]
                 now = (str(run.get("StartedAt")), str(run.get("FinishedAt")), c.health)
                 before = seen.get(c.id)
@@ -566,46 +568,17 @@ class LxcBackend:
     async def attach_output(self, container: str, *,
                             on_attached: Callable[[], None] | None = None
                             ) -> AsyncIterator[list[Frame]]:
-        state = await self._t(self.host.find, container)
-        path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
-        try:
-            size = os.path.getsize(path)
-        except OSError:
-            size = 0
+        """What :meth:`attach` follows (the console log, until the next run ends), in
+        batches of frames."""
+        stream = await self.attach(container, stdin=False)
         if on_attached is not None:
             on_attached()
-        # What comes after the attach: from the current end of the console log, until
-        # a run that began after the attach (a new StartedAt) has ended.
-        offset, pending = size, b""
-        started = state["State"].get("StartedAt")
-        seen_running = bool(state["State"]["Running"])
-        while True:
-            try:
-                with open(path, "rb") as handle:
-                    if os.fstat(handle.fileno()).st_size < offset:
-                        offset = 0
-                    handle.seek(offset)
-                    data = handle.read()
-            except FileNotFoundError:
-                data = b""
-            offset += len(data)
-            pending += data
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            if lines:
-                yield [Frame("stdout", line + b"\n") for line in lines]
-            try:
-                state = await self._t(self.host.find, container)
-            except NotFoundError:
-                break
-            running = bool(state["State"]["Running"])
-            seen_running = seen_running or running or \
-                state["State"].get("StartedAt") != started
-            if seen_running and not running and not data:
-                break
-            await anyio.sleep(POLL)
-        if pending:
-            yield [Frame("stdout", pending)]
+        try:
+            while frames := await anyio.to_thread.run_sync(stream.read,
+                                                           abandon_on_cancel=True):
+                yield frames
+        finally:
+            stream.close()
 
     # -- interactive sessions
 

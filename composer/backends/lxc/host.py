@@ -495,8 +495,13 @@ class LxcHost:
         if not c.wait("STOPPED", max(0, math.ceil(timeout))):
             c.stop()
             c.wait("STOPPED", 10)
+        self._record_stop(state["Name"])
+
+    def _record_stop(self, name: str) -> None:
+        """A container that has stopped: its exit code and forwards in its state, its
+        name out of its peers' hosts files."""
         with self.locked():
-            state = self.load(state["Name"])
+            state = self.load(name)
             self._stopped(state)
             self.save(state)
         self.write_hosts()
@@ -523,11 +528,7 @@ class LxcHost:
             c = self.container(state["Name"])
             c.stop()
             c.wait("STOPPED", 10)
-            with self.locked():
-                state = self.load(state["Name"])
-                self._stopped(state)
-                self.save(state)
-            self.write_hosts()
+            self._record_stop(state["Name"])
             return
         self.signal(state, signal)
 
