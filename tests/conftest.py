@@ -94,21 +94,28 @@ def run_v2(v2_binary: str) -> RunCli:
 
 # -- which engine the engine tests run on ------------------------------------------------------
 
-#: ``make test-podman`` sets it (with DOCKER_HOST at Podman's socket).
+#: ``make test-podman`` sets it (with DOCKER_HOST at Podman's socket); ``make test-lxc``
+#: too (with COMPOSER_ENGINE=lxc).
 from engines import TEST_ENGINE  # noqa: E402  (tests/engines.py)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On Podman, skip what only holds on Docker: tests comparing composer with Docker
-    Compose v2 (the oracle runs on Docker; on Podman it recreates everything and
-    hangs on healthchecks) and those marked ``docker_only(reason)``."""
-    if TEST_ENGINE != "podman":
+    """On Podman and LXC, skip the tests comparing composer with Docker Compose v2
+    (the oracle runs on Docker; on Podman it recreates everything and hangs on
+    healthchecks); on Podman those marked ``docker_only(reason)`` (what Podman does
+    differently, or a gap), on LXC those marked ``not_on_lxc(reason)`` (what LXC
+    has no way to do yet, or what a test can only see through the Docker API)."""
+    if TEST_ENGINE not in ("podman", "lxc"):
         return
     for item in items:
-        marker = item.get_closest_marker("docker_only")
+        marker = item.get_closest_marker("docker_only") if TEST_ENGINE == "podman" else None
+        lxc_marker = item.get_closest_marker("not_on_lxc") if TEST_ENGINE == "lxc" else None
         if marker is not None:
             reason = marker.args[0] if marker.args else "Docker only"
             item.add_marker(pytest.mark.skip(reason=f"Docker only: {reason}"))
+        elif lxc_marker is not None:
+            reason = lxc_marker.args[0] if lxc_marker.args else "not on LXC"
+            item.add_marker(pytest.mark.skip(reason=f"not on LXC: {reason}"))
         elif "v2_binary" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.skip(
                 reason="compares with Docker Compose v2, the oracle, on Docker"))

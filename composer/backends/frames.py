@@ -15,6 +15,7 @@ pumps it).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -113,6 +114,11 @@ class RawStream:
         self.sock.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        # shutdown first: a read blocked in another thread (one whose wait was
+        # abandoned on cancel) wakes up with the end of the stream; close alone
+        # would leave it blocked, and the interpreter waiting for it at exit.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         try:
             self.sock.close()
         except OSError:

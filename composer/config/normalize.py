@@ -26,6 +26,7 @@ The result is plain JSON-able data; ``config --format json`` prints it as is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,7 +36,9 @@ from composer.config.environment import (
     resolve_service_labels,
 )
 from composer.config.typed import parse_bool, render_project
+from composer.errors import ConfigError
 from composer.model.conditions import SERVICE_STARTED
+from composer.model.naming import ROOTFS_DOCKERFILE, ROOTFS_KEY
 
 Warn = Callable[[str], None]
 
@@ -80,6 +83,8 @@ def normalize_project(
     services: dict[str, Any] = {}
     if isinstance(raw_services, dict):
         for svc_name, svc in raw_services.items():
+            if isinstance(svc, dict) and ROOTFS_KEY in svc:
+                svc = _rootfs_build(svc_name, svc, resolve_paths)
             services[svc_name] = _prepare_service(
                 svc if isinstance(svc, dict) else {}, environment, working_dir, warn, implicit,
                 resolve_env_files, None if resolve_paths else ".",
@@ -94,6 +99,28 @@ def normalize_project(
 
 
 # -- step 1: what v2 adds -------------------------------------------------------------------
+
+
+def _rootfs_build(name: str, svc: dict[str, Any], check_folder: bool) -> dict[str, Any]:
+    """composer's ``x-composer-rootfs: FOLDER`` ("boot from a directory") as the build
+    it means: the folder, copied as it is, as the image's whole filesystem (tagged
+    as a build is: ``image:``, else ``{project}-{service}``). A second source of
+    the image (``build:``), a value that is not a path, or a folder that is not
+    there is a :class:`~composer.errors.ConfigError` at the key."""
+    folder = svc[ROOTFS_KEY]
+    where = ("services", name, ROOTFS_KEY)
+    if not isinstance(folder, str) or not folder:
+        raise ConfigError("must be the path of a folder holding a root filesystem",
+                          path=where)
+    if svc.get("build") is not None:
+        raise ConfigError(f'service "{name}" boots from a folder or is built, not both '
+                          "(remove build: or x-composer-rootfs:)", path=where)
+    if check_folder and not os.path.isdir(folder):
+        raise ConfigError(f"{folder} is not a folder (the service's root filesystem)",
+                          path=where)
+    return {**svc, "build": {"context": folder, "dockerfile_inline": ROOTFS_DOCKERFILE}}
+
+
 
 
 def _prepare_service(

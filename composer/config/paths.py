@@ -12,6 +12,7 @@ Works on canonical (long) syntax. What is resolved, from ``base_dir``:
 ``services.*.extends.file``                    unless remote
 ``services.*.develop.watch[*].path``           and its first symbolic link resolved
 ``services.*.volumes[*].source``               ``type: bind`` only; Windows paths stay
+``services.*.x-composer-rootfs``               always (composer's "boot from a directory")
 ``secrets.*.file`` / ``configs.*.file``        Windows paths stay
 ``volumes.*.driver_opts.device``               ``driver: local`` with ``o: bind``
 ``include[*].path|project_directory|env_file`` always
@@ -32,6 +33,7 @@ from typing import Any
 
 from composer.config.source import Override, Reset
 from composer.errors import ConfigError
+from composer.model.naming import ROOTFS_KEY
 
 _REMOTE_PREFIXES = ("https://", "http://", "git://", "ssh://", "github.com/", "git@")
 _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
@@ -141,7 +143,7 @@ class _Resolver:
         out = _update(out, "extends", lambda v: _update(v, "file", self.extends_file))
         out = _update(out, "develop", self.develop)
         out = _update(out, "volumes", lambda v: _each_item(v, self.mount))
-        return out
+        return _update(out, ROOTFS_KEY, self.abs_path)
 
     def build(self, build: Any) -> Any:
         out = _update(build, "context", self.context_path)

@@ -8,6 +8,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from composer.model.project import ServiceConfig
 
+#: composer's compose extension for "boot from a directory": a service whose root
+#: filesystem is a folder (``x-composer-rootfs: ./rootfs``) instead of an image.
+ROOTFS_KEY = "x-composer-rootfs"
+#: What such a service's image is built from: the folder, copied as it is, as the
+#: whole filesystem (the loader writes it as the service's ``build:``, so every
+#: engine makes the image its way: Docker and Podman build it, LXC imports it).
+ROOTFS_DOCKERFILE = "FROM scratch\nCOPY . /\n"
+
 
 def image_name(project: str, service: ServiceConfig) -> str:
     """The image ``service`` runs: its ``image:``, else ``{project}-{service}`` (what a

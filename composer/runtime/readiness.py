@@ -152,13 +152,13 @@ class _CannotRun(Exception):
 
 def engine_is_local(address: str) -> bool:
     """Whether the engine at ``address`` runs on this machine: a unix socket, a
-    named pipe, ``fd://`` or ``memory://``, or a ``tcp://``/``ssh://``/``http(s)://``
+    named pipe, ``fd://``, ``memory://`` or ``lxc://`` (LXC is this machine's), or a ``tcp://``/``ssh://``/``http(s)://``
     address whose host is one of this machine's own addresses (loopback, or an
     address a socket can bind to here). May resolve a host name (blocking)."""
     if not address or address.startswith("/"):
         return True
     scheme = address.partition("://")[0].lower()
-    if scheme in ("unix", "npipe", "fd", "memory", "http+unix"):
+    if scheme in ("unix", "npipe", "fd", "memory", "http+unix", "lxc"):
         return True
     try:
         host = urlsplit(address).hostname

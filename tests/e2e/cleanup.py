@@ -47,7 +47,17 @@ def engine_client(image: str) -> Any:
     """A docker SDK client for the engine the tests use; skips the test when there is
     no engine or no ``image`` on it."""
     import pytest
+    from engines import ON_LXC
 
+    if ON_LXC:
+        from lxc_client import LxcClient, NotFound
+
+        lxc = LxcClient()
+        try:
+            lxc.images.get(image)
+        except NotFound as exc:
+            pytest.skip(f"no usable engine: {exc}")
+        return lxc
     docker = pytest.importorskip("docker")
     try:
         client = docker.from_env(timeout=30)

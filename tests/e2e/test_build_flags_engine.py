@@ -19,7 +19,8 @@ import pytest
 
 from .cleanup import engine_client, remove_images
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.not_on_lxc(
+    "builds from Dockerfiles: LXC makes only x-composer-rootfs images")]
 
 PROJECT_LABEL = "com.docker.compose.project"
 IMAGE = "busybox:latest"

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from waiting import Streaming, wait_until
 
+from .cleanup import engine_client
+
 pytestmark = pytest.mark.engine
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -50,17 +52,7 @@ volumes:
 @pytest.fixture(scope="module")
 def engine() -> Any:
     """A docker SDK client on the engine the tests use; skips when there is none."""
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except Exception as exc:  # any failure to talk means: no engine here
-        pytest.skip(f"no container engine answers: {exc}")
-    try:
-        client.images.get(IMAGE)
-    except Exception:
-        pytest.skip(f"{IMAGE} is not on the engine (scripts/engine/ builds it)")
-    return client
+    return engine_client(IMAGE)
 
 
 def remove_project(client: Any, name: str) -> None:
@@ -564,6 +556,7 @@ def test_ls_lists_the_project(project: Project) -> None:
 # -- no engine ---------------------------------------------------------------------------------
 
 
+@pytest.mark.not_on_lxc("an engine at an address (DOCKER_HOST); LXC is chosen by name")
 @pytest.mark.parametrize("args", [["ps"], ["up", "-d"], ["down"], ["ls"], ["stop"]])
 def test_unreachable_engine_is_one_line_naming_the_address(
     run_composer: Any, tmp_path: Path, args: list[str]

@@ -160,6 +160,7 @@ services:
 """
 
 
+@pytest.mark.not_on_lxc("builds from a Dockerfile: LXC makes only x-composer-rootfs images")
 @pytest.mark.docker_only('Podman builds with Buildah: its progress reads STEP 1/7:')
 def test_run_build_builds_then_runs(proj: Proj) -> None:
     image = f"{proj.name}-app:latest"

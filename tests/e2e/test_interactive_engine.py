@@ -212,6 +212,7 @@ def test_exec_on_a_terminal_is_an_interactive_shell(proj: Proj) -> None:
     _shell_session(term, lambda: proj.containers(service="web")[0])
 
 
+@pytest.mark.not_on_lxc("a terminal for the main process (run -it)")
 def test_run_on_a_terminal_is_an_interactive_shell_and_rm_leaves_nothing(proj: Proj) -> None:
     term = Terminal(["-p", proj.name, "run", "--rm", "web", "sh"], proj.folder)
     _shell_session(term, lambda: proj.containers(oneoff="True")[0])
@@ -251,6 +252,7 @@ def test_exec_detached_and_missing_service(proj: Proj) -> None:
     assert "is not running" in result.stderr
 
 
+@pytest.mark.not_on_lxc("input to the main process (run reads its stdin)")
 def test_run_piped_exit_code_and_one_off_labels_then_down_removes_leftovers(
         proj: Proj) -> None:
     result = proj.run("run", "-T", "-e", "X=1", "web", "sh", "-c", "cat; echo x=$X; exit 5",
@@ -292,6 +294,7 @@ def test_run_entrypoint_volume_no_deps_and_rm(proj: Proj, tmp_path: Path) -> Non
     assert proj.containers() == []  # no dependency started, nothing left
 
 
+@pytest.mark.not_on_lxc("input to the main process (attach with stdin)")
 def test_attach_forwards_stdin_and_returns_the_exit_code(proj: Proj) -> None:
     proj.ok("--profile", "reader", "up", "-d", "reader")
     result = proj.run("--profile", "reader", "attach", "reader", input="hi\n")

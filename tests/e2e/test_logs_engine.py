@@ -205,6 +205,8 @@ def test_logs_follow_picks_up_a_container_started_later(proj: Proj) -> None:
 
 
 @pytest.mark.docker_only("Podman's log timestamps have no fractional seconds")
+@pytest.mark.not_on_lxc("--timestamps and --since/--until by time: LXC's console log has "
+                        "no time stamps")
 def test_logs_flags(proj: Proj) -> None:
     proj.write("services:\n  a:\n    image: busybox:latest\n    command: [\"seq\", \"1\", \"5\"]\n"
                "  b:\n    image: busybox:latest\n    command: [\"echo\", \"bee\"]\n")

@@ -119,6 +119,7 @@ def _escapes(seen: list[tuple[str, str, bytes]]) -> list[str]:
     return found
 
 
+@pytest.mark.not_on_lxc("among its commands, a build from a Dockerfile")
 def test_no_escape_sequence_reaches_a_pipe(proj: Proj) -> None:
     a1, j1 = f"{proj.name}-a-1", f"{proj.name}-j-1"
     up = proj.run("up", "-d")

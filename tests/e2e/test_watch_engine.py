@@ -344,6 +344,7 @@ services:
 """
 
 
+@pytest.mark.not_on_lxc("rebuild builds from a Dockerfile: LXC makes only x-composer-rootfs images")
 @pytest.mark.anyio
 @pytest.mark.parametrize("prune", [True, False])
 async def test_rebuild_makes_a_new_image_and_recreates_only_that_service(
@@ -388,6 +389,7 @@ async def test_rebuild_makes_a_new_image_and_recreates_only_that_service(
 # -- initial_sync -------------------------------------------------------------------------------
 
 
+@pytest.mark.not_on_lxc("the project's image is built from a Dockerfile")
 @pytest.mark.anyio
 async def test_initial_sync_copies_what_changed_since_the_image_was_built(
         ws: Workspace) -> None:
@@ -592,6 +594,7 @@ services:
 """
 
 
+@pytest.mark.not_on_lxc("its rebuild builds from a Dockerfile")
 def test_cli_up_watch_follows_the_restarted_and_the_recreated_containers(
         ws: Workspace, client: Any) -> None:
     ws.write("compose.yaml", UP_WATCH_ACTIONS)
@@ -716,6 +719,7 @@ CMD ["sleep", "86400"]
 """
 
 
+@pytest.mark.not_on_lxc("rebuild builds from a Dockerfile")
 @pytest.mark.anyio
 async def test_a_failed_rebuild_keeps_the_container_and_the_next_one_recreates_it(
         ws: Workspace) -> None:

@@ -25,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 IMAGES_FILE = REPO_ROOT / "scripts" / "engine" / "images.txt"
 PROJECT_LABEL = "com.docker.compose.project"
 
+from engines import ON_LXC  # noqa: E402  (tests/engines.py)
+
 
 def required_images() -> list[str]:
     """The images the engine tests need (``scripts/engine/images.txt``)."""
@@ -38,10 +40,15 @@ def _engine_problem() -> tuple[str | None, str]:
     """(None, address) when an engine answers and has the images, else (reason, address)."""
     import anyio
 
-    from composer.backends.docker import connect
+    from composer.backends import connect
     from composer.errors import ComposerError
 
-    backend = connect()
+    if ON_LXC:
+        import os
+
+        if os.geteuid() != 0:
+            return "LXC containers need root", "lxc://"
+    backend = connect("lxc://" if ON_LXC else None)
 
     async def check() -> str | None:
         try:
@@ -76,17 +83,23 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def backend(engine: str) -> Iterator[object]:
-    """A DockerBackend on ``engine`` for this test."""
-    from composer.backends.docker import connect
+    """A backend on ``engine`` for this test (a DockerBackend, or an LxcBackend under
+    ``make test-lxc``)."""
+    from composer.backends import connect
 
     instance = connect(engine)
     yield instance
     with contextlib.suppress(Exception):
-        instance._client.close()
+        instance._client.close()  # type: ignore[attr-defined]
 
 
 def remove_project(address: str, name: str) -> None:
     """Remove every container, network and volume labelled with project ``name``."""
+    if address.startswith("lxc://"):
+        from lxc_client import remove_project as remove_lxc_project
+
+        remove_lxc_project(name)
+        return
     import docker
 
     client = docker.APIClient(base_url=address, version="auto", timeout=60)

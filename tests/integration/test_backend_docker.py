@@ -25,7 +25,8 @@ from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import EngineError, EngineUnreachableError
 from composer.model.project import Project
 
-pytestmark = [pytest.mark.engine, pytest.mark.anyio]
+pytestmark = [pytest.mark.engine, pytest.mark.anyio, pytest.mark.not_on_lxc(
+    "the Docker backend's own tests, through its SDK (LXC's backend: tests/lxc)")]
 
 IMAGE = "busybox:latest"
 

@@ -29,7 +29,8 @@ from composer.runtime.images import PullOptions
 
 from .conftest import remove_project
 
-pytestmark = [pytest.mark.engine]
+pytestmark = [pytest.mark.engine, pytest.mark.not_on_lxc(
+    "builds from Dockerfiles: LXC makes only x-composer-rootfs images")]
 
 PROJECT_LABEL = "com.docker.compose.project"
 

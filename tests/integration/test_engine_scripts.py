@@ -18,6 +18,7 @@ def _run(script: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 
 @pytest.mark.engine
+@pytest.mark.not_on_lxc("ensure-engine.sh starts Docker; ensure-lxc.sh is make lxc's")
 def test_ensure_engine_reports_the_running_engine(engine: str) -> None:
     result = _run("ensure-engine.sh", {"DOCKER_HOST": engine})
     assert result.returncode == 0, result.stderr
@@ -26,6 +27,7 @@ def test_ensure_engine_reports_the_running_engine(engine: str) -> None:
 
 
 @pytest.mark.engine
+@pytest.mark.not_on_lxc("ensure-images.sh fills Docker's or Podman's store")
 def test_ensure_images_is_quick_when_everything_is_there(engine: str) -> None:
     # On Podman (make test-podman) the script fills Podman's storage, through its CLI.
     cli = "podman" if os.environ.get("COMPOSER_TEST_ENGINE") == "podman" else "docker"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import sdk_client
 
 pytestmark = pytest.mark.engine
 
@@ -157,9 +158,8 @@ def other(request: pytest.FixtureRequest) -> Tool:
 @pytest.fixture
 def client(engine: str) -> Iterator[Any]:
     """A docker SDK client on the test engine."""
-    import docker
 
-    instance = docker.DockerClient(base_url=engine, version="auto", timeout=60)
+    instance = sdk_client(engine)
     yield instance
     instance.close()
 
@@ -202,6 +202,7 @@ def ids(client: Any, project: str) -> dict[str, str]:
 # -- ps and down across tools ----------------------------------------------------------------
 
 
+@pytest.mark.not_on_lxc("the other tools (v2, 1.29.2) run on the Docker API")
 def test_other_tool_lists_and_removes_a_composer_project(
         composer: Tool, other: Tool, client: Any, project_dir: Path, project_name: str) -> None:
     composer(project_name, project_dir, "up", "-d", "--wait")
@@ -218,6 +219,7 @@ def test_other_tool_lists_and_removes_a_composer_project(
     assert leftovers(client, project_name) == []
 
 
+@pytest.mark.not_on_lxc("the other tools (v2, 1.29.2) run on the Docker API")
 def test_composer_lists_and_removes_another_tools_project(
         composer: Tool, other: Tool, client: Any, project_dir: Path, project_name: str) -> None:
     other(project_name, project_dir, "up", "-d")

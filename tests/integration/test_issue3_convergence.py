@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import api_client, raw_inspect
 
 from composer.api import Compose, DownOptions, UpOptions
-from composer.backends.docker import DockerBackend, connect
+from composer.backends import connect
+from composer.backends.docker import DockerBackend
 from composer.backends.errors import NotFoundError
 from composer.config.loader import LoadedProject, LoadOptions, load_project
 from composer.runtime import ExecutionError
@@ -85,8 +87,9 @@ def j1_project(cleanup_project: Callable[[str], str]) -> str:
 @pytest.fixture
 def counting(engine: str) -> Iterator[Counting]:
     backend = connect(engine)
-    yield Counting(backend)
-    backend._client.close()
+    yield Counting(backend)  # type: ignore[arg-type]
+    if hasattr(backend, "_client"):
+        backend._client.close()
 
 
 def load(folder: Path, name: str, text: str) -> LoadedProject:
@@ -131,7 +134,7 @@ async def test_recreation_creates_first_and_spares_the_neighbours(
         same = after[name].id == before[name].id
         assert same == (name != f"{j1_project}-db-1"), name
     # Raw, from the engine: the typed inspection has no mounts.
-    new_db = counting.inner._client.inspect_container(f"{j1_project}-db-1")
+    new_db = raw_inspect(counting.inner, f"{j1_project}-db-1")
     old_anon = [m for m in old_db.mounts if m.get("Destination") == "/anon"]
     assert [m["Name"] for m in new_db["Mounts"] if m["Destination"] == "/anon"] == [
         m["Name"] for m in old_anon]
@@ -167,7 +170,6 @@ async def test_scale_down_removes_the_highest_numbers_and_orphans_are_named(
 
 async def test_a_missing_image_then_converges_once_it_exists(
         counting: Counting, j1_project: str, tmp_path: Path, engine: str) -> None:
-    import docker
 
     tag = f"j1-later-{uuid.uuid4().hex[:8]}:latest"
     project = load(tmp_path, j1_project, f"""
@@ -188,7 +190,7 @@ async def test_a_missing_image_then_converges_once_it_exists(
     assert str(info.value).startswith('service "app": ') and tag in str(info.value)
     assert "\n" not in str(info.value)
     assert (await counting.observe(j1_project)).containers == ()
-    client = docker.APIClient(base_url=engine, version="auto")
+    client = api_client(engine)
     client.tag("busybox:latest", tag.split(":")[0], "latest")
     try:
         await compose.up(project, UpOptions())

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import sdk_client
 
 pytestmark = pytest.mark.engine
 
@@ -62,9 +63,8 @@ class Proj:
 
 @pytest.fixture
 def client(engine: str) -> Iterator[Any]:
-    import docker
 
-    instance = docker.DockerClient(base_url=engine, version="auto", timeout=60)
+    instance = sdk_client(engine)
     yield instance
     instance.close()
 
@@ -128,6 +128,8 @@ def test_missing_image_fails_in_one_line_before_anything_is_created(
 @pytest.mark.docker_only(
     "the test tags an image as repo:tag in one parameter, which Podman's "
     'compat API refuses')
+@pytest.mark.not_on_lxc("pull_policy always: LXC's pull imports from this machine's stores, "
+                        "where a local tag is found")
 def test_pull_policies_are_honoured_for_a_local_only_image(proj: Proj, local_tag: str) -> None:
     for policy in ("missing", "never", "if_not_present"):
         proj.write(f"""
@@ -273,6 +275,7 @@ def test_a_missing_external_network_fails_before_anything_is_created(proj: Proj)
 # -- secrets and configs -----------------------------------------------------------------------
 
 
+@pytest.mark.not_on_lxc("reads stdout alone: LXC's console log merges stdout and stderr")
 def test_file_secrets_and_configs_are_mounted_read_only(proj: Proj) -> None:
     (proj.folder / "token.txt").write_text("s3cret\n")
     (proj.folder / "app.conf").write_text("conf=1\n")
@@ -310,6 +313,7 @@ EVERY_ENGINE_COMMAND = [
 ]
 
 
+@pytest.mark.not_on_lxc("an engine at an address (DOCKER_HOST); LXC is chosen by name")
 @pytest.mark.parametrize("address", ["unix:///nonexistent/j1.sock", "tcp://127.0.0.1:9"])
 @pytest.mark.parametrize("args", EVERY_ENGINE_COMMAND, ids=" ".join)
 def test_no_engine_is_one_line_naming_the_address_for_every_command(

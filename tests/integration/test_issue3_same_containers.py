@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
+from engines import sdk_client
 
 from .conftest import remove_project
 from .test_same_containers_v2 import (
@@ -72,7 +72,7 @@ CASES = {**PROJECTS, "extra": EXTRA}
 @pytest.fixture
 def outsiders(engine: str) -> Iterator[dict[str, str]]:
     """A running container and a volume of no project, and an external network."""
-    client = docker.DockerClient(base_url=engine, version="auto", timeout=60)
+    client = sdk_client(engine)
     tag = uuid.uuid4().hex[:8]
     peer = client.containers.run("busybox:latest", ["sleep", "600"], detach=True,
                                  name=f"j1peer{tag}", volumes=["/peerdata"],

@@ -19,7 +19,8 @@ import pytest
 
 from .conftest import remove_project
 
-pytestmark = [pytest.mark.engine]
+pytestmark = [pytest.mark.engine, pytest.mark.not_on_lxc(
+    "builds from Dockerfiles: LXC makes only x-composer-rootfs images")]
 
 
 @pytest.fixture

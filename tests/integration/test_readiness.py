@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import ON_PODMAN, forward_dropped
+from engines import ON_PODMAN, api_client, forward_dropped
 from waiting import wait_until
 
 from composer.backends.docker import DockerBackend
@@ -33,9 +33,7 @@ PROBE_DB = ('sh -c "if nc db 5432 </dev/null; then echo reached; else echo refus
 
 @pytest.fixture
 def docker_client(engine: str) -> Iterator[Any]:
-    import docker
-
-    client = docker.APIClient(base_url=engine, version="auto", timeout=60)
+    client = api_client(engine)
     yield client
     client.close()
 
@@ -220,6 +218,7 @@ def test_a_log_probe_waits_for_the_line(
     assert first_line(docker_client, f"{project_name}-app-1") == "after"
 
 
+@pytest.mark.not_on_lxc("network_mode: container: (LXC shares no namespace)")
 def test_a_container_composer_cannot_route_to_is_probed_from_inside(
         run_composer: Any, docker_client: Any, project_name: str, tmp_path: Path) -> None:
     # network_mode: none leaves db no address composer could connect to: its
@@ -304,6 +303,7 @@ def test_a_malformed_declaration_creates_nothing(
     assert docker_client.networks(filters=label) == []
 
 
+@pytest.mark.not_on_lxc("makes its container through the Docker API")
 @pytest.mark.anyio
 async def test_probes_from_a_helper_in_the_namespace(
         backend: DockerBackend, docker_client: Any, project_name: str, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import sdk_client
 
 pytestmark = pytest.mark.engine
 
@@ -37,9 +38,8 @@ NUMBER_LABEL = "com.docker.compose.container-number"
 @pytest.fixture
 def client(engine: str) -> Iterator[Any]:
     """A docker SDK client on the test engine."""
-    import docker
 
-    instance = docker.DockerClient(base_url=engine, version="auto", timeout=60)
+    instance = sdk_client(engine)
     yield instance
     instance.close()
 

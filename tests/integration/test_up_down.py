@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import raw_inspect
 
 from composer.api import Compose, DownOptions, PsOptions, UpOptions
 from composer.backends.docker import DockerBackend
@@ -98,7 +99,7 @@ async def test_changed_service_is_recreated_alone_keeping_its_anonymous_volume(
     await compose.up(load(tmp_path, project_name, ANONYMOUS), UpOptions())
     before = await ids(backend, project_name)
     # What the engine holds, raw: the typed inspection has no mounts or command.
-    db_before = backend._client.inspect_container(f"{project_name}-db-1")
+    db_before = raw_inspect(backend, f"{project_name}-db-1")
     scratch = next(m["Name"] for m in db_before["Mounts"] if m["Destination"] == "/scratch")
     try:
         changed = load(tmp_path, project_name, ANONYMOUS.replace(
@@ -111,7 +112,7 @@ async def test_changed_service_is_recreated_alone_keeping_its_anonymous_volume(
         assert after[f"{project_name}-db-1"] != before[f"{project_name}-db-1"]
         for name in ("web-1", "worker-1", "worker-2"):
             assert after[f"{project_name}-{name}"] == before[f"{project_name}-{name}"]
-        db_after = backend._client.inspect_container(f"{project_name}-db-1")
+        db_after = raw_inspect(backend, f"{project_name}-db-1")
         assert db_after["Config"]["Cmd"] == ["sleep", "3601"]
         assert scratch in [m["Name"] for m in db_after["Mounts"]]
         assert db_after["State"]["Status"] == "running"

@@ -217,11 +217,13 @@ services:
     assert caps("tuned") == f"{0xa80425fb + (1 << 12) - (1 << 13):016x}"
     top = run_composer("--engine", "lxc", "-p", name, "top", "plain", cwd=folder)
     assert top.returncode == 0, top.stderr
-    assert "sleep 600" in top.stdout and "composer-init sleep 600" in top.stdout
+    # The service's process only, as on Docker: not LXC's init nor composer's shell.
+    assert "sleep 600" in top.stdout and "composer-init" not in top.stdout
+    assert "init.lxc" not in top.stdout, top.stdout
     stats = run_composer("--engine", "lxc", "-p", name, "stats", "--no-stream", cwd=folder)
     assert stats.returncode == 0, stats.stderr
     rows = [line.split() for line in stats.stdout.splitlines()[1:]]
-    assert len(rows) == 2 and all(row[-1] != "0" for row in rows), stats.stdout  # PIDS
+    assert len(rows) == 2 and all(row[-1] == "1" for row in rows), stats.stdout  # PIDS
 
 
 def test_cp_and_watch_sync(project: tuple[str, Path], run_composer: RunCli) -> None:
@@ -251,6 +253,17 @@ services:
                        cwd=folder)
     assert out.returncode == 0, out.stderr
     assert (folder / "back.txt").read_text() == "copied in\n"
+    # A stopped container too (its filesystem mounted for the copy, then let go).
+    assert run_composer("--engine", "lxc", "-p", name, "stop", cwd=folder).returncode == 0
+    (folder / "late.txt").write_text("while stopped\n")
+    late = run_composer("--engine", "lxc", "-p", name, "cp", "late.txt", "web:/tmp/", cwd=folder)
+    assert late.returncode == 0, late.stderr
+    gone = run_composer("--engine", "lxc", "-p", name, "cp", "web:/tmp/none", "x", cwd=folder)
+    assert gone.returncode == 1 and "Could not find the file /tmp/none" in gone.stderr
+    assert run_composer("--engine", "lxc", "-p", name, "start", cwd=folder).returncode == 0
+    seen = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "web", "cat",
+                        "/tmp/late.txt", "/tmp/note.txt", cwd=folder)
+    assert seen.stdout == "while stopped\ncopied in\n", seen.stderr
 
     async def watch() -> str:
         async with composer.open([str(folder / "compose.yaml")], name=name,
@@ -375,16 +388,17 @@ services:
     dns_search: [example.test]
     extra_hosts: ["gateway.test:10.1.2.3"]
     ulimits: {nofile: {soft: 1024, hard: 2048}}
+    devices: ["/dev/null:/dev/mynull"]
   b:
     image: busybox
     command: ["sleep", "600"]
-    devices: ["/dev/null:/dev/mynull"]
+    sysctls: {net.core.somaxconn: 1024}
 """)
     refused = run_composer("--engine", "lxc", "-p", name, "up", "-d", "b", cwd=folder)
     assert refused.returncode != 0
     # One line: the file, the line of the value, the key; nothing created.
-    assert refused.stderr == (f"composer: {folder / 'compose.yaml'}:13:14: "
-                              "services.b.devices: not supported on LXC\n")
+    assert refused.stderr == (f"composer: {folder / 'compose.yaml'}:14:14: "
+                              "services.b.sysctls: not supported on LXC\n")
     ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "-q", cwd=folder)
     assert ps.stdout.strip() == ""
     up = run_composer("--engine", "lxc", "-p", name, "up", "-d", "a", cwd=folder)
@@ -395,3 +409,9 @@ services:
     assert "nameserver 10.9.9.9" in lines and "search example.test" in lines
     assert "10.1.2.3\tgateway.test" in lines
     assert lines[-2:] == ["1024", "2048"]
+    # devices: the host's node at the container's path, usable (the cgroup allows it)
+    device = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "sh", "-c",
+                          "echo x > /dev/mynull && stat -c '%F %t:%T' /dev/mynull",
+                          cwd=folder)
+    assert device.returncode == 0, device.stderr
+    assert device.stdout == "character special file 1:3\n"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from engines import api_client
 from waiting import wait_until
 
 pytestmark = pytest.mark.engine
@@ -41,9 +42,7 @@ def _pytest(folder: Path, *args: str, **kwargs: object) -> subprocess.CompletedP
 def _projects(engine: str, working_dir: str | None = None) -> dict[str, set[str]]:
     """Every compose project on the engine -> its container IDs (only those with
     containers made in ``working_dir``, when given)."""
-    import docker
-
-    client = docker.APIClient(base_url=engine, version="auto")
+    client = api_client(engine)
     try:
         out: dict[str, set[str]] = {}
         for c in client.containers(all=True, filters={"label": LABEL}):

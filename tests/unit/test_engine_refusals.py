@@ -59,10 +59,12 @@ async def test_a_refused_key_is_one_located_line_and_nothing_is_created(
 
 
 def test_lxc_names_the_keys_it_cannot_honour() -> None:
-    assert refusals({"HostConfig": {"Devices": [{"PathOnHost": "/dev/null"}],
+    assert refusals({"HostConfig": {"Sysctls": {"net.core.somaxconn": "1024"},
                                     "PidMode": "host", "NetworkMode": "host",
                                     "MemorySwappiness": -1, "OomScoreAdj": 0},
-                     "Tty": True}) == ["devices", "pid: host", "network_mode: host", "tty"]
+                     "Tty": True}) == ["sysctls", "pid: host", "network_mode: host", "tty"]
+    # devices map onto LXC (a bind of the node and a cgroup rule): not refused
+    assert refusals({"HostConfig": {"Devices": [{"PathOnHost": "/dev/null"}]}}) == []
     assert refusals({"HostConfig": {"NetworkMode": "p_default", "Init": True,
                                     "LogConfig": {"Type": "json-file"}}}) == []
 

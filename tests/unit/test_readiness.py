@@ -215,6 +215,7 @@ def test_a_malformed_declaration_is_refused_even_when_nothing_waits(tmp_path: Pa
     ("/var/run/docker.sock", True),
     ("npipe:////./pipe/docker_engine", True),
     ("memory://", True),
+    ("lxc://", True),  # LXC runs containers on this machine
     ("tcp://127.0.0.1:2375", True),
     ("tcp://[::1]:2375", True),
     ("ssh://me@127.0.0.1", True),

@@ -10,14 +10,17 @@ once per digest: from a local Docker or Podman store, an OCI or docker archive,
 or a root filesystem folder), each container an overlay over it.
 
 What LXC cannot do the way the Engine API does is refused with one line naming
-it (:class:`~composer.errors.EngineError`): building images (build with Docker
-or Podman, then ``pull`` imports the result), pushing, a terminal or input for
-the main process (``run -it``, ``attach`` with input), ``cp`` with a stopped
-container, renaming a running container, and connecting a network to a running
+it (:class:`~composer.errors.EngineError`): building images from a Dockerfile
+(build with Docker or Podman, then ``pull`` imports the result; the one build
+LXC makes is ``x-composer-rootfs``'s, a folder imported as it is), pushing, a
+terminal or input for
+the main process (``run -it``, ``attach`` with input), renaming a running
+container, and connecting a network to a running
 container. ``exec -it`` gets a pseudo-terminal; ``attach`` follows the console
-log; ``top`` reads ``/proc``, ``stats`` the container's cgroup (no network or
-block I/O counters yet), ``cp`` runs composer's own busybox ``tar`` in the
-container. Healthchecks are run by composer
+log (one stream: stdout and stderr merged; ``since`` by run, the log having no
+time stamps); ``top`` reads ``/proc``, ``stats`` the container's cgroup (no
+network or block I/O counters yet), both leaving out LXC's init and composer's
+shell; ``cp`` runs composer's own busybox ``tar`` in the container. Healthchecks are run by composer
 (:mod:`composer.runtime.health`), as on Podman without systemd; events come from
 watching the containers' states.
 """
@@ -25,9 +28,11 @@ watching the containers' states.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,7 +41,7 @@ import anyio.to_thread
 from composer.backends.base import ExitCondition, PendingExit, ProgressCallback
 from composer.backends.frames import RawStream
 from composer.backends.health import HealthState, check_command, health_schedule
-from composer.backends.lxc.host import LxcHost, now_rfc3339, wait_stopped
+from composer.backends.lxc.host import LxcHost, exit_code_if_stopped, now_rfc3339
 from composer.backends.types import (
     BuildRequest,
     ContainerInfo,
@@ -59,8 +64,9 @@ from composer.backends.types import (
     VolumeInfo,
     VolumeState,
 )
-from composer.errors import ComposerError, EngineError, NotFoundError
+from composer.errors import ComposerError, ConflictError, EngineError, NotFoundError
 from composer.model import labels as L
+from composer.model.naming import ROOTFS_DOCKERFILE
 
 __all__ = ["LxcBackend"]
 
@@ -74,13 +80,53 @@ def _unsupported(what: str) -> EngineError:
 
 
 def _seconds(stamp: str) -> int:
-    if not stamp or stamp.startswith("0001-"):
+    """Unix seconds of an RFC 3339 time (``0001-...``, Go's zero time: 0)."""
+    return int(_seconds_exact(stamp))
+
+
+def _published(state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The host ports a container publishes: those in use while it runs (a port asked
+    without a host port has the one given at start), else those asked for."""
+    if state["State"].get("Running") and state.get("Ports"):
+        ports: Mapping[str, Any] = state["Ports"]
+        return ports
+    bindings: Mapping[str, Any] = state["HostConfig"].get("PortBindings") or {}
+    return bindings
+
+
+def _log_offset(state: Mapping[str, Any], since: str | None) -> int:
+    """Where ``logs --since`` begins in the console log, which has no time stamps:
+    at the first run started at or after ``since`` (unix seconds, or RFC 3339),
+    else at the current run (its lines before ``since`` shown too, rather than
+    any after it lost)."""
+    runs = [(str(start), int(offset)) for start, offset in state.get("LogRuns") or ()]
+    if since is None or not runs:
         return 0
+    try:
+        floor = float(since)
+    except ValueError:
+        floor = _seconds_exact(since)
+    for start, offset in runs:
+        if _seconds_exact(start) >= floor:
+            return offset
+    return runs[-1][1]
+
+
+def _seconds_exact(stamp: str) -> float:
+    """Unix seconds of an RFC 3339 time, any number of fractional digits (Docker's
+    and LXC's states have nine: Python reads six)."""
+    import re
     from datetime import datetime
 
-    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")[:26] + "+00:00"
-                                      if "." in stamp else stamp.replace("Z", "+00:00"))
-               .timestamp())
+    if not stamp or stamp.startswith("0001-"):
+        return 0.0
+    found = re.fullmatch(r"([^.Z+]+?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", stamp.strip())
+    if found is None:
+        raise ValueError(f"not an RFC 3339 time: {stamp!r}")
+    whole, fraction, zone = found.groups()
+    zone = "+00:00" if zone in (None, "Z") else zone
+    base = datetime.fromisoformat(whole + zone).timestamp()
+    return base + (float("0." + fraction) if fraction else 0.0)
 
 
 def _status(state: Mapping[str, Any]) -> str:
@@ -119,13 +165,24 @@ def _process_row(pid: int) -> tuple[str, ...] | None:
             f"{used // 3600:02d}:{used // 60 % 60:02d}:{used % 60:02d}", command)
 
 
+async def _wait_exit(host: LxcHost, ref: str) -> int:
+    """The container's exit code once its run ends: one look at a time in a worker
+    thread, so that a cancelled wait (an attached ``up`` ending while a dependency
+    runs on) leaves no thread blocked behind it."""
+    while True:
+        code: int | None = await anyio.to_thread.run_sync(exit_code_if_stopped, host, ref)
+        if code is not None:
+            return code
+        await anyio.sleep(POLL / 2)
+
+
 class _Pending:
     def __init__(self, host: LxcHost, ref: str) -> None:
         self.host, self.ref = host, ref
 
     async def exit_code(self) -> int:
         # Next exit: wait for it to run first when it is about to start.
-        return await anyio.to_thread.run_sync(wait_stopped, self.host, self.ref)
+        return await _wait_exit(self.host, self.ref)
 
     def close(self) -> None:
         return None
@@ -198,12 +255,13 @@ class LxcBackend:
     @staticmethod
     def _ports_listing(state: Mapping[str, Any]) -> list[dict[str, Any]]:
         out = []
-        for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
+        for port, hosts in _published(state).items():
             number, _, proto = str(port).partition("/")
             for binding in hosts or ():
                 out.append({"IP": binding.get("HostIp") or "0.0.0.0",
                             "PrivatePort": int(number),
-                            "PublicPort": int(binding.get("HostPort") or 0),
+                            "PublicPort": int(str(binding.get("HostPort") or "0"))
+                            if str(binding.get("HostPort") or "0").isdigit() else 0,
                             "Type": proto or "tcp"})
         return out
 
@@ -252,9 +310,10 @@ class LxcBackend:
 
     async def events(self, project: str, since: int | None = None
                      ) -> AsyncIterator[EngineEvent]:
-        """Start, die and health events, read off the containers' states every
-        ``POLL`` seconds: a run that began (or ended) since the last look is a
-        ``start`` (``die``); with ``since``, runs since that time count too."""
+        """Create, start, die and health events, read off the containers' states
+        every ``POLL`` seconds: a container new since the last look is a ``create``,
+        a run that began (or ended) a ``start`` (``die``); with ``since``,
+        containers made and runs since that time count too."""
         seen: dict[str, tuple[str, str, str | None]] = {}
         first = True
         while True:
@@ -264,21 +323,30 @@ class LxcBackend:
                 now = (str(run.get("StartedAt")), str(run.get("FinishedAt")), c.health)
                 before = seen.get(c.id)
                 seen[c.id] = now
+                timed: list[tuple[str, str]] = []
                 if before is None:
                     if first and since is None:
                         continue
                     floor = since if since is not None else 0
                     before = ("" if _seconds(now[0]) >= floor else now[0],
                               "" if _seconds(now[1]) >= floor else now[1], None)
-                actions = []
+                    created = str(state.get("Created") or "")
+                    if _seconds(created) >= floor:
+                        timed.append((created, "create"))
                 if now[0] != before[0] and _seconds(now[0]):
-                    actions.append("start")
-                if now[1] != before[1] and _seconds(now[1]) and not run.get("Running"):
-                    actions.append("die")
+                    timed.append((now[0], "start"))
+                # A run that ended: the container stopped, or it ended before the
+                # run going now began (a restart between two looks).
+                if now[1] != before[1] and _seconds(now[1]) and (
+                        not run.get("Running") or now[1] <= now[0]):
+                    timed.append((now[1], "die"))
+                actions = [action for _, action in sorted(timed)]
                 if c.health and c.health != before[2]:
                     actions.append(f"health_status: {c.health}")
                 for action in actions:
-                    attributes = dict(c.labels)
+                    # As Docker's container events: the labels, name and image.
+                    attributes = {**c.labels, "name": state["Name"],
+                                  "image": str(state["Config"].get("Image") or "")}
                     if action == "die":
                         attributes["exitCode"] = str(run.get("ExitCode") or 0)
                     yield EngineEvent(action=action, container_id=c.id, service=c.service,
@@ -347,8 +415,21 @@ class LxcBackend:
 
     async def build_image(self, request: BuildRequest, *,
                           on_line: Callable[[str], None] | None = None) -> str:
-        raise _unsupported(f'building an image (service "{request.service}": build it with '
-                           "Docker or Podman, then composer imports it)")
+        """The one build LXC makes: a folder copied as it is as the whole filesystem
+        (``FROM scratch`` + ``COPY . /``, what ``x-composer-rootfs`` means), imported
+        into the image store with the build's labels; any other build is refused."""
+        if (request.dockerfile_inline or "").strip() != ROOTFS_DOCKERFILE.strip():
+            raise _unsupported(f'building an image (service "{request.service}": build it '
+                               "with Docker or Podman, then composer imports it; LXC makes "
+                               "only x-composer-rootfs images)")
+        config = {"Labels": dict(request.labels)} if request.labels else {}
+        image = await self._t(self.images.import_rootfs, request.tag, request.context, config)
+        for tag in request.extra_tags:
+            await self._t(self.images.tag, image.id, tag)
+        if on_line is not None:
+            on_line(f"imported {request.context} as {request.tag}")
+        image_id: str = image.id
+        return image_id
 
     # -- networks and volumes
 
@@ -435,8 +516,18 @@ class LxcBackend:
         state = await self._t(self.host.find, container)
         config = state["Config"]
         grace = timeout if timeout is not None else config.get("StopTimeout")
-        await self._t(self.host.stop, container, float(10 if grace is None else grace),
-                      str(config.get("StopSignal") or "SIGTERM"))
+        name = await self._t(self.host.stop_begin, container,
+                             str(config.get("StopSignal") or "SIGTERM"))
+        if name is None:
+            return
+        # The grace waited a second at a time, so a cancelled stop (a second
+        # Ctrl-C, which then kills) does not wait for a blocked thread.
+        left = math.ceil(10 if grace is None else grace)
+        stopped = await self._t(self.host.stopped_within, name, 0)
+        while not stopped and left > 0:
+            stopped = await self._t(self.host.stopped_within, name, 1)
+            left -= 1
+        await self._t(partial(self.host.stop_end, name, force=not stopped))
 
     async def kill_container(self, container: str, signal: str = "SIGKILL") -> None:
         await self._t(self.host.kill, container, signal)
@@ -476,9 +567,11 @@ class LxcBackend:
         has_check = bool(test) and test[:1] != ["NONE"]
         health = self.health.get(state["Id"])
         ports: dict[str, tuple[PortBinding, ...]] = {}
-        for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
+        for port, hosts in _published(state).items():
             ports[str(port)] = tuple(PortBinding(str(b.get("HostIp") or "0.0.0.0"),
-                                                 int(b.get("HostPort") or 0))
+                                                 int(str(b.get("HostPort") or "0"))
+                                                 if str(b.get("HostPort") or "0").isdigit()
+                                                 else 0)
                                      for b in hosts or ())
         return ContainerInfo(
             id=state["Id"], name=state["Name"], image=str(config.get("Image") or ""),
@@ -514,7 +607,7 @@ class LxcBackend:
 
     async def wait_container(self, container: str,
                              condition: ExitCondition = "not-running") -> int:
-        result: int = await self._t(wait_stopped, self.host, container)
+        result: int = await _wait_exit(self.host, container)
         return result
 
     async def wait_begin(self, container: str,
@@ -528,7 +621,7 @@ class LxcBackend:
                           until: str | None = None) -> AsyncIterator[list[Frame]]:
         state = await self._t(self.host.find, container)
         path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
-        offset = 0
+        offset = _log_offset(state, since)
         pending = b""
         first = True
         while True:
@@ -561,7 +654,8 @@ class LxcBackend:
     async def logs(self, container: str, *, follow: bool, tail: str = "all",
                    timestamps: bool = False, since: str | None = None,
                    until: str | None = None) -> AsyncIterator[Frame]:
-        async for batch in self.log_batches(container, follow=follow, tail=tail):
+        async for batch in self.log_batches(container, follow=follow, tail=tail,
+                                            since=since):
             for frame in batch:
                 yield frame
 
@@ -606,27 +700,38 @@ class LxcBackend:
         def follow() -> None:
             nonlocal offset
             seen_run = was_running
-            while True:
-                try:
-                    with open(path, "rb") as handle:
+            # One handle kept open: a container that removes itself (run --rm) as
+            # soon as it ends has its last output read from the removed file.
+            handle: Any = None
+            try:
+                while True:
+                    if handle is None:
+                        with contextlib.suppress(FileNotFoundError):
+                            handle = open(path, "rb")  # noqa: SIM115 (closed below)
+                    data = b""
+                    if handle is not None:
                         if os.fstat(handle.fileno()).st_size < offset:
                             offset = 0
                         handle.seek(offset)
                         data = handle.read()
-                except FileNotFoundError:
-                    data = b""
-                offset += len(data)
-                pipe.send("stdout", data)
-                try:
-                    now = self.host.find(state["Id"])
-                except NotFoundError:
-                    break
-                run = now["State"]
-                seen_run = seen_run or bool(run["Running"]) or run.get("StartedAt") != started
-                if seen_run and not run["Running"] and not data:
-                    break
-                time.sleep(POLL / 2)
-            pipe.finish()
+                    offset += len(data)
+                    pipe.send("stdout", data)
+                    try:
+                        now = self.host.find(state["Id"])
+                    except NotFoundError:
+                        if handle is not None:
+                            pipe.send("stdout", handle.read())
+                        break
+                    run = now["State"]
+                    seen_run = (seen_run or bool(run["Running"])
+                                or run.get("StartedAt") != started)
+                    if seen_run and not run["Running"] and not data:
+                        break
+                    time.sleep(POLL / 2)
+            finally:
+                if handle is not None:
+                    handle.close()
+                pipe.finish()
 
         threading.Thread(target=follow, name="composer-lxc-attach", daemon=True).start()
         return pipe.stream
@@ -634,7 +739,7 @@ class LxcBackend:
     async def exec_create(self, container: str, config: ExecConfig) -> str:
         state = await self._t(self.host.find, container)
         if not state["State"]["Running"]:
-            raise EngineError(f"container {state['Id']} is not running")
+            raise ConflictError(f"Container {state['Id']} is not running", status=409)
         ident = os.urandom(16).hex()
         self._execs[ident] = (state["Id"], config, None)
         return ident
@@ -765,7 +870,7 @@ class LxcBackend:
         if command is None:
             raise EngineError(f"container {state['Id']} has no defined healthcheck")
         if not state["State"]["Running"]:
-            raise EngineError(f"container {state['Id']} is not running")
+            raise ConflictError(f"Container {state['Id']} is not running", status=409)
         health = self.health.get(state["Id"])
         if health is None:
             health = HealthState(health_schedule(check), started=time.time())
@@ -824,8 +929,10 @@ class LxcBackend:
     async def _helper(self, container: str, argv: Sequence[str],
                       stdin: bytes = b"") -> tuple[int, bytes, bytes]:
         state = await self._t(self.host.find, container)
-        if not state["State"]["Running"]:
-            raise _unsupported("cp with a stopped container")
+        if not state["State"]["Running"]:  # on its filesystem, mounted for the call
+            offline: tuple[int, bytes, bytes] = await self._t(
+                self.host.offline, state["Name"], list(argv), stdin)
+            return offline
         result: tuple[int, bytes, bytes] = await self._t(
             self.host.exec, state["Name"], ["/.composer/busybox", *argv], [], "0:0", "/",
             stdin)
@@ -837,8 +944,7 @@ class LxcBackend:
         if code != 0:
             text = err.decode(errors="replace")
             if "No such file" in text:
-                raise NotFoundError(f"Could not find the file {path} in container {container}",
-                                    kind="path", name=path)
+                return None  # nothing there (the protocol's answer; the caller words it)
             raise EngineError(text.strip() or f"stat {path} failed")
         size, raw_mode, mtime, shown = out.decode(errors="replace").strip().split("|", 3)
         mode = int(raw_mode, 16)
@@ -854,7 +960,9 @@ class LxcBackend:
                         mode=go_mode, mtime=stamp, link_target=target)
 
     async def get_archive(self, container: str, path: str) -> bytes:
-        await self.stat_path(container, path)  # a missing path: NotFoundError
+        if await self.stat_path(container, path) is None:
+            raise NotFoundError(f"Could not find the file {path} in container {container}",
+                                kind="path", name=path)
         parent, name = os.path.split(path.rstrip("/") or "/")
         code, out, err = await self._helper(container, [
             "tar", "-c", "-f", "-", "-C", parent or "/", name or "."])

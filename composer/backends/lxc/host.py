@@ -10,7 +10,11 @@ Layout under ``root`` (``/var/lib/composer-lxc``)::
                                   networks and their addresses, State
     containers/NAME/upper, work   the overlay's writable layer over the image
     containers/NAME/run/          bind-mounted at /.composer-run: the exit code
-    containers/NAME/console.log   the container's output (lxc.console.logfile)
+    containers/NAME/console.log   the container's output (lxc.console.logfile, every
+                                  run appended; state.json's LogRuns say where
+                                  each run begins)
+    containers/.removed/ID|NAME   the exit code of a container removed lately (for
+                                  whoever still waits on a ``run --rm``)
     networks/NAME.json            a compose network: its bridge, subnet, labels
     volumes/NAME/_data            a named volume; volumes/NAME/volume.json its labels
     helper/busybox                a static busybox, bind-mounted read-only at
@@ -34,6 +38,8 @@ import os
 import secrets
 import shutil
 import signal as signal_module
+import socket
+import stat as stat_module
 import subprocess
 import tempfile
 import time
@@ -41,7 +47,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from composer.errors import EngineError, NotFoundError
+from composer.errors import ConflictError, EngineError, NotFoundError
 
 __all__ = ["LxcHost", "now_rfc3339"]
 
@@ -54,6 +60,9 @@ POOL = ipaddress.ip_network("10.233.0.0/16")
 #: restarting the command in the container with Docker's doubling delay (100 ms
 #: on, at most 1 minute, back to 100 ms after a run of 10 seconds).
 WRAPPER = (
+    # The console is a terminal: no \n -> \r\n there, the output stays as written
+    # (a container without `tty: true` writes to a pipe on Docker).
+    '/.composer/busybox stty -onlcr 2>/dev/null; '
     'policy=$1; most=$2; shift 2; n=0; delay=100; stopping=0; '
     'for s in TERM INT HUP QUIT USR1 USR2; do '
     'trap "stopping=1; kill -$s \\$child 2>/dev/null" $s; done; '
@@ -176,7 +185,19 @@ class LxcHost:
         return data
 
     def save(self, state: Mapping[str, Any]) -> None:
-        _write_json(os.path.join(self.container_dir(state["Name"]), "state.json"), state)
+        """Write ``state`` back, unless the container was removed meanwhile (a look
+        at a container that another process removes must not bring it back)."""
+        folder = self.container_dir(state["Name"])
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except FileNotFoundError:
+            return
+        with os.fdopen(fd, "w") as handle:
+            json.dump(state, handle, indent=1, sort_keys=True)
+        try:
+            os.replace(tmp, os.path.join(folder, "state.json"))
+        except FileNotFoundError:
+            return
 
     def find(self, ref: str) -> dict[str, Any]:
         """A container by name, ID or ID prefix."""
@@ -197,6 +218,12 @@ class LxcHost:
         """``state`` with what LXC says now: a container found stopped that we
         thought running gets its exit code and finish time."""
         run = state["State"]
+        try:  # the restarts of composer's shell in the container (the Engine API's field)
+            with open(os.path.join(self.container_dir(state["Name"]), "run", "restarts"),
+                      encoding="utf-8") as handle:
+                state["RestartCount"] = int(handle.read().strip() or "0")
+        except (OSError, ValueError):
+            state["RestartCount"] = 0
         if run.get("Running"):
             c = self.container(state["Name"])
             if c.state in ("STOPPED", "ABORTING") or not c.running:
@@ -282,9 +309,12 @@ class LxcHost:
             if kind in ("bind", "volume"):
                 source = str(mount.get("Source") or "")
                 if kind == "volume" and not source:
+                    # An anonymous volume, made at the first start and kept in the
+                    # state (saved with it) for every later run, as the engine keeps it.
                     source = "anon-" + secrets.token_hex(16)
                     self.create_volume(source, {"Labels": {
                         "com.docker.volume.anonymous": ""}})
+                    mount["Source"] = source
                 add(source, str(mount["Target"]), bool(mount.get("ReadOnly")))
             elif kind == "tmpfs":
                 entries.append(f"tmpfs {str(mount['Target']).lstrip('/')} tmpfs "
@@ -312,7 +342,6 @@ class LxcHost:
             ("lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed"),
             ("lxc.autodev", "1"), ("lxc.pty.max", "1024"), ("lxc.tty.max", "0"),
             ("lxc.console.logfile", f"{folder}/console.log"),
-            ("lxc.console.size", "0"),
             ("lxc.log.file", f"{folder}/lxc.log"), ("lxc.log.level", "WARN"),
             ("lxc.apparmor.profile", "unconfined"),
             ("lxc.mount.entry", f"{self.helper()} .composer none bind,ro,create=dir 0 0"),
@@ -353,6 +382,8 @@ class LxcHost:
         if host.get("PidsLimit"):
             items.append(("lxc.cgroup2.pids.max" if v2 else "lxc.cgroup.pids.max",
                           str(int(host["PidsLimit"]))))
+        for device in host.get("Devices") or ():
+            items += _device_items(device, v2)
         if not host.get("Privileged"):
             # Docker's default set, with cap_add and cap_drop (LXC keeps every
             # capability otherwise).
@@ -398,13 +429,20 @@ class LxcHost:
         most = str(int(restart.get("MaximumRetryCount") or 0))
         argv = ("/.composer/busybox", "sh", "-c", WRAPPER, "composer-init", policy, most,
                 *command)
+        try:  # where this run's output begins in the console log (kept across runs)
+            offset = os.path.getsize(os.path.join(folder, "console.log"))
+        except OSError:
+            offset = 0
+        self._check_ports(state)
+        began = now_rfc3339()
         if not c.start(useinit=True, daemonize=True, cmd=argv):
             raise EngineError(f"container {name} did not start: {self._lxc_error(folder)}")
         c.wait("RUNNING", 10)
         state["State"].pop("Health", None)
         state["State"].update(Status="running", Running=True, Paused=False,
-                              Pid=int(c.init_pid), ExitCode=0, StartedAt=now_rfc3339(),
-                              FinishedAt="0001-01-01T00:00:00Z")
+                              Pid=int(c.init_pid), ExitCode=0, StartedAt=began)
+        # FinishedAt stays the end of the last run, as Docker keeps it.
+        state["LogRuns"] = [*(state.get("LogRuns") or ()), [began, offset]]
         self.save(state)
         self.forward(state)
 
@@ -487,15 +525,34 @@ class LxcHost:
             os.replace(tmp, path)
 
     def stop(self, ref: str, timeout: float, signal: str) -> None:
+        """``stop_begin``, then ``stopped_within`` the grace, then ``stop_end`` (in
+        one blocking call; the backend takes these steps one at a time, so that a
+        second Ctrl-C is not kept waiting by the grace)."""
+        name = self.stop_begin(ref, signal)
+        if name is not None:
+            self.stop_end(name, force=not self.stopped_within(name, math.ceil(timeout)))
+
+    def stop_begin(self, ref: str, signal: str) -> str | None:
+        """Send the stop signal; the container's name, or None when it is not running."""
         state = self.find(ref)
         if not state["State"]["Running"]:
-            return
-        c = self.container(state["Name"])
+            return None
         self.signal(state, signal)
-        if not c.wait("STOPPED", max(0, math.ceil(timeout))):
+        return str(state["Name"])
+
+    def stopped_within(self, name: str, seconds: int) -> bool:
+        """Whether the container stops within ``seconds`` (waited for)."""
+        c = self.container(name)
+        # (LXC's wait with a timeout of 0 waits without end: no time is no wait.)
+        return bool(c.wait("STOPPED", seconds)) if seconds > 0 else c.state == "STOPPED"
+
+    def stop_end(self, name: str, *, force: bool) -> None:
+        """Kill what is left when ``force``, then record the stop."""
+        if force:
+            c = self.container(name)
             c.stop()
             c.wait("STOPPED", 10)
-        self._record_stop(state["Name"])
+        self._record_stop(name)
 
     def _record_stop(self, name: str) -> None:
         """A container that has stopped: its exit code and forwards in its state, its
@@ -545,11 +602,38 @@ class LxcHost:
         c = self.container(state["Name"])
         if c.defined:
             c.clear_config()
+        self._tombstone(self.refresh(state))
         shutil.rmtree(self.container_dir(state["Name"]), ignore_errors=True)
         with self.locked():
             for net in state["Networks"]:
                 with contextlib.suppress(NotFoundError):
                     self._release(self.network(net), state["Id"])
+
+    def _tombstone(self, state: Mapping[str, Any]) -> None:
+        """The exit code of a removed container, kept a while by ID and by name: one
+        that removes itself (``run --rm``) is still waited for by whoever ran it."""
+        folder = os.path.join(self.containers_dir, ".removed")
+        os.makedirs(folder, exist_ok=True)
+        now = time.time()
+        for entry in os.listdir(folder):
+            with contextlib.suppress(OSError):
+                if now - os.path.getmtime(os.path.join(folder, entry)) > TOMBSTONE_SECONDS:
+                    os.remove(os.path.join(folder, entry))
+        code = str(int(state["State"].get("ExitCode") or 0))
+        for key in (state["Id"], state["Name"]):
+            with open(os.path.join(folder, key), "w", encoding="utf-8") as handle:
+                handle.write(code)
+
+    def exit_code_of_removed(self, ref: str) -> int | None:
+        """The exit code of container ``ref`` (ID or name) if it was removed lately."""
+        if "/" in ref or ref.startswith("."):
+            return None
+        try:
+            with open(os.path.join(self.containers_dir, ".removed", ref),
+                      encoding="utf-8") as handle:
+                return int(handle.read().strip() or "0")
+        except (OSError, ValueError):
+            return None
 
     def _etc_file(self, state: Mapping[str, Any], name: str) -> list[list[str]]:
         """The entries of the container's /etc/NAME (its writable layer first)."""
@@ -623,9 +707,25 @@ class LxcHost:
         """The processes of a running container (its cgroup's)."""
         state = self.find(ref)
         if not state["State"]["Running"]:
-            raise EngineError(f"container {state['Id']} is not running")
+            raise ConflictError(f"Container {state['Id']} is not running", status=409)
         text = self._cgroup(state["Name"], "pids", "cgroup.procs", "cgroup.procs") or ""
-        return sorted(int(p) for p in text.split())
+        own = self._own_processes(state["Name"])
+        return sorted(int(p) for p in text.split() if int(p) not in own)
+
+    def _own_processes(self, name: str) -> set[int]:
+        """composer's processes in the container, not the service's: LXC's init and
+        the shell under it that runs the command (as Docker, ``top`` and ``stats``
+        show the service's processes only)."""
+        init = int(self.container(name).init_pid)
+        if init <= 0:
+            return set()
+        own = {init}
+        for child in _children(init):
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{child}/cmdline", "rb") as handle:
+                    if handle.read().startswith(b"/.composer/busybox\0sh\0-c\0"):
+                        own.add(child)
+        return own
 
     def usage(self, ref: str) -> dict[str, float]:
         """Counters of a running container's cgroup: ``cpu_ns`` (CPU time used),
@@ -650,7 +750,8 @@ class LxcHost:
                  or "").strip()
         out["memory_limit"] = float(limit) if limit.isdigit() and int(limit) < 1 << 60 else 0.0
         pids = self._cgroup(name, "pids", "pids.current", "pids.current")
-        out["pids"] = float((pids or "0").strip() or 0)
+        out["pids"] = max(0.0, float((pids or "0").strip() or 0)
+                          - len(self._own_processes(name)))
         return out
 
     # -- exec
@@ -684,12 +785,42 @@ class LxcHost:
                 f'exec: "{argv[0]}": executable file not found in $PATH: unknown\n').encode()
         return code, stdout, stderr
 
+    def offline(self, ref: str, argv: Sequence[str], stdin: bytes = b"") -> tuple[int, bytes,
+                                                                                  bytes]:
+        """Run composer's busybox (``argv`` its arguments) on the filesystem of a
+        container that is not running: its overlay mounted in a mount namespace of
+        the call's own (gone with it, never seen by the host), the busybox bound at
+        ``/.composer``, chrooted there (so the container's links resolve inside
+        it, as ``docker cp`` does with a stopped container)."""
+        state = self.find(ref)
+        if state["State"]["Running"]:
+            raise EngineError(f"container {state['Id']} is running")
+        folder = self.container_dir(state["Name"])
+        for sub in ("upper", "work"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        root = tempfile.mkdtemp(prefix="composer-lxc-cp-")
+        script = (
+            'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" && '
+            'mkdir -p "$4/.composer" && mount --bind -o ro "$5" "$4/.composer" && '
+            'shift 5 && exec chroot "$ROOT" /.composer/busybox "$@"')
+        try:
+            done = subprocess.run(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                 "composer-cp", state["Rootfs"], os.path.join(folder, "upper"),
+                 os.path.join(folder, "work"), root, self.helper(), *argv],
+                input=stdin, capture_output=True, check=False,
+                env={"ROOT": root, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        finally:
+            with contextlib.suppress(OSError):
+                os.rmdir(root)
+        return done.returncode, done.stdout, done.stderr
+
     def _exec(self, ref: str, argv: Sequence[str], env: Sequence[str], user: str,
               workdir: str, *, streams: tuple[Any, Any, Any]) -> tuple[int, bytes, bytes]:
         lxc = _lxc()
         state = self.find(ref)
         if not state["State"]["Running"]:
-            raise EngineError(f"container {state['Id']} is not running")
+            raise ConflictError(f"Container {state['Id']} is not running", status=409)
         c = self.container(state["Name"])
         environment = list(state["Config"].get("Env") or ()) + list(env)
         # As the engine: an exec runs as the container's user unless told otherwise.
@@ -776,8 +907,11 @@ class LxcHost:
             users = [st["Name"] for st in self.states()
                      if network["Name"] in st["Networks"] and st["State"]["Running"]]
             if users:
-                raise EngineError(f"error while removing network: network {network['Name']} "
-                                  f"id {network['Id']} has active endpoints")
+                from composer.errors import ConflictError
+
+                raise ConflictError(f"error while removing network: network "
+                                    f"{network['Name']} id {network['Id']} has active "
+                                    "endpoints")
             bridge, net = network["Bridge"], network["Subnet"]
             subprocess.run(["ip", "link", "del", bridge], capture_output=True)
             if not network.get("Internal"):
@@ -814,12 +948,18 @@ class LxcHost:
         if not bindings or not addresses:
             return
         rules: list[list[str]] = []
+        taken = {int(b["HostPort"]) for other in self.states() if other["Id"] != state["Id"]
+                 for hosts in (other.get("Ports") or {}).values() for b in hosts or ()
+                 if str(b.get("HostPort") or "").isdigit()}
+        published: dict[str, list[dict[str, str]]] = {}
         for port, hosts in bindings.items():
             number, _, proto = str(port).partition("/")
             for binding in hosts or ():
-                host_port = str(binding.get("HostPort") or "")
-                if not host_port.isdigit():
-                    raise EngineError(f"port {port}: LXC containers need a fixed host port")
+                host_port = _host_port(str(binding.get("HostPort") or ""), proto or "tcp",
+                                       str(binding.get("HostIp") or ""), taken, str(port))
+                taken.add(int(host_port))
+                published.setdefault(str(port), []).append(
+                    {"HostIp": str(binding.get("HostIp") or "0.0.0.0"), "HostPort": host_port})
                 target = f"{addresses[0]}:{number}"
                 match = ["-p", proto or "tcp", "--dport", host_port]
                 if binding.get("HostIp") and binding["HostIp"] not in ("0.0.0.0", "::"):
@@ -836,12 +976,32 @@ class LxcHost:
         for rule in rules:
             _iptables(*rule)
         state["Forwards"] = rules
+        state["Ports"] = published  # as NetworkSettings.Ports: the host ports in use
         self.save(state)
+
+    def _check_ports(self, state: Mapping[str, Any]) -> None:
+        """Refuse the start, as the engine does, when a host port asked for is in use
+        (something listens there, or another container of ours forwards it)."""
+        taken = {int(b["HostPort"]) for other in self.states() if other["Id"] != state["Id"]
+                 and other["State"].get("Running")
+                 for hosts in (other.get("Ports") or {}).values() for b in hosts or ()
+                 if str(b.get("HostPort") or "").isdigit()}
+        for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
+            proto = str(port).partition("/")[2] or "tcp"
+            for binding in hosts or ():
+                asked = str(binding.get("HostPort") or "")
+                host_ip = str(binding.get("HostIp") or "") or "0.0.0.0"
+                if asked.isdigit() and (int(asked) in taken
+                                        or not _free(int(asked), proto, host_ip)):
+                    raise EngineError(f"driver failed programming external connectivity: "
+                                      f"Bind for {host_ip}:{asked} failed: port is already "
+                                      "allocated")
 
     def unforward(self, state: dict[str, Any]) -> None:
         for rule in state.get("Forwards") or ():
             _iptables(*[("-D" if part == "-A" else part) for part in rule], check=False)
         state["Forwards"] = []
+        state["Ports"] = {}
 
     # -- volumes
 
@@ -922,6 +1082,70 @@ def _iptables(*args: str, check: bool = True) -> None:
         raise EngineError(f"iptables {' '.join(args)}: {out.stderr.strip()}")
 
 
+#: How long the exit code of a removed container is kept for whoever waits on it.
+TOMBSTONE_SECONDS = 600
+
+#: Where a published port without a host port gets one (Linux's ephemeral range,
+#: as Docker's port allocator uses).
+EPHEMERAL_PORTS = (32768, 60999)
+
+
+def _free(port: int, proto: str, host_ip: str) -> bool:
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as probe:
+        try:
+            probe.bind((host_ip if host_ip not in ("", "0.0.0.0", "::") else "", port))
+        except OSError:
+            return False
+    return True
+
+
+def _host_port(asked: str, proto: str, host_ip: str, taken: set[int], port: str) -> str:
+    """The host port of a binding: ``asked`` when it is one, else a free one of the
+    range it names (``8000-8010``), else of the ephemeral range (as Docker does);
+    free meaning nothing on the host listens there and no other container of ours
+    forwards it."""
+    if asked.isdigit():
+        return asked
+    low, high = EPHEMERAL_PORTS
+    if asked:
+        first, _, last = asked.partition("-")
+        if not (first.isdigit() and last.isdigit()):
+            raise EngineError(f"port {port}: invalid host port {asked!r}")
+        low, high = int(first), int(last)
+    start = low + secrets.randbelow(high - low + 1) if not asked else low
+    for candidate in [*range(start, high + 1), *range(low, start)]:
+        if candidate not in taken and _free(candidate, proto, host_ip):
+            return str(candidate)
+    raise EngineError(f"port {port}: no free host port in {low}-{high}")
+
+
+def _device_items(device: Mapping[str, Any], v2: bool) -> list[tuple[str, str]]:
+    """LXC config for one of ``devices:``: the host's node bound at its path in the
+    container, and the cgroup rule that lets the container use it (its
+    ``CgroupPermissions``, ``rwm`` by default)."""
+    source = str(device.get("PathOnHost") or "")
+    target = str(device.get("PathInContainer") or source)
+    try:
+        info = os.stat(source)
+    except OSError as exc:
+        raise EngineError(f'error gathering device information while adding custom device '
+                          f'"{source}": {exc.strerror.lower() if exc.strerror else exc}'
+                          ) from None
+    if stat_module.S_ISCHR(info.st_mode):
+        kind = "c"
+    elif stat_module.S_ISBLK(info.st_mode):
+        kind = "b"
+    else:
+        raise EngineError(f'error gathering device information while adding custom device '
+                          f'"{source}": not a device node')
+    rule = (f"{kind} {os.major(info.st_rdev)}:{os.minor(info.st_rdev)} "
+            f"{device.get('CgroupPermissions') or 'rwm'}")
+    return [("lxc.cgroup2.devices.allow" if v2 else "lxc.cgroup.devices.allow", rule),
+            ("lxc.mount.entry",
+             f"{source} {target.lstrip('/')} none bind,create=file 0 0")]
+
+
 def _signal_number(name: str) -> int:
     text = str(name).upper()
     if text.isdigit():
@@ -959,14 +1183,30 @@ def _exists(host: LxcHost, state: Mapping[str, Any], program: str) -> bool:
 
 def wait_stopped(host: LxcHost, ref: str, interval: float = 0.1) -> int:
     """Block until the container is not running (after a run, for one created and
-    not started yet); its exit code. A container created with ``AutoRemove``
-    (``run --rm``) is removed then, as the engine does."""
+    not started yet); its exit code (see :func:`exit_code_if_stopped`)."""
     while True:
-        state = host.find(ref)
-        run = state["State"]
-        if not run["Running"] and run["Status"] != "created":
-            if state["HostConfig"].get("AutoRemove"):
-                with contextlib.suppress(NotFoundError):
-                    host.remove(state["Name"], force=False)
-            return int(run["ExitCode"])
+        code = exit_code_if_stopped(host, ref)
+        if code is not None:
+            return code
         time.sleep(interval)
+
+
+def exit_code_if_stopped(host: LxcHost, ref: str) -> int | None:
+    """One look: the container's exit code once a run has ended (None: it runs, or
+    was created and not started yet). A container created with ``AutoRemove``
+    (``run --rm``) is removed then, as the engine does; one removed meanwhile by
+    another look still gives its code."""
+    try:
+        state = host.find(ref)
+    except NotFoundError:
+        code = host.exit_code_of_removed(ref)  # run --rm: removed by another look
+        if code is None:
+            raise
+        return code
+    run = state["State"]
+    if run["Running"] or run["Status"] == "created":
+        return None
+    if state["HostConfig"].get("AutoRemove"):
+        with contextlib.suppress(NotFoundError):
+            host.remove(state["Name"], force=False)
+    return int(run["ExitCode"])

@@ -2,7 +2,7 @@
 compose key. Pure.
 
 A key the engine would apply and LXC cannot is refused before the container is
-made, with one line naming the service and the compose key (``services.web.devices:
+made, with one line naming the service and the compose key (``services.web.sysctls:
 not supported on LXC``), rather than ignored: a container must not run without
 what its file asks for. Keys at their default value pass.
 """
@@ -16,7 +16,7 @@ __all__ = ["refusals"]
 
 #: HostConfig field -> its compose key, for fields LXC does not apply yet.
 _HOST_KEYS = {
-    "Devices": "devices", "DeviceRequests": "deploy.resources.reservations.devices",
+    "DeviceRequests": "deploy.resources.reservations.devices",
     "DeviceCgroupRules": "device_cgroup_rules", "SecurityOpt": "security_opt",
     "ReadonlyRootfs": "read_only", "GroupAdd": "group_add", "VolumesFrom": "volumes_from",
     "Links": "links", "ShmSize": "shm_size", "OomKillDisable": "oom_kill_disable",
