@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 
 PROJECT_LABEL = "com.docker.compose.project"
 
@@ -40,8 +40,6 @@ class LxcClient:
         from composer.backends.lxc.backend import LxcBackend
 
         self.backend = LxcBackend()
-        self._portal_cm = start_blocking_portal()
-        self.portal: BlockingPortal = self._portal_cm.__enter__()
         self.containers = _Containers(self)
         self.networks = _Networks(self)
         self.volumes = _Volumes(self)
@@ -49,21 +47,20 @@ class LxcClient:
         self.api = _Api(self)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """An LxcBackend coroutine method run to its end."""
+        """An LxcBackend coroutine method run to its end, on an event loop of its own
+        in a thread of its own (also from inside a running loop); the thread ends
+        with the call, so no client ever keeps the interpreter from exiting."""
         async def run() -> Any:
             return await fn(*args, **kwargs)
-        return self.portal.call(run)
+        with start_blocking_portal() as portal:
+            return portal.call(run)
 
     def ping(self) -> bool:
         self.call(self.backend.ping)
         return True
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._portal_cm.__exit__(None, None, None)
-
-    def __del__(self) -> None:
-        self.close()
+        return None
 
 
 # -- containers -----------------------------------------------------------------------------
@@ -151,7 +148,7 @@ class Container:
                 for frame in batch:
                     out += frame.data
             return bytes(out)
-        return bytes(self.client.portal.call(read))
+        return bytes(self.client.call(read))
 
     def top(self, **_: Any) -> dict[str, Any]:
         listing = self.client.call(self.client.backend.top_container, self.id)

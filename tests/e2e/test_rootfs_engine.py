@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from commands import RunCli
+from waiting import wait_until
 
 from .cleanup import engine_client, remove_images, remove_project
 
@@ -67,23 +68,32 @@ def test_a_service_boots_from_a_folder(project: tuple[str, Path], run_composer: 
                                        client: Any) -> None:
     name, folder = project
 
-    def up_and_read(*flags: str) -> str:
-        up = run_composer("-p", name, "up", *flags, cwd=folder)
+    def up_and_read(expected: str, *flags: str, times: int = 1) -> str:
+        """``up -d``, then the container's log once it holds ``expected`` ``times``
+        times (read from the log: this is not about the attached up)."""
+        up = run_composer("-p", name, "up", "-d", *flags, cwd=folder)
         assert up.returncode == 0, up.stderr
         assert "Traceback" not in up.stderr
-        return up.stdout
+
+        def logs() -> str:
+            out = run_composer("-p", name, "logs", "app", cwd=folder)
+            assert out.returncode == 0, out.stderr
+            return out.stdout if out.stdout.count(expected) >= times else ""
+        return wait_until(logs, what=f"{expected!r} in the log")
 
     def tagged() -> list[str]:
         """The project's tagged images (Podman qualifies them: docker.io/library/)."""
         found = client.images.list(filters={"label": f"com.docker.compose.project={name}"})
         return [t.removeprefix("docker.io/library/") for i in found for t in i.tags]
 
-    assert "app-1  | first boot" in up_and_read()
+    up_and_read("app-1  | first boot")
     assert tagged() == [f"{name}-app:latest"]
 
     (folder / "rootfs" / "etc" / "motd").write_text("second boot\n")
-    assert "app-1  | first boot" in up_and_read()  # made once: the image is kept
-    assert "app-1  | second boot" in up_and_read("--build")
+    # Made once: the image is kept; the container, run again, shows the same file.
+    assert "second boot" not in up_and_read("app-1  | first boot", times=2)
+    rebuilt = up_and_read("app-1  | second boot", "--build")  # a new container
+    assert "first boot" not in rebuilt
 
     down = run_composer("-p", name, "down", "--rmi", "local", cwd=folder)
     assert down.returncode == 0, down.stderr
