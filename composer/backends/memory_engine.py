@@ -106,6 +106,9 @@ class MemoryContainer:
     sessions: list[SessionPipe] = field(default_factory=list)
     #: The status kept from ``run_healthcheck`` runs (an engine without its own checks).
     health_state: HealthState | None = None
+    #: Why its last start failed, while it has not started since (Docker's
+    #: ``State.Error``).
+    start_error: str = ""
 
     def fresh_health(self) -> HealthState:
         """A new check history from the body's ``Healthcheck`` (a start begins one)."""
@@ -397,7 +400,8 @@ class MemoryEngine:
                 created=c.created, networks=tuple(c.networks),
                 mounts=tuple({**m, "Type": "volume"} for m in c.mounts),
                 image_id=self.images.get(str(c.body.get("Image", "")), ""),
-                command=" ".join(self._command(c))))
+                command=" ".join(self._command(c)),
+                start_error=c.start_error if c.state == "created" else ""))
         networks = tuple(
             NetworkState(n["Id"], name, n["Labels"].get(L.NETWORK, ""), dict(n["Labels"]),
                          n["Labels"].get(L.CONFIG_HASH, ""))
@@ -463,10 +467,11 @@ class MemoryEngine:
         c = self._find(container)
         script = self.scripts.get(c.service) or Script()
         if script.fail_start:
+            c.start_error = script.fail_start
             raise EngineError(script.fail_start)
         if c.state == "running":
             return
-        c.state = "running"
+        c.state, c.start_error = "running", ""
         c.exit_code = None
         c.health = "starting" if self._has_healthcheck(c) else None
         c.generation += 1

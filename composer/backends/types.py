@@ -77,6 +77,11 @@ class ContainerState:
     # container takes over the anonymous volumes among them.
     mounts: tuple[Mapping[str, Any], ...] = ()
     image_id: str = ""  # sha256:... of the image the container runs
+    #: Why the engine's last start of a ``created`` container (never started since)
+    #: failed, as it recorded it; "" otherwise. ``up`` recreates such a container
+    #: rather than start it: a start the engine lost midway (it stopped) can leave
+    #: its runtime holding the container's task, refusing every later start.
+    start_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -353,6 +353,8 @@ class UpPlanner:
             return f"{parent_recreated} recreated"
         if container.config_hash != expected_hash:
             return "config changed"
+        if container.state == "created" and container.start_error:
+            return f"its last start failed ({container.start_error})"
         image_id = self.image_id(service)
         if image_id and (container.labels.get(labels.IMAGE_DIGEST)
                          or container.image_id) != image_id:

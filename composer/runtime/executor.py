@@ -591,31 +591,10 @@ async def _sync_files(r: _Runner, op: SyncFiles) -> str:
     return ""
 
 
-#: Seconds between the tries of a start the engine's runtime still holds a task for.
-TASK_RETRIES = (0.25, 0.5, 1.0, 2.0, 4.0)
-
-
-def _stale_task(exc: ComposerError) -> bool:
-    """containerd still has the task of a container's previous run: a dockerd that
-    was stopped while it ran cleans it up shortly after it starts again."""
-    text = str(exc)
-    return "task" in text and "already exists" in text
-
-
 async def _start_container(r: _Runner, op: StartContainer) -> str:
     try:
         await r.backend.start_container(op.container)
     except ComposerError as exc:
-        if _stale_task(exc):
-            for delay in TASK_RETRIES:
-                await anyio.sleep(delay)
-                try:
-                    await r.backend.start_container(op.container)
-                    return ""
-                except ComposerError as again:
-                    if not _stale_task(again):
-                        raise
-            raise
         # The engine resolves a container's networks by name when it starts it: a
         # duplicate made by a concurrent create (not settled yet) fails that.
         if not _ambiguous(exc):

@@ -1,7 +1,7 @@
 """An engine's refusals: a service key it cannot honour (``Backend.unsupported``)
 stops the plan before anything is created, as one located line (file, line,
-key); a start refused because the runtime still holds the task of a previous run
-is tried again, and fails with the engine's words when the task stays."""
+key); a container whose start the engine lost (its runtime keeps the task and
+refuses every later start) is recreated by the next ``up``, not started."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from composer.api import Compose, UpOptions
 from composer.backends.lxc.refusals import refusals
 from composer.backends.memory import MemoryBackend
 from composer.config.loader import LoadOptions, load_project
-from composer.errors import ConfigError
+from composer.errors import ConfigError, EngineError
 
 pytestmark = pytest.mark.anyio
 
@@ -70,34 +70,51 @@ def test_lxc_names_the_keys_it_cannot_honour() -> None:
 
 
 class StaleTask(MemoryBackend):
-    """An engine whose runtime still holds the task of a container's previous run
-    for the first ``stale`` starts (a dockerd restarted while it ran)."""
+    """An engine stopped while it started ``lost``'s container: that start failed
+    (recorded as Docker records it), and its runtime kept the container's task, so
+    every later start of that container is refused (seen with dockerd 20.10: the
+    task stays for good; removing the container is what frees its name)."""
 
-    def __init__(self, stale: int) -> None:
+    def __init__(self, lost: str) -> None:
         super().__init__()
-        self.stale = stale
+        self.lost = lost
+        self.stale: set[str] = set()
 
     async def start_container(self, container: str) -> None:
-        if self.stale > 0:
-            self.stale -= 1
-            from composer.errors import EngineError
-
-            raise EngineError(f"Error response from daemon: task {container}: already exists")
+        c = self._find(container)
+        if c.service == self.lost and not self.stale:
+            self.stale.add(c.id)
+            c.start_error = "transport is closing: unavailable"
+            raise EngineError(c.start_error)
+        if c.id in self.stale:
+            raise EngineError(f"Error response from daemon: task {c.id}: already exists")
         await super().start_container(container)
 
 
-async def test_a_start_waits_out_a_stale_task(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from composer.runtime import executor
-
-    monkeypatch.setattr(executor, "TASK_RETRIES", (0.0, 0.0, 0.0))
-    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: busybox\n")
-    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
-    backend = StaleTask(stale=2)
-    await Compose(backend).up(loaded, UpOptions())
-    assert [c.state for c in (await backend.observe("p")).containers] == ["running"]
-    lasting = StaleTask(stale=10)
+async def test_a_rerun_recreates_a_container_whose_start_the_engine_lost(
+        tmp_path: Path) -> None:
     from composer.runtime.errors import ExecutionError
 
-    with pytest.raises(ExecutionError, match="already exists"):
-        await Compose(lasting).up(loaded, UpOptions(force_recreate=True))
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n  web:\n    image: busybox\n")
+    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
+    backend = StaleTask(lost="db")
+    with pytest.raises(ExecutionError, match="transport is closing"):
+        await Compose(backend).up(loaded, UpOptions())
+    lost = backend.by_name("p-db-1").id
+    await Compose(backend).up(loaded, UpOptions())
+    states = {c.name: (c.id, c.state) for c in (await backend.observe("p")).containers}
+    assert states["p-db-1"][1] == "running" and states["p-db-1"][0] != lost
+    assert states["p-web-1"][1] == "running"
+
+
+async def test_a_created_container_with_no_failed_start_is_started_not_recreated(
+        tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: busybox\n")
+    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
+    backend = MemoryBackend()
+    await Compose(backend).create(loaded)
+    made = backend.by_name("p-db-1").id
+    await Compose(backend).up(loaded, UpOptions())
+    assert [(c.id, c.state) for c in (await backend.observe("p")).containers] == [
+        (made, "running")]

@@ -11,7 +11,7 @@ calls are :class:`~composer.backends.docker.sessions.Sessions`'.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -114,12 +114,36 @@ class DockerBackend(Sessions, Swarm):
             raise _first_leaf(group) from None
         volumes = (results["volumes"] or {}).get("Volumes") or []
         health: Mapping[str, str] = results.get("health") or {}
+        errors = await self._start_errors(results["containers"] or ())
         return Observed(
-            containers=tuple(convert.container_state(_with_health(c, health))
+            containers=tuple(convert.container_state(_with_health(c, health),
+                                                     start_error=errors.get(str(c.get("Id"))))
                              for c in results["containers"] or ()),
             networks=tuple(convert.network_state(n) for n in results["networks"] or ()),
             volumes=tuple(convert.volume_state(v) for v in volumes),
         )
+
+    async def _start_errors(self, listed: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+        """Container ID -> why the engine's last start of it failed, for the listed
+        containers never started since (``created``; the listing does not say, so
+        only those are inspected, usually none)."""
+        out: dict[str, str] = {}
+        client = self._client
+
+        async def look(ident: str) -> None:
+            try:
+                attrs = await self._call(client.inspect_container, ident)
+            except NotFoundError:
+                return  # removed meanwhile
+            error = str((attrs.get("State") or {}).get("Error") or "")
+            if error:
+                out[ident] = error
+
+        async with anyio.create_task_group() as tg:
+            for entry in listed:
+                if entry.get("State") == "created":
+                    tg.start_soon(look, str(entry.get("Id")))
+        return out
 
     def _podman_health(self, filters: Mapping[str, Any]) -> dict[str, str]:
         """(Worker thread.) Container ID -> health status, from Podman's own listing:

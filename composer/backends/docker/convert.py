@@ -84,8 +84,10 @@ def _listing_exit_code(status: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def container_state(entry: Mapping[str, Any]) -> ContainerState:
-    """A ``GET /containers/json`` entry."""
+def container_state(entry: Mapping[str, Any], *, start_error: str | None = None
+                    ) -> ContainerState:
+    """A ``GET /containers/json`` entry (``start_error``: its inspect's
+    ``State.Error``, for a container never started since a failed start)."""
     labels: Mapping[str, str] = entry.get("Labels") or {}
     names = entry.get("Names") or []
     status = str(entry.get("Status") or "")
@@ -113,6 +115,7 @@ def container_state(entry: Mapping[str, Any]) -> ContainerState:
         mounts=tuple(entry.get("Mounts") or ()),
         image_id=str(entry.get("ImageID") or ""),
         command=str(entry.get("Command") or ""),
+        start_error=start_error or "",
     )
 
 
