@@ -396,8 +396,6 @@ class LxcBackend:
         users = [c for c in (await self.observe("", all_projects=True)).containers
                  if c.image_id == found.id]
         if users and len(found.tags) <= 1:
-            from composer.errors import ConflictError
-
             raise ConflictError(f"conflict: unable to remove repository reference \"{image}\" "
                                 f"(must force) - container {users[0].id[:12]} is using its "
                                 f"referenced image {found.id.removeprefix('sha256:')[:12]}")

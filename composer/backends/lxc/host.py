@@ -202,28 +202,31 @@ class LxcHost:
     def find(self, ref: str) -> dict[str, Any]:
         """A container by name, ID or ID prefix."""
         if os.path.exists(os.path.join(self.container_dir(ref), "state.json")):
-            return self.refresh(self.load(ref))
+            return self.refresh(self.load(ref), restarts=True)
         matches = []
         for state in self.states():
             if state["Id"] == ref or (len(ref) >= 4 and state["Id"].startswith(ref)):
                 matches.append(state)
         if len(matches) != 1:
             raise NotFoundError(f"No such container: {ref}", kind="container", name=ref)
-        return self.refresh(matches[0])
+        return self.refresh(matches[0], restarts=True)
 
     def container(self, name: str) -> Any:
         return _lxc().Container(name, self.containers_dir)
 
-    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+    def refresh(self, state: dict[str, Any], *, restarts: bool = False) -> dict[str, Any]:
         """``state`` with what LXC says now: a container found stopped that we
-        thought running gets its exit code and finish time."""
+        thought running gets its exit code and finish time; with ``restarts``, also
+        how often composer's shell restarted its command (the Engine API's
+        ``RestartCount``, which only a look at one container shows)."""
         run = state["State"]
-        try:  # the restarts of composer's shell in the container (the Engine API's field)
-            with open(os.path.join(self.container_dir(state["Name"]), "run", "restarts"),
-                      encoding="utf-8") as handle:
-                state["RestartCount"] = int(handle.read().strip() or "0")
-        except (OSError, ValueError):
-            state["RestartCount"] = 0
+        if restarts:
+            try:
+                with open(os.path.join(self.container_dir(state["Name"]), "run", "restarts"),
+                          encoding="utf-8") as handle:
+                    state["RestartCount"] = int(handle.read().strip() or "0")
+            except (OSError, ValueError):
+                state["RestartCount"] = 0
         if run.get("Running"):
             c = self.container(state["Name"])
             if c.state in ("STOPPED", "ABORTING") or not c.running:
@@ -251,8 +254,6 @@ class LxcHost:
                image_config: Mapping[str, Any]) -> str:
         folder = self.container_dir(name)
         if os.path.exists(os.path.join(folder, "state.json")):
-            from composer.errors import ConflictError
-
             raise ConflictError(f'Conflict. The container name "/{name}" is already in use')
         ident = secrets.token_hex(32)
         for sub in ("upper", "work", "run"):
@@ -433,7 +434,8 @@ class LxcHost:
             offset = os.path.getsize(os.path.join(folder, "console.log"))
         except OSError:
             offset = 0
-        self._check_ports(state)
+        taken = self._ports_in_use(state)
+        self._check_ports(state, taken)
         began = now_rfc3339()
         if not c.start(useinit=True, daemonize=True, cmd=argv):
             raise EngineError(f"container {name} did not start: {self._lxc_error(folder)}")
@@ -444,7 +446,7 @@ class LxcHost:
         # FinishedAt stays the end of the last run, as Docker keeps it.
         state["LogRuns"] = [*(state.get("LogRuns") or ()), [began, offset]]
         self.save(state)
-        self.forward(state)
+        self.forward(state, taken)
 
     @staticmethod
     def _lxc_error(folder: str) -> str:
@@ -593,8 +595,6 @@ class LxcHost:
         state = self.find(ref)
         if state["State"]["Running"]:
             if not force:
-                from composer.errors import ConflictError
-
                 raise ConflictError(f"You cannot remove a running container {state['Id']}. "
                                     "Stop the container before attempting removal or force "
                                     "remove")
@@ -681,8 +681,6 @@ class LxcHost:
                 raise EngineError(f"Error when allocating new name: renaming the running "
                                   f"container {state['Name']} is not supported on LXC")
             if os.path.exists(self.container_dir(name)):
-                from composer.errors import ConflictError
-
                 raise ConflictError(f'Conflict. The container name "/{name}" is already in '
                                     "use")
             os.rename(self.container_dir(state["Name"]), self.container_dir(name))
@@ -864,8 +862,6 @@ class LxcHost:
     def create_network(self, name: str, body: Mapping[str, Any]) -> str:
         with self.locked():
             if os.path.exists(self.network_path(name)):
-                from composer.errors import ConflictError
-
                 raise ConflictError(f"network with name {name} already exists")
             used = {ipaddress.ip_network(n["Subnet"]) for n in self.networks()}
             configs = ((body.get("IPAM") or {}).get("Config") or [])
@@ -907,8 +903,6 @@ class LxcHost:
             users = [st["Name"] for st in self.states()
                      if network["Name"] in st["Networks"] and st["State"]["Running"]]
             if users:
-                from composer.errors import ConflictError
-
                 raise ConflictError(f"error while removing network: network "
                                     f"{network['Name']} id {network['Id']} has active "
                                     "endpoints")
@@ -941,16 +935,22 @@ class LxcHost:
 
     # -- published ports
 
-    def forward(self, state: dict[str, Any]) -> None:
-        """DNAT rules for the published ports (to the first network's address)."""
+    def _ports_in_use(self, state: Mapping[str, Any]) -> set[int]:
+        """The host ports the other running containers of ours forward."""
+        return {int(b["HostPort"]) for other in self.states() if other["Id"] != state["Id"]
+                and other["State"].get("Running")
+                for hosts in (other.get("Ports") or {}).values() for b in hosts or ()
+                if str(b.get("HostPort") or "").isdigit()}
+
+    def forward(self, state: dict[str, Any], taken: set[int]) -> None:
+        """DNAT rules for the published ports (to the first network's address);
+        ``taken``: the host ports in use (an ephemeral one is chosen outside them)."""
         bindings = state["HostConfig"].get("PortBindings") or {}
         addresses = [e["IPAddress"] for e in state["Networks"].values() if e.get("IPAddress")]
         if not bindings or not addresses:
             return
         rules: list[list[str]] = []
-        taken = {int(b["HostPort"]) for other in self.states() if other["Id"] != state["Id"]
-                 for hosts in (other.get("Ports") or {}).values() for b in hosts or ()
-                 if str(b.get("HostPort") or "").isdigit()}
+        taken = set(taken)
         published: dict[str, list[dict[str, str]]] = {}
         for port, hosts in bindings.items():
             number, _, proto = str(port).partition("/")
@@ -979,13 +979,9 @@ class LxcHost:
         state["Ports"] = published  # as NetworkSettings.Ports: the host ports in use
         self.save(state)
 
-    def _check_ports(self, state: Mapping[str, Any]) -> None:
+    def _check_ports(self, state: Mapping[str, Any], taken: set[int]) -> None:
         """Refuse the start, as the engine does, when a host port asked for is in use
         (something listens there, or another container of ours forwards it)."""
-        taken = {int(b["HostPort"]) for other in self.states() if other["Id"] != state["Id"]
-                 and other["State"].get("Running")
-                 for hosts in (other.get("Ports") or {}).values() for b in hosts or ()
-                 if str(b.get("HostPort") or "").isdigit()}
         for port, hosts in (state["HostConfig"].get("PortBindings") or {}).items():
             proto = str(port).partition("/")[2] or "tcp"
             for binding in hosts or ():
