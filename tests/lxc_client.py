@@ -173,8 +173,11 @@ class _Containers:
         self.client = client
 
     def _all(self) -> Iterator[dict[str, Any]]:
+        """Every container, each as a look at it shows it (the SDK's list inspects
+        each one: ``RestartCount`` is only in an inspect)."""
         backend = self.client.backend
-        return iter(backend._states("", True))
+        return iter(backend.host.refresh(state, restarts=True)
+                    for state in backend._states("", True))
 
     def list(self, all: bool = False, filters: Mapping[str, Any] | None = None,
              **_: Any) -> list[Container]:

@@ -99,15 +99,18 @@ class SessionPipe:
 
     ``stream`` is the caller's :class:`RawStream`. :meth:`send` queues output (framed
     unless ``tty``); :meth:`finish` ends the output once what is queued has gone.
-    ``input`` collects the caller's bytes; ``input_done`` is set at their end.
+    ``input`` collects the caller's bytes (or ``deliver`` is given each chunk as it
+    comes, and None at their end); ``input_done`` is set at their end.
     """
 
-    def __init__(self, *, tty: bool, read_input: bool = True) -> None:
+    def __init__(self, *, tty: bool, read_input: bool = True,
+                 deliver: Callable[[bytes | None], None] | None = None) -> None:
         ours, theirs = socket.socketpair()
         self.tty = tty
         self.stream = RawStream(theirs, multiplexed=not tty)
         self.input = bytearray()
         self.input_done = threading.Event()
+        self._deliver = deliver
         self._sock = ours
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -139,10 +142,15 @@ class SessionPipe:
                 data = self._sock.recv(65536)
                 if not data:
                     break
-                self.input.extend(data)
+                if self._deliver is not None:
+                    self._deliver(data)
+                else:
+                    self.input.extend(data)
         except OSError:
             pass
         finally:
+            if self._deliver is not None:
+                self._deliver(None)
             self.input_done.set()
             self._done()
 

@@ -59,6 +59,12 @@ services:
     stdin_open: true
     command: ["sh", "-c", "read line; echo got $$line; exit 4"]
     profiles: [reader]
+  console:
+    image: busybox:latest
+    stdin_open: true
+    tty: true
+    command: ["sh"]
+    profiles: [console]
 """
 
 
@@ -212,7 +218,6 @@ def test_exec_on_a_terminal_is_an_interactive_shell(proj: Proj) -> None:
     _shell_session(term, lambda: proj.containers(service="web")[0])
 
 
-@pytest.mark.not_on_lxc("a terminal for the main process (run -it)")
 def test_run_on_a_terminal_is_an_interactive_shell_and_rm_leaves_nothing(proj: Proj) -> None:
     term = Terminal(["-p", proj.name, "run", "--rm", "web", "sh"], proj.folder)
     _shell_session(term, lambda: proj.containers(oneoff="True")[0])
@@ -252,7 +257,6 @@ def test_exec_detached_and_missing_service(proj: Proj) -> None:
     assert "is not running" in result.stderr
 
 
-@pytest.mark.not_on_lxc("input to the main process (run reads its stdin)")
 def test_run_piped_exit_code_and_one_off_labels_then_down_removes_leftovers(
         proj: Proj) -> None:
     result = proj.run("run", "-T", "-e", "X=1", "web", "sh", "-c", "cat; echo x=$X; exit 5",
@@ -294,11 +298,23 @@ def test_run_entrypoint_volume_no_deps_and_rm(proj: Proj, tmp_path: Path) -> Non
     assert proj.containers() == []  # no dependency started, nothing left
 
 
-@pytest.mark.not_on_lxc("input to the main process (attach with stdin)")
 def test_attach_forwards_stdin_and_returns_the_exit_code(proj: Proj) -> None:
     proj.ok("--profile", "reader", "up", "-d", "reader")
     result = proj.run("--profile", "reader", "attach", "reader", input="hi\n")
     assert result.returncode == 4
+
+
+def test_attach_to_a_service_with_a_terminal_types_into_its_shell(proj: Proj) -> None:
+    proj.ok("--profile", "console", "up", "-d", "console")
+    (console,) = proj.containers(service="console")
+    assert console.status == "running"  # a shell on a terminal waits for its input
+    term = Terminal(["-p", proj.name, "--profile", "console", "attach", "console"],
+                    proj.folder)
+    # Typed again until the attach is there to carry it (the shell's prompt came
+    # before the attach and is not shown again).
+    term.ask_until("echo answer=$((6*7))", b"answer=42")
+    term.type("exit 6")
+    assert term.wait() == 6
 
 
 def test_run_waits_for_a_healthy_dependency(proj: Proj) -> None:

@@ -62,7 +62,8 @@ def test_lxc_names_the_keys_it_cannot_honour() -> None:
     assert refusals({"HostConfig": {"Sysctls": {"net.core.somaxconn": "1024"},
                                     "PidMode": "host", "NetworkMode": "host",
                                     "MemorySwappiness": -1, "OomScoreAdj": 0},
-                     "Tty": True}) == ["sysctls", "pid: host", "network_mode: host", "tty"]
+                     "Domainname": "example.org", "Tty": True}) == [
+        "sysctls", "pid: host", "network_mode: host", "domainname"]
     # devices map onto LXC (a bind of the node and a cgroup rule): not refused
     assert refusals({"HostConfig": {"Devices": [{"PathOnHost": "/dev/null"}]}}) == []
     assert refusals({"HostConfig": {"NetworkMode": "p_default", "Init": True,

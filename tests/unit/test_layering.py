@@ -69,9 +69,10 @@ NOT_IN_PURE = frozenset({"anyio", "docker"})
 IMPLEMENTATIONS = ("composer.backends.docker", "composer.backends.lxc")
 TERMINAL_MODULES = frozenset({"termios", "tty", "pty", "curses"})
 #: Backends that are the engine themselves and give a container's process a
-#: pseudo-terminal (``exec -it`` on LXC): ``pty`` and ``termios`` for that device,
-#: never the person's terminal (``isatty``, escapes and ``tty`` stay forbidden).
-ENGINE_PTYS = frozenset({"composer.backends.lxc.backend"})
+#: pseudo-terminal (``exec -it`` on LXC, and the console an attach types into and
+#: resizes): ``pty`` and ``termios`` for that device, never the person's terminal
+#: (``isatty``, escapes and ``tty`` stay forbidden).
+ENGINE_PTYS = frozenset({"composer.backends.lxc.backend", "composer.backends.lxc.stdin"})
 STREAMS = frozenset({"stdout", "stderr", "__stdout__", "__stderr__"})
 
 

@@ -601,7 +601,15 @@ class LxcBackend:
                            processes=tuple(row for row in map(_process_row, pids) if row))
 
     async def resize_container(self, container: str, height: int, width: int) -> None:
-        raise _unsupported("resizing a terminal")
+        from composer.backends.lxc.stdin import resize_console
+
+        state = await self._t(self.host.find, container)
+        if not state["State"]["Running"]:
+            raise ConflictError(f"Container {state['Id']} is not running", status=409)
+        if state["Config"].get("Tty"):
+            pid = int(self.host.container(state["Name"]).init_pid)
+            if pid > 0:
+                await self._t(resize_console, pid, height, width)
 
     async def wait_container(self, container: str,
                              condition: ExitCondition = "not-running") -> int:
@@ -677,16 +685,24 @@ class LxcBackend:
     async def attach(self, container: str, *, stdin: bool, tty: bool | None = None,
                      logs: bool = False) -> RawStream:
         """The container's output (its console log) from now (``logs``: from the
-        start) until its next run ends; input is not passed on yet (what is sent is
-        dropped), and a terminal is refused."""
+        start) until its next run ends, raw for a container with a terminal (the
+        ``tty`` asked for is the container's own); with ``stdin``, the caller's
+        input to its command once it runs (an ``OpenStdin`` container: see
+        :mod:`.stdin`; what is sent to any other is dropped, as on Docker)."""
+        import queue
         import threading
 
+        from composer.backends.lxc import stdin as feeding
         from composer.backends.memory_process import SessionPipe
 
         state = await self._t(self.host.find, container)
-        if tty or (tty is None and state["Config"].get("Tty")):
-            raise _unsupported("attaching a terminal")
-        pipe = SessionPipe(tty=False, read_input=stdin)
+        config = state["Config"]
+        terminal = bool(config.get("Tty"))
+        forward = stdin and bool(config.get("OpenStdin"))
+        chunks: feeding.Chunks = queue.SimpleQueue()
+        pipe = SessionPipe(tty=terminal, read_input=stdin,
+                           deliver=chunks.put if forward else (lambda _data: None))
+        ended = threading.Event()
         path = os.path.join(self.host.container_dir(state["Name"]), "console.log")
         started = state["State"].get("StartedAt")
         was_running = bool(state["State"]["Running"])
@@ -727,12 +743,46 @@ class LxcBackend:
                         break
                     time.sleep(POLL / 2)
             finally:
+                ended.set()
                 if handle is not None:
                     handle.close()
                 pipe.finish()
 
+        def give() -> None:
+            """The input, once the command runs (``run`` attaches before it starts)."""
+            while not ended.is_set():
+                try:
+                    now = self.host.find(state["Id"])
+                except NotFoundError:
+                    return
+                if now["State"]["Running"]:
+                    break
+                ended.wait(POLL / 2)
+            if ended.is_set():
+                return
+            try:
+                if terminal:
+                    feeding.feed_console(self.host.container(state["Name"]), chunks, ended)
+                else:
+                    feeding.feed_fifo(
+                        self.host.stdin_path(state["Name"]), chunks, ended,
+                        partial(self._close_input, state["Id"])
+                        if config.get("StdinOnce") else None)
+            except ComposerError as exc:
+                pipe.send("stderr", f"{exc}\n".encode())
+
         threading.Thread(target=follow, name="composer-lxc-attach", daemon=True).start()
+        if forward:
+            threading.Thread(target=give, name="composer-lxc-attach-in", daemon=True).start()
         return pipe.stream
+
+    def _close_input(self, container: str) -> None:
+        """(Worker thread.) A StdinOnce session's input has ended: composer's shell
+        in the container lets go of the input FIFO, and the command reads its end."""
+        with contextlib.suppress(NotFoundError):
+            state = self.host.find(container)
+            if state["State"]["Running"]:
+                self.host.signal(state, "SIGPWR")
 
     async def exec_create(self, container: str, config: ExecConfig) -> str:
         state = await self._t(self.host.find, container)

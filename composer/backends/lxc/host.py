@@ -60,16 +60,30 @@ POOL = ipaddress.ip_network("10.233.0.0/16")
 #: restarting the command in the container with Docker's doubling delay (100 ms
 #: on, at most 1 minute, back to 100 ms after a run of 10 seconds).
 WRAPPER = (
-    # The console is a terminal: no \n -> \r\n there, the output stays as written
-    # (a container without `tty: true` writes to a pipe on Docker).
-    '/.composer/busybox stty -onlcr 2>/dev/null; '
-    'policy=$1; most=$2; shift 2; n=0; delay=100; stopping=0; '
+    # $3, the command's input: "none" (/dev/null, as an async list gets it), "tty"
+    # (the console, a terminal) or "pipe" (the FIFO
+    # /.composer-run/stdin, which attach writes to; held open here as fd 4 so the
+    # command waits for input rather than read its end, closed on SIGPWR: a
+    # StdinOnce attach's input has ended).
+    'policy=$1; most=$2; input=$3; shift 3; n=0; delay=100; stopping=0; '
+    # Without a terminal asked for, no \n -> \r\n on the console (Docker writes to
+    # a pipe then): the output stays as written.
+    # With a terminal, job control: the command runs in the foreground, in a process
+    # group of its own that the terminal's Ctrl-C reaches (an async list would
+    # ignore SIGINT for good); the shell waits on it and so cannot pass signals on,
+    # so LXCHost.signal sends them to the command itself too.
+    'case $input in tty) set -m ;; '
+    'pipe) /.composer/busybox stty -onlcr 2>/dev/null; exec 4<>/.composer-run/stdin; '
+    'trap "exec 4>&-" PWR ;; '
+    '*) /.composer/busybox stty -onlcr 2>/dev/null ;; esac; '
     'for s in TERM INT HUP QUIT USR1 USR2; do '
     'trap "stopping=1; kill -$s \\$child 2>/dev/null" $s; done; '
     'while :; do '
     'began=$(/.composer/busybox date +%s); '
-    '"$@" & child=$!; wait $child; code=$?; '
-    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done; '
+    'case $input in tty) "$@"; code=$? ;; '
+    '*) case $input in pipe) "$@" </.composer-run/stdin 4>&- & ;; *) "$@" & ;; esac; '
+    'child=$!; wait $child; code=$?; '
+    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done ;; esac; '
     'echo $code > /.composer-run/exit; '
     '[ $stopping = 1 ] && break; '
     'case $policy in always|unless-stopped) ;; '
@@ -162,6 +176,11 @@ class LxcHost:
 
     def container_dir(self, name: str) -> str:
         return os.path.join(self.containers_dir, name)
+
+    def stdin_path(self, name: str) -> str:
+        """The FIFO an ``OpenStdin`` container without a terminal reads as its input
+        (``/.composer-run/stdin`` inside)."""
+        return os.path.join(self.containers_dir, name, "run", "stdin")
 
     def names(self) -> list[str]:
         return sorted(n for n in os.listdir(self.containers_dir)
@@ -428,8 +447,11 @@ class LxcHost:
         restart = host.get("RestartPolicy") or {}
         policy = str(restart.get("Name") or "no")
         most = str(int(restart.get("MaximumRetryCount") or 0))
+        mode = "tty" if config.get("Tty") else "pipe" if config.get("OpenStdin") else "none"
+        if mode == "pipe" and not os.path.exists(self.stdin_path(name)):
+            os.mkfifo(self.stdin_path(name), 0o600)
         argv = ("/.composer/busybox", "sh", "-c", WRAPPER, "composer-init", policy, most,
-                *command)
+                mode, *command)
         try:  # where this run's output begins in the console log (kept across runs)
             offset = os.path.getsize(os.path.join(folder, "console.log"))
         except OSError:
@@ -566,15 +588,19 @@ class LxcHost:
         self.write_hosts()
 
     def signal(self, state: Mapping[str, Any], signal: str) -> None:
-        """Send ``signal`` to the service's process (the wrapper forwards it)."""
+        """Send ``signal`` to the service's process: to composer's shell, which passes
+        it on (and, told to stop, does not restart the command); with a terminal,
+        to the command too (the shell waits on it in the foreground then)."""
         c = self.container(state["Name"])
         number = _signal_number(signal)
         pid = int(c.init_pid)
         if pid <= 0:
             return
-        # init.lxc's child is the wrapper; signal the wrapper (it forwards).
-        children = _children(pid)
-        for target in children or [pid]:
+        # init.lxc's child is the wrapper.
+        targets = _children(pid) or [pid]
+        if state["Config"].get("Tty"):
+            targets += [child for wrapper in targets for child in _children(wrapper)]
+        for target in targets:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(target, number)
 

@@ -35,7 +35,7 @@ _HOST_KEYS = {
 _MODES = {"PidMode": "pid", "IpcMode": "ipc", "UTSMode": "uts", "UsernsMode": "userns_mode",
           "CgroupnsMode": "cgroup"}
 #: Config field -> its compose key.
-_CONFIG_KEYS = {"Tty": "tty", "MacAddress": "mac_address",
+_CONFIG_KEYS = {"MacAddress": "mac_address",
                 "Domainname": "domainname"}
 
 
