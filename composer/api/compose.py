@@ -49,6 +49,7 @@ from composer.api.options import (
 )
 from composer.backends.base import Backend, ContainerState, Observed
 from composer.backends.errors import NotFoundError
+from composer.backends.spec import api_at_least
 from composer.config.loader import LoadedProject
 from composer.errors import ConfigError, UsageError, ValidationError
 from composer.model import labels
@@ -273,7 +274,15 @@ class Compose:
                     paths.update(posixpath.normpath(d.source) for d in service.devices or ()
                                  if d.source and d.source.startswith("/"))
             missing = {p for p in paths if not os.path.exists(p)}
-        return checks.EngineFacts(containers=found, missing_paths=frozenset(missing))
+        # start_interval needs API 1.44 when the engine runs the checks; composer's
+        # own checks (Podman without systemd, LXC) honour it on any.
+        engine_checks = True
+        if not api_at_least(self.backend.api_version, "1.44") and any(
+                s.healthcheck is not None and s.healthcheck.start_interval is not None
+                for s in model.services.values()):
+            engine_checks = await self.backend.runs_healthchecks()
+        return checks.EngineFacts(containers=found, missing_paths=frozenset(missing),
+                                  engine_checks=engine_checks)
 
     # -- up / create
 

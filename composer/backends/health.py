@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.backends.types import HealthProbe, HealthSchedule
+from composer.model.labels import HEALTH_START_INTERVAL
 
 __all__ = ["KEPT_RUNS", "HealthState", "check_command", "health_schedule"]
 
@@ -36,9 +37,15 @@ def check_command(test: Sequence[str]) -> list[str] | None:
     return list(test)
 
 
-def health_schedule(check: Mapping[str, Any]) -> HealthSchedule:
-    """A ``Config.Healthcheck``'s timing (nanoseconds; 0 or absent: the default)."""
+def health_schedule(check: Mapping[str, Any],
+                    labels: Mapping[str, str] | None = None) -> HealthSchedule:
+    """A ``Config.Healthcheck``'s timing (nanoseconds; 0 or absent: the default);
+    a ``start_interval`` the engine dropped comes from the container's ``labels``
+    (:data:`~composer.model.labels.HEALTH_START_INTERVAL`)."""
     default = HealthSchedule()
+    kept = (labels or {}).get(HEALTH_START_INTERVAL, "")
+    if not check.get("StartInterval") and kept.isdigit():
+        check = {**check, "StartInterval": int(kept)}
 
     def seconds(key: str, fallback: float) -> float:
         value = check.get(key)

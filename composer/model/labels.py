@@ -16,6 +16,7 @@ __all__ = [
     "CONTAINER_NUMBER",
     "CONTAINER_REPLACE",
     "DEPENDS_ON",
+    "HEALTH_START_INTERVAL",
     "ENVIRONMENT_FILE",
     "IMAGE_BUILDER",
     "IMAGE_DIGEST",
@@ -68,6 +69,11 @@ VERSION: Final = "com.docker.compose.version"
 IMAGE_BUILDER: Final = "com.docker.compose.image.builder"
 #: On a container created to replace (recreate) another: the replaced one's name.
 CONTAINER_REPLACE: Final = "com.docker.compose.replace"
+
+#: composer's own (not Compose's): a healthcheck's ``start_interval`` in
+#: nanoseconds, on a container of an engine whose healthchecks composer runs and
+#: whose API drops ``Healthcheck.StartInterval`` (Podman 4 speaks API 1.41).
+HEALTH_START_INTERVAL: Final = "io.composer.healthcheck.start-interval"
 
 # Annotation keys of the layers of an OCI artifact made by ``compose publish``.
 OCI_FILE: Final = "com.docker.compose.file"

@@ -75,11 +75,16 @@ class EngineFacts:
     (``container_name``, ``run --name``) to the container found under it, if
     any. ``missing_paths`` are host paths the project needs to exist (bind
     sources not to be created, devices) that do not; it is empty when the engine
-    is not on this machine (nothing is known then).
+    is not on this machine (nothing is known then). ``engine_checks``: whether the
+    engine runs the healthchecks (only asked when it matters: a
+    ``start_interval`` on an engine older than API 1.44).
     """
 
     containers: Mapping[str, ContainerInfo] = field(default_factory=dict)
     missing_paths: Collection[str] = ()
+    #: False when composer runs the healthchecks (Podman without systemd, LXC): it
+    #: honours ``healthcheck.start_interval`` whatever the engine's API version.
+    engine_checks: bool = True
 
 
 def check_services(project: Project, services: Iterable[ServiceConfig],

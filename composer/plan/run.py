@@ -334,6 +334,7 @@ def plan_run(project: Project, observed: Observed, options: RunPlanOptions) -> P
             config_hash=service_config_hash(service),
             oneoff=True,
             api_version=options.api_version,
+            engine_checks=options.facts is None or options.facts.engine_checks,
             containers=refs,
             attach_stdin=run.interactive,
             auto_remove=run.remove,

@@ -407,6 +407,7 @@ class UpPlanner:
                 image_volumes=self.options.image_volumes.get(self.image(service), ()),
                 base_environment=self.options.base_environment,
                 extra_labels=extra or None,
+                engine_checks=self.options.facts is None or self.options.facts.engine_checks,
             )
         except UnsupportedError as exc:
             raise UnsupportedError(f"service {service.name}: {exc}") from None

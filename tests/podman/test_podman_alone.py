@@ -89,3 +89,31 @@ def test_a_failing_healthcheck_fails_up_wait_with_its_output(
     ps = run_composer("-p", podman_project, "ps", cwd=tmp_path, env=alone)
     assert "(unhealthy)" in ps.stdout
     assert podman_services(Path(alone["XDG_RUNTIME_DIR"])) == []
+
+
+EARLY = textwrap.dedent("""\
+    services:
+      early:
+        image: busybox:latest
+        command: ["sleep", "600"]
+        healthcheck:
+          test: ["CMD", "true"]
+          interval: 1h
+          start_period: 5m
+          start_interval: 1s
+    """)
+
+
+def test_start_interval_is_honoured_though_podman_api_has_no_field_for_it(
+        tmp_path: Path, run_composer: RunCli, alone: dict[str, str],
+        podman_project: str) -> None:
+    # Checked every second in the start period, not first after the hour's interval.
+    (tmp_path / "compose.yaml").write_text(EARLY)
+    up = run_composer("-p", podman_project, "up", "-d", "--wait", "--wait-timeout", "60",
+                      cwd=tmp_path, env=alone, timeout=180)
+    assert up.returncode == 0, up.stderr
+    ps = run_composer("-p", podman_project, "ps", "--format", "json", cwd=tmp_path,
+                      env=alone)
+    assert [json.loads(row)["Health"] for row in ps.stdout.splitlines()] == ["healthy"]
+    down = run_composer("-p", podman_project, "down", "-t", "0", cwd=tmp_path, env=alone)
+    assert down.returncode == 0, down.stderr

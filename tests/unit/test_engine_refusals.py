@@ -119,3 +119,21 @@ async def test_a_created_container_with_no_failed_start_is_started_not_recreated
     await Compose(backend).up(loaded, UpOptions())
     assert [(c.id, c.state) for c in (await backend.observe("p")).containers] == [
         (made, "running")]
+
+
+async def test_start_interval_is_refused_only_where_the_engine_runs_the_checks(
+        tmp_path: Path) -> None:
+    from composer.errors import UnsupportedError
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: busybox\n    healthcheck:\n"
+        "      test: [CMD, 'true']\n      start_interval: 1s\n")
+    loaded = load_project(LoadOptions(cwd=str(tmp_path), project_name="p", environ={}))
+    engine = MemoryBackend()  # API 1.41, runs the checks itself: as v2 refuses it
+    with pytest.raises(UnsupportedError, match="start_interval"):
+        await Compose(engine).up(loaded, UpOptions())
+    assert (await engine.observe("p")).containers == ()
+    ours = MemoryBackend(engine_healthchecks=False)  # composer runs them (Podman, LXC)
+    await Compose(ours).up(loaded, UpOptions())
+    (db,) = (await ours.observe("p")).containers
+    assert (await ours.inspect_container(db.id)).healthcheck.start_interval == 1.0

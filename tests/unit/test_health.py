@@ -231,3 +231,14 @@ async def test_a_container_that_exits_as_its_check_runs_is_reported_as_exited() 
         await execute(p.plan, fake)
     assert str(info.value) == ('service "web": dependency failed to start: container '
                                "p-db-1 exited (4)")
+
+
+def test_a_start_interval_the_engine_dropped_comes_from_the_label() -> None:
+    from composer.backends.health import health_schedule
+
+    check = {"Test": ["CMD", "true"], "Interval": 30_000_000_000}
+    label = {"io.composer.healthcheck.start-interval": "1500000000"}
+    assert health_schedule(check, label).start_interval == 1.5
+    assert health_schedule(check).start_interval == 5.0  # the default
+    kept = {**check, "StartInterval": 2_000_000_000}
+    assert health_schedule(kept, label).start_interval == 2.0  # the engine's wins

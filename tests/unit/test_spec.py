@@ -1638,3 +1638,17 @@ NETWORKS_CMIN: dict[str, Any] = {
         "CheckDuplicate": True,
     },
 }
+
+
+def test_start_interval_on_any_api_when_composer_runs_the_checks() -> None:
+    # Podman without systemd (API 1.41), LXC: composer schedules the checks itself.
+    service = {"image": "busybox", "healthcheck": {"test": ["CMD", "true"],
+                                                   "start_interval": "2s"}}
+    project = {"name": "p", "networks": {"default": {"name": "p_default"}},
+               "services": {"s": {**service, "networks": {"default": None}}}}
+    body = _create(project, "p", "s", engine_checks=False)
+    assert body["Healthcheck"] == {"Test": ["CMD", "true"], "StartInterval": 2_000_000_000}
+    # Kept in a label too: Podman 4's API drops the field it does not know.
+    assert body["Labels"]["io.composer.healthcheck.start-interval"] == "2000000000"
+    assert "io.composer.healthcheck.start-interval" not in _create(
+        project, "p", "s", api_version="1.44")["Labels"]

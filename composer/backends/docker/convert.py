@@ -198,7 +198,8 @@ def container_info(raw: Mapping[str, Any]) -> ContainerInfo:
                                      _int(p.get("ExitCode")), str(p.get("Output") or ""))
                          for p in health.get("Log") or ()),
         has_healthcheck=bool(test) and test[:1] != ["NONE"],
-        healthcheck=(health_schedule(config.get("Healthcheck") or {})
+        healthcheck=(health_schedule(config.get("Healthcheck") or {},
+                                     _labels(config.get("Labels")))
                      if test and test[:1] != ["NONE"] else None),
         tty=bool(config.get("Tty")),
         open_stdin=bool(config.get("OpenStdin")),

@@ -138,7 +138,7 @@ def _environment(service: ServiceConfig,
 
 
 def _healthcheck(service_name: str, check: Healthcheck | None,
-                 api_version: str) -> dict[str, Any] | None:
+                 api_version: str, engine_checks: bool = True) -> dict[str, Any] | None:
     if check is None:
         return None
     test = ("NONE",) if check.disable else check.test
@@ -150,7 +150,7 @@ def _healthcheck(service_name: str, check: Healthcheck | None,
         if ns:
             out[go] = ns
     if check.start_interval is not None:
-        if not api_at_least(api_version, "1.44"):
+        if engine_checks and not api_at_least(api_version, "1.44"):
             raise UnsupportedError(
                 "can't set healthcheck.start_interval as feature require Docker Engine v25 "
                 f"or later (service {service_name})"
@@ -384,6 +384,7 @@ def container_create_body(
     use_network_aliases: bool = True,
     extra_labels: Mapping[str, str] | None = None,
     read_file: Callable[[str], bytes] = _read_file,
+    engine_checks: bool = True,
 ) -> dict[str, Any]:
     """The ``POST /containers/create`` body for replica ``number`` of ``service``.
 
@@ -398,7 +399,10 @@ def container_create_body(
     replaced, whose anonymous volumes the new one takes over; ``image_volumes``
     the image's declared volumes. ``base_environment`` (proxies, see
     :func:`proxy_environment`) is overridden by the service's environment.
-    Raises ``UnsupportedError`` for what v2 refuses.
+    ``engine_checks`` False: composer runs the healthchecks, and a
+    ``start_interval`` is kept whatever ``api_version`` (in the body, and in
+    :data:`~composer.model.labels.HEALTH_START_INTERVAL` for an engine that drops
+    the field it does not know). Raises ``UnsupportedError`` for what v2 refuses.
     """
     refs = containers or {}
     service = resolve_service_references(service, refs)
@@ -435,7 +439,7 @@ def container_create_body(
         "Env": _environment(service, base_environment),
         "Cmd": None if service.command is None else list(service.command),
     })
-    healthcheck = _healthcheck(service.name, service.healthcheck, api_version)
+    healthcheck = _healthcheck(service.name, service.healthcheck, api_version, engine_checks)
     if healthcheck is not None:
         body["Healthcheck"] = healthcheck
     body.update({
@@ -453,6 +457,8 @@ def container_create_body(
         project.name, service, number, config_files=config_files,
         working_dir=working_dir, image_id=image_id, config_hash=config_hash, oneoff=oneoff,
         version=version, env_files=env_files, extra=extra_labels)
+    if not engine_checks and healthcheck and healthcheck.get("StartInterval"):
+        body["Labels"][L.HEALTH_START_INTERVAL] = str(healthcheck["StartInterval"])
     if service.stop_signal:
         body["StopSignal"] = service.stop_signal
     if service.stop_grace_period is not None:
