@@ -142,11 +142,14 @@ class Container:
         return {"StatusCode": code, "Error": None}
 
     def logs(self, stdout: bool = True, stderr: bool = True, **_: Any) -> bytes:
+        wanted = {name for name, asked in (("stdout", stdout), ("stderr", stderr)) if asked}
+
         async def read() -> bytes:
             out = bytearray()
             async for batch in self.client.backend.log_batches(self.id, follow=False):
                 for frame in batch:
-                    out += frame.data
+                    if frame.stream in wanted:
+                        out += frame.data
             return bytes(out)
         return bytes(self.client.call(read))
 
@@ -364,7 +367,7 @@ class _Api:
 
     def logs(self, container: str, stdout: bool = True, stderr: bool = True,
              **_: Any) -> bytes:
-        return self.client.containers.get(container).logs()
+        return self.client.containers.get(container).logs(stdout=stdout, stderr=stderr)
 
     def networks(self, names: Any = None, filters: Mapping[str, Any] | None = None,
                  **_: Any) -> list[dict[str, Any]]:

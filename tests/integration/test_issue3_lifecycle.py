@@ -275,7 +275,6 @@ def test_a_missing_external_network_fails_before_anything_is_created(proj: Proj)
 # -- secrets and configs -----------------------------------------------------------------------
 
 
-@pytest.mark.not_on_lxc("reads stdout alone: LXC's console log merges stdout and stderr")
 def test_file_secrets_and_configs_are_mounted_read_only(proj: Proj) -> None:
     (proj.folder / "token.txt").write_text("s3cret\n")
     (proj.folder / "app.conf").write_text("conf=1\n")

@@ -137,7 +137,6 @@ async def test_exec_keeps_exit_code_stdout_and_stderr_apart(
         assert 'service "web": sh -c echo bad >&2; exit 5 exited 5: bad' == str(caught.value)
 
 
-@pytest.mark.not_on_lxc("one output stream: LXC's console log merges stdout and stderr")
 @pytest.mark.anyio
 async def test_run_a_one_off_with_its_output_apart(
         engine: str, folder: Path, cleanup_project: Callable[[str], str]) -> None:
@@ -148,7 +147,7 @@ async def test_run_a_one_off_with_its_output_apart(
         assert await project.ps(all=True) == []  # the one-off is removed
 
 
-@pytest.mark.not_on_lxc("one output stream: LXC's console log merges stdout and stderr")
+@pytest.mark.not_on_lxc("each line's time: LXC's console log has no time stamps")
 @pytest.mark.anyio
 async def test_logs_are_lines_and_stop_when_the_consumer_breaks(
         engine: str, folder: Path, cleanup_project: Callable[[str], str]) -> None:

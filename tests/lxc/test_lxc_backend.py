@@ -9,6 +9,7 @@ Skipped when LXC (its Python binding) is missing or this is not root.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -373,6 +374,27 @@ services:
     assert after.strip() and after != before  # a new container, under the same name
     ident = run_composer("--engine", "lxc", "-p", name, "exec", "-T", "a", "id", cwd=folder)
     assert ident.stdout.startswith("uid=0(root)"), ident.stdout
+
+
+def test_a_command_run_as_another_user_keeps_its_exit_code_and_its_streams_apart(
+        project: tuple[str, Path], run_composer: RunCli) -> None:
+    """composer's shell runs as the service's user: it can still write the exit
+    code and pass stderr through its FIFO (both were root's: 137, no stderr)."""
+    name, folder = project
+    (folder / "compose.yaml").write_text("""\
+services:
+  job:
+    image: busybox
+    user: nobody
+    command: ["sh", "-c", "echo out; echo err >&2; exit 3"]
+""")
+    ran = run_composer("--engine", "lxc", "-p", name, "run", "--rm", "-T", "job", cwd=folder)
+    assert (ran.returncode, ran.stdout) == (3, "out\n"), ran.stderr
+    assert "err" in ran.stderr
+    assert run_composer("--engine", "lxc", "-p", name, "up", cwd=folder).returncode == 0
+    ps = run_composer("--engine", "lxc", "-p", name, "ps", "-a", "--format", "json",
+                      cwd=folder)
+    assert [json.loads(row)["ExitCode"] for row in ps.stdout.splitlines()] == [3]
 
 
 def test_what_lxc_cannot_honour_is_refused_and_dns_hosts_ulimits_apply(

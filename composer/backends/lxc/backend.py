@@ -41,6 +41,7 @@ import anyio.to_thread
 from composer.backends.base import ExitCondition, PendingExit, ProgressCallback
 from composer.backends.frames import RawStream
 from composer.backends.health import HealthState, check_command, health_schedule
+from composer.backends.lxc.console import Splitter, split_lines
 from composer.backends.lxc.host import LxcHost, exit_code_if_stopped, now_rfc3339
 from composer.backends.types import (
     BuildRequest,
@@ -645,7 +646,8 @@ class LxcBackend:
             if first and tail != "all" and tail.isdigit():
                 lines = lines[-int(tail):] if int(tail) else []
             first = False
-            frames = [Frame("stdout", line.rstrip(b"\r") + b"\n") for line in lines]
+            frames = ([Frame("stdout", line.rstrip(b"\r") + b"\n") for line in lines]
+                      if state["Config"].get("Tty") else split_lines(lines))
             if frames:
                 yield frames
             if not follow:
@@ -655,7 +657,8 @@ class LxcBackend:
                 break
             await anyio.sleep(POLL)
         if pending:
-            yield [Frame("stdout", pending)]
+            yield [Frame("stdout", pending)] if state["Config"].get("Tty") else \
+                Splitter().feed(pending)
 
     async def logs(self, container: str, *, follow: bool, tail: str = "all",
                    timestamps: bool = False, since: str | None = None,
@@ -711,6 +714,13 @@ class LxcBackend:
         except OSError:
             offset = 0
 
+        splitter = None if terminal else Splitter()
+
+        def send(data: bytes) -> None:
+            for stream, chunk in (splitter.feed(data) if splitter is not None
+                                  else [Frame("stdout", data)] if data else []):
+                pipe.send(stream, chunk)
+
         def follow() -> None:
             nonlocal offset
             seen_run = was_running
@@ -729,12 +739,12 @@ class LxcBackend:
                         handle.seek(offset)
                         data = handle.read()
                     offset += len(data)
-                    pipe.send("stdout", data)
+                    send(data)
                     try:
                         now = self.host.find(state["Id"])
                     except NotFoundError:
                         if handle is not None:
-                            pipe.send("stdout", handle.read())
+                            send(handle.read())
                         break
                     run = now["State"]
                     seen_run = (seen_run or bool(run["Running"])
@@ -746,6 +756,8 @@ class LxcBackend:
                 ended.set()
                 if handle is not None:
                     handle.close()
+                for stream, chunk in splitter.flush() if splitter is not None else ():
+                    pipe.send(stream, chunk)
                 pipe.finish()
 
         def give() -> None:

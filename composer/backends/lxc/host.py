@@ -66,6 +66,7 @@ WRAPPER = (
     # command waits for input rather than read its end, closed on SIGPWR: a
     # StdinOnce attach's input has ended).
     'policy=$1; most=$2; input=$3; shift 3; n=0; delay=100; stopping=0; '
+    "mark=$(printf '\\036\\037'); "
     # Without a terminal asked for, no \n -> \r\n on the console (Docker writes to
     # a pipe then): the output stays as written.
     # With a terminal, job control: the command runs in the foreground, in a process
@@ -81,9 +82,21 @@ WRAPPER = (
     'while :; do '
     'began=$(/.composer/busybox date +%s); '
     'case $input in tty) "$@"; code=$? ;; '
-    '*) case $input in pipe) "$@" </.composer-run/stdin 4>&- & ;; *) "$@" & ;; esac; '
+    # Without one, the command's stderr goes through the FIFO /.composer-run/stderr
+    # to a relay (busybox awk, flushing each line: sed keeps them in its buffer)
+    # that writes each of its lines to the console behind the mark
+    # (console.MARK): the log tells the two streams apart. The relay ends once the
+    # command's stderr is closed; its last lines are waited for, a second at most
+    # (a process the command left behind may hold it open).
+    '*) /.composer/busybox awk -v m="$mark" \'{ print m $0; fflush() }\' '
+    '</.composer-run/stderr 4>&- & relay=$!; '
+    'case $input in pipe) "$@" </.composer-run/stdin 2>/.composer-run/stderr 4>&- & ;; '
+    '*) "$@" 2>/.composer-run/stderr & ;; esac; '
     'child=$!; wait $child; code=$?; '
-    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done ;; esac; '
+    'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done; i=0; '
+    'while [ $i -lt 20 ] && [ -r /proc/$relay/stat ] '
+    '&& read -r _ _ st _ </proc/$relay/stat && [ "$st" != Z ]; do '
+    '/.composer/busybox usleep 50000; i=$((i + 1)); done ;; esac; '
     'echo $code > /.composer-run/exit; '
     '[ $stopping = 1 ] && break; '
     'case $policy in always|unless-stopped) ;; '
@@ -373,6 +386,7 @@ class LxcHost:
         if config.get("WorkingDir"):
             items.append(("lxc.init.cwd", str(config["WorkingDir"])))
         user = str(config.get("User") or "")
+        uid, gid = 0, 0
         if user:
             uid, gid = self.resolve_user(state, user)
             items += [("lxc.init.uid", str(uid)), ("lxc.init.gid", str(gid))]
@@ -450,6 +464,13 @@ class LxcHost:
         mode = "tty" if config.get("Tty") else "pipe" if config.get("OpenStdin") else "none"
         if mode == "pipe" and not os.path.exists(self.stdin_path(name)):
             os.mkfifo(self.stdin_path(name), 0o600)
+        stderr = os.path.join(folder, "run", "stderr")
+        if mode != "tty" and not os.path.exists(stderr):
+            os.mkfifo(stderr, 0o600)
+        # composer's shell runs as the service's user: its folder and FIFOs are its.
+        run = os.path.join(folder, "run")
+        for path in (run, *(os.path.join(run, f) for f in os.listdir(run))):
+            os.chown(path, uid, gid)
         argv = ("/.composer/busybox", "sh", "-c", WRAPPER, "composer-init", policy, most,
                 mode, *command)
         try:  # where this run's output begins in the console log (kept across runs)
@@ -749,6 +770,7 @@ class LxcHost:
                 with open(f"/proc/{child}/cmdline", "rb") as handle:
                     if handle.read().startswith(b"/.composer/busybox\0sh\0-c\0"):
                         own.add(child)
+                        own.update(_relays(child))
         return own
 
     def usage(self, ref: str) -> dict[str, float]:
@@ -1178,6 +1200,17 @@ def _signal_number(name: str) -> int:
         return int(getattr(signal_module, text))
     except AttributeError:
         raise EngineError(f"invalid signal: {name}") from None
+
+
+def _relays(wrapper: int) -> list[int]:
+    """The stderr relays (busybox ``awk``) among the wrapper's children."""
+    out = []
+    for child in _children(wrapper):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                if handle.read().startswith(b"/.composer/busybox\0awk\0"):
+                    out.append(child)
+    return out
 
 
 def _children(pid: int) -> list[int]:
