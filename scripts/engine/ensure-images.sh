@@ -37,7 +37,24 @@ else
     wanted=$(grep -v '^[[:space:]]*#' "$here/images.txt" | tr -s ' \t\n' ' ')
 fi
 
-present() { "$CLI" image inspect "$1" >/dev/null 2>&1; }
+# Podman names an image it imports without a registry localhost/NAME; Docker's
+# docker.io/library/NAME is what a pull would have given (and what `busybox`
+# resolves to on both engines).
+qualified() {
+    case $1 in
+        */*/*|localhost/*|*.*/*|*:*/*) echo "$1" ;;
+        */*) echo "docker.io/$1" ;;
+        *) echo "docker.io/library/$1" ;;
+    esac
+}
+# Present under the name a pull gives (on Podman: qualified, not localhost/NAME).
+present() {
+    if [ "$CLI" = podman ]; then
+        podman image inspect "$(qualified "$1")" >/dev/null 2>&1
+    else
+        docker image inspect "$1" >/dev/null 2>&1
+    fi
+}
 
 if [ "$CLI" = docker ]; then
     docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
@@ -55,12 +72,21 @@ if [ -z "$missing" ]; then
     exit 0
 fi
 
+# A docker-archive Podman loads is named localhost/NAME too: renamed as pulled.
+requalify() {
+    full=$(qualified "$1")
+    [ "$full" = "$1" ] && return 0
+    podman image exists "localhost/$1" || return 0
+    podman tag "localhost/$1" "$full" && podman untag "localhost/$1" "localhost/$1"
+}
+
 pulled=""
 still=""
 for image in $missing; do
     if [ "$CLI" = podman ] && command -v docker >/dev/null 2>&1 \
             && docker image inspect "$image" >/dev/null 2>&1 \
-            && docker save "$image" | podman load -q >/dev/null 2>&1 && present "$image"; then
+            && docker save "$image" | podman load -q >/dev/null 2>&1 \
+            && requalify "$image" && present "$image"; then
         pulled="$pulled $image(from-docker)"
     elif timeout "$PULL_TIMEOUT" "$CLI" pull -q "$image" >/dev/null 2>&1 && present "$image"; then
         pulled="$pulled $image"
@@ -139,16 +165,6 @@ users:x:100:
 nogroup:x:65534:
 GROUP
 version=$("$busybox" 2>/dev/null | head -n 1 | awk '{print $2}')
-# Podman names an image it imports without a registry localhost/NAME; Docker's
-# docker.io/library/NAME is what a pull would have given (and what `busybox`
-# resolves to on both engines).
-qualified() {
-    case $1 in
-        */*/*|localhost/*|*.*/*|*:*/*) echo "$1" ;;
-        */*) echo "docker.io/$1" ;;
-        *) echo "docker.io/library/$1" ;;
-    esac
-}
 first=""
 for image in $still; do
     [ "$CLI" = podman ] && image=$(qualified "$image")
