@@ -87,15 +87,16 @@ WRAPPER = (
     # that writes each of its lines to the console behind the mark
     # (console.MARK): the log tells the two streams apart. The relay ends once the
     # command's stderr is closed; its last lines are waited for, a second at most
-    # (a process the command left behind may hold it open).
+    # (a process the command left behind may hold it open; the shell reaps the
+    # relay while it waits on usleep, after which kill -0 fails). No redirection
+    # from /proc here: one that fails is a line in the command's output.
     '*) /.composer/busybox awk -v m="$mark" \'{ print m $0; fflush() }\' '
     '</.composer-run/stderr 4>&- & relay=$!; '
     'case $input in pipe) "$@" </.composer-run/stdin 2>/.composer-run/stderr 4>&- & ;; '
     '*) "$@" 2>/.composer-run/stderr & ;; esac; '
     'child=$!; wait $child; code=$?; '
     'while kill -0 $child 2>/dev/null; do wait $child; code=$?; done; i=0; '
-    'while [ $i -lt 20 ] && [ -r /proc/$relay/stat ] '
-    '&& read -r _ _ st _ </proc/$relay/stat && [ "$st" != Z ]; do '
+    'while [ $i -lt 20 ] && kill -0 $relay 2>/dev/null; do '
     '/.composer/busybox usleep 50000; i=$((i + 1)); done ;; esac; '
     'echo $code > /.composer-run/exit; '
     '[ $stopping = 1 ] && break; '
