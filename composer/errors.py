@@ -43,10 +43,10 @@ callback it is given, else as Python's ``warnings`` in this category::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from composer.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Mark:
     """A place in a source file: 1-based line and column."""
 
@@ -212,7 +212,7 @@ class BuildError(EngineError):
     message (``service "app" failed to build at step 2/3 (RUN make): ...``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class StepFailure:
     """One step that failed: what it acted on (``subject``: ``service "web"``,
     ``network "p_default"``...), the plan step, and why."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from composer.frozen import frozen
 from composer.plan.plan import Plan
 from composer.plan.run import OneOffOptions
 from composer.runtime.executor import ExecutionResult
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class CreateOptions:
     """``create``: the services to converge (empty: all) and how.
 
@@ -65,7 +66,7 @@ class CreateOptions:
     quiet_pull: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class BuildOptions:
     """``build``: the services (empty: all) and, with ``with_dependencies``,
     theirs; ``build_args`` override the files' args (None: from the
@@ -84,7 +85,7 @@ class BuildOptions:
     push: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class UpOptions(CreateOptions):
     """``up``: ``create``, then start. ``no_start`` only creates; ``wait`` waits
     for every service to be running or healthy, each wait bounded by
@@ -95,7 +96,7 @@ class UpOptions(CreateOptions):
     wait_timeout: float | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RunOptions(OneOffOptions):
     """``run SERVICE``: the one-off container's flags (see
     :class:`~composer.plan.run.OneOffOptions`), and what comes first: the
@@ -118,7 +119,7 @@ class RunOptions(OneOffOptions):
     slug: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DownOptions:
     """``down``: ``volumes`` also removes named and anonymous volumes; ``rmi`` is
     ``local`` or ``all``; ``timeout`` in seconds."""
@@ -131,7 +132,7 @@ class DownOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class StartOptions:
     services: Sequence[str] = ()
     wait: bool = False
@@ -139,14 +140,14 @@ class StartOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class StopOptions:
     services: Sequence[str] = ()
     timeout: int | None = None
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RestartOptions:
     services: Sequence[str] = ()
     timeout: int | None = None
@@ -154,7 +155,7 @@ class RestartOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class KillOptions:
     services: Sequence[str] = ()
     signal: str = "SIGKILL"
@@ -162,7 +163,7 @@ class KillOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RmOptions:
     """``rm``: ``stop`` stops running containers first (else they are kept);
     ``volumes`` removes their anonymous volumes. Asking for confirmation
@@ -174,19 +175,19 @@ class RmOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PauseOptions:
     services: Sequence[str] = ()
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class UnpauseOptions:
     services: Sequence[str] = ()
     dry_run: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PsOptions:
     """``ps``: ``all`` includes stopped containers; ``status`` keeps only these
     states (``running``, ``exited``...)."""

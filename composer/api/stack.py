@@ -18,7 +18,7 @@ in a swarm): otherwise the verbs fail with docker's own words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import cast
 
@@ -37,6 +37,7 @@ from composer.backends.base import (
 from composer.backends.spec.swarm import LABEL_NAMESPACE, network_bodies
 from composer.config.loader import LoadedProject
 from composer.errors import EngineError, UsageError
+from composer.frozen import frozen
 from composer.plan import stack as stack_plan
 from composer.plan.plan import Plan
 from composer.plan.steps import WaitService
@@ -58,7 +59,7 @@ _NOT_MANAGER_WORKER = ("this node is not a swarm manager. Worker nodes can't be 
                        "promote the current node to a manager.")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class StackDeployOptions:
     """``stack deploy``'s flags: ``prune`` removes the stack's services the file
     no longer has; ``resolve_image`` (``always``, ``changed``, ``never``) asks the
@@ -78,7 +79,7 @@ class StackDeployOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class StackRow:
     """``stack ls``: a stack and how many services it has."""
 
@@ -86,7 +87,7 @@ class StackRow:
     services: int
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceRow:
     """``stack services``: one service of a stack."""
 
@@ -100,7 +101,7 @@ class ServiceRow:
     desired: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class TaskRow:
     """``stack ps``: one task (``name`` is ``{service}.{slot}``)."""
 

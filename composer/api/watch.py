@@ -34,6 +34,7 @@ from composer.api.options import BuildOptions, RestartOptions, UpOptions
 from composer.backends.base import ContainerState, ExecConfig
 from composer.config.loader import LoadedProject
 from composer.errors import ComposerError, ConfigError
+from composer.frozen import frozen
 from composer.model.project import Project, ServiceConfig
 from composer.plan import watch as rules_plan
 from composer.plan.patterns import read_ignore_text
@@ -55,7 +56,7 @@ OUTPUT = "output"
 ERROR = "error"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class WatchOptions:
     """``watch``: the services to watch (empty: every service with rules); ``prune``
     removes the image a rebuild replaced; ``quiet`` builds without output;
@@ -67,7 +68,7 @@ class WatchOptions:
     quiet_period: float = filewatch.QUIET
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class WatchEvent:
     """One thing a watch did or saw. ``kind``: ``enabled``, ``syncing``, ``synced``,
     ``rebuilding``, ``built``, ``recreated``, ``restarted``, ``output`` (a

@@ -32,10 +32,10 @@ import json
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from composer.errors import EngineUnreachableError, UsageError
+from composer.frozen import frozen
 
 __all__ = ["DOCKER_SOCKET", "ENGINES", "PRIVATE", "EngineChoice", "choose_engine", "discover",
            "engine_identity"]
@@ -50,7 +50,7 @@ PRIVATE = "a private podman service"
 PROBE_TIMEOUT = 0.5
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class EngineChoice:
     """The engine address chosen (``unix:///...``, ``tcp://...``), which engine it
     is expected to be (``docker``, ``podman``, or ``""`` when unknown) and why

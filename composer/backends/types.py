@@ -14,8 +14,10 @@ as a whole (``ContainerState.ports``/``mounts``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, NamedTuple
+
+from composer.frozen import frozen
 
 __all__ = [
     "BuildRequest",
@@ -52,7 +54,7 @@ ExitCondition = Literal["not-running", "next-exit", "removed"]
 # -- the project snapshot ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerState:
     """One container of a project, as the engine's listing shows it."""
 
@@ -84,7 +86,7 @@ class ContainerState:
     start_error: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class NetworkState:
     id: str
     name: str
@@ -94,14 +96,14 @@ class NetworkState:
     created: str = ""  # RFC 3339 as the engine wrote it; orders duplicates of a name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class VolumeState:
     name: str
     key: str
     labels: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Observed:
     """A snapshot of one project on the engine: one listing per resource kind."""
 
@@ -110,7 +112,7 @@ class Observed:
     volumes: tuple[VolumeState, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class EngineEvent:
     """A container event from the engine's event stream."""
 
@@ -125,7 +127,7 @@ class EngineEvent:
 # -- containers --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class HealthProbe:
     """One run of a container's healthcheck (the last few are kept by the engine)."""
 
@@ -135,7 +137,7 @@ class HealthProbe:
     output: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class HealthSchedule:
     """When a container's healthcheck runs, in seconds (the engine's defaults
     filled in: interval 30, timeout 30, start period 0, start interval 5,
@@ -148,7 +150,7 @@ class HealthSchedule:
     retries: int = 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class PortBinding:
     """Where a container port is published on the host (``0.0.0.0``/``::``: everywhere)."""
 
@@ -156,7 +158,7 @@ class PortBinding:
     host_port: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerInfo:
     """One container, inspected: what callers read of ``docker inspect``.
 
@@ -193,7 +195,7 @@ class ContainerInfo:
     ports: Mapping[str, tuple[PortBinding, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ProcessList:
     """``top``: the column titles and one row per process, as ``ps`` printed them."""
 
@@ -204,7 +206,7 @@ class ProcessList:
 # -- images, networks, volumes -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ImageInfo:
     """One local image, inspected. ``volumes``: the paths its ``VOLUME`` declares;
     ``last_tag_time`` is "" when it was never tagged here."""
@@ -227,7 +229,7 @@ class ImageInfo:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ImageSummary:
     """One entry of the image listing."""
 
@@ -238,7 +240,7 @@ class ImageSummary:
     size: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class NetworkInfo:
     id: str
     name: str
@@ -247,7 +249,7 @@ class NetworkInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class VolumeInfo:
     name: str
     driver: str = ""
@@ -255,7 +257,7 @@ class VolumeInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class RegistryCredentials:
     """What a registry login left in the client's configuration (Docker's
     ``config.json``, a credential helper): a user and password, or an identity
@@ -271,7 +273,7 @@ class RegistryCredentials:
                 f"username={self.username!r}, password=***)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class BuildRequest:
     """One image to build.
 
@@ -316,7 +318,7 @@ class Frame(NamedTuple):
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ExecConfig:
     """A command to run in a running container (``exec``)."""
 
@@ -329,7 +331,7 @@ class ExecConfig:
     privileged: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ExecInfo:
     """An exec instance: ``exit_code`` is None while it runs."""
 
@@ -340,7 +342,7 @@ class ExecInfo:
     pid: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ExecOutput:
     """A finished one-shot exec: its exit code and its output, stdout and stderr apart
     (with a TTY everything is ``stdout``)."""
@@ -350,7 +352,7 @@ class ExecOutput:
     stderr: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class StatsSample:
     """One resource-usage sample of a running container, as the docker CLI shows it.
 
@@ -378,7 +380,7 @@ MODE_DIR = 1 << 31
 MODE_SYMLINK = 1 << 27
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class PathStat:
     """A path in a container (``cp``): ``mode`` holds Go's ``os.FileMode`` bits, as the
     engine reports them (permissions in the low 9 bits)."""
@@ -401,7 +403,7 @@ class PathStat:
 # -- Swarm (composer.backends.base.SwarmBackend) --------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SwarmInfo:
     """The engine's part in a swarm: ``state`` is ``inactive``, ``pending``,
     ``active``, ``error`` or ``locked``; ``manager`` when it can take orders."""
@@ -411,7 +413,7 @@ class SwarmInfo:
     node_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SwarmObject:
     """A service, secret or config: its ID, the version an update must name, and
     its spec as the engine keeps it (the Engine API's JSON)."""
@@ -426,7 +428,7 @@ class SwarmObject:
     update_status: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SwarmTask:
     """One task of a service: where it runs and how it is doing."""
 
@@ -445,7 +447,7 @@ class SwarmTask:
     health: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class SwarmNode:
     id: str
     hostname: str

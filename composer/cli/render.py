@@ -12,8 +12,10 @@ import datetime as _dt
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from composer.frozen import frozen
 
 __all__ = [
     "ImageRow",
@@ -202,7 +204,7 @@ def _form_group(key: str, first: int, last: int) -> str:
 # -- ps ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class PsRow:
     """What ``ps`` shows of one container (the engine's listing, plus compose labels)."""
 
@@ -291,7 +293,7 @@ def ps_json_lines(rows: Sequence[PsRow], *, now: float, trunc: bool = True) -> s
 # -- top ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class TopRow:
     """The processes of one container, as the engine's ``top`` returns them."""
 
@@ -327,7 +329,7 @@ def top_table(containers: Sequence[TopRow]) -> str:
 # -- ls ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class StackRow:
     """One project as ``ls`` lists it."""
 
@@ -352,7 +354,7 @@ def ls_json(stacks: Sequence[StackRow]) -> str:
 # -- images ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class ImageRow:
     """The image one container runs."""
 

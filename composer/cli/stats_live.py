@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from composer.cli import stats_table
+from composer.frozen import frozen
 
 if TYPE_CHECKING:
     from composer.backends.base import Backend, ContainerState, EngineEvent, StatsSample
@@ -107,7 +108,7 @@ def frame(rows: Sequence[stats_table.StatsRow], *, fmt: str = "table", trunc: bo
     return HOME + "".join(f"{line} {ERASE_LINE}\n" for line in lines) + ERASE_BELOW
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class LiveOptions:
     """What ``composer stats`` asked for."""
 

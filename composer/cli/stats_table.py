@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from composer.backends.base import StatsSample
+from composer.frozen import frozen
 from composer.model.gofloat import format_g
 
 __all__ = ["StatsRow", "bytes_size", "human_size", "json_lines", "row", "table"]
@@ -41,7 +41,7 @@ def human_size(size: float) -> str:
     return format_g(value, 3) + unit
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class StatsRow:
     id: str
     name: str

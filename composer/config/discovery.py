@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from composer.errors import DiscoveryError
+from composer.frozen import frozen
 
 DEFAULT_FILENAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 OVERRIDE_FILENAMES = {
@@ -90,7 +90,7 @@ def check_project_name(name: str, origin: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ProjectNameChoice:
     name: str
     origin: str

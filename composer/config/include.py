@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from composer.config import merge, paths
 from composer.config.source import SourceMap
 from composer.errors import IncludeError, Mark
+from composer.frozen import frozen
 
 RESOURCES = ("services", "volumes", "networks", "secrets", "configs", "models")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class IncludeRequest:
     """One ``include`` entry, with its paths made absolute."""
 

@@ -33,6 +33,7 @@ from composer.config import (
     validate,
 )
 from composer.errors import ComposerWarning, ConfigError, EnvFileError, Mark
+from composer.frozen import frozen
 
 if TYPE_CHECKING:
     from composer.model.project import Project
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class LoadOptions:
     """How to find and read a project. Every field mirrors a CLI flag or variable."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composer.errors import Mark
+from composer.frozen import frozen
 
 __all__ = ["Document", "KeyPath", "Override", "Reset", "SourceMap"]
 
@@ -33,7 +34,7 @@ class Reset:
         return hash(Reset)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Override:
     """A value tagged ``!override``: replaces, rather than merges with, earlier files."""
 

@@ -19,15 +19,15 @@ differently in two places of a mapping it prints either: we keep the last writte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from composer.config.interpolation import _NAME_CHARS, _first_closing_brace
+from composer.frozen import frozen
 
 __all__ = ["Variable", "extract_variables"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Variable:
     """One variable: its default value, its alternate (``:+``) value, whether required."""
 

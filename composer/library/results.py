@@ -10,15 +10,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from composer.errors import ExecFailedError
+from composer.frozen import frozen
 
 __all__ = ["Endpoint", "Event", "ExecResult", "LogLine"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ExecResult:
     """A finished command: ``exit_code``, and ``stdout`` and ``stderr`` kept apart,
     decoded as UTF-8 (undecodable bytes replaced). With a TTY, all output is
@@ -44,7 +45,7 @@ class ExecResult:
         return self
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class LogLine:
     """One line a container wrote: its ``service``, its ``container`` (name),
     ``stream`` (``stdout`` or ``stderr``), ``time`` (the engine's timestamp, UTC)
@@ -60,7 +61,7 @@ class LogLine:
         return f"{self.container} | {self.text}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Endpoint:
     """Where a published port answers: ``host`` and ``port`` to connect to from this
     machine (``127.0.0.1`` for a port published on every address of a local
@@ -78,7 +79,7 @@ class Endpoint:
         return f"{self.host}:{self.port}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Event:
     """A container event of the project: ``action`` in the engine's words
     (``create``, ``start``, ``die``, ``health_status: healthy``...), the ``service``,

@@ -20,11 +20,12 @@ entitlements): asking for them raises
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from composer._version import __version__
 from composer.backends.base import BuildRequest
 from composer.errors import NotFoundError, UnsupportedError, ValidationError
+from composer.frozen import frozen
 from composer.graph import build_graph, dependencies_of
 from composer.model import labels
 from composer.model.naming import service_image
@@ -43,7 +44,7 @@ CLASSIC_BUILDER = "classic"
 _BUILDKIT_ONLY = ("secrets", "ssh", "additional_contexts", "entitlements", "privileged")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class BuildPlanOptions:
     """``services`` to consider (empty: all), with their dependencies unless
     ``no_deps``; ``force`` builds them even when their image exists

@@ -23,10 +23,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from composer.backends.base import ContainerInfo
 from composer.errors import ValidationError
+from composer.frozen import frozen
 from composer.model import labels
 from composer.model.project import Project, ServiceConfig
 from composer.model.units import format_duration
@@ -67,7 +68,7 @@ _RESTART_NAMES = {"none": "no", "no": "no", "on-failure": "on-failure",
                   "unless-stopped": "unless-stopped", "any": "always", "always": "always"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class EngineFacts:
     """What only the engine (or its host) knows, gathered by the api before planning.
 

@@ -4,9 +4,10 @@ volumes and images. Pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from composer.backends.base import ContainerState, Observed
+from composer.frozen import frozen
 from composer.model import labels
 from composer.model.naming import service_image
 from composer.model.project import Project
@@ -32,7 +33,7 @@ from composer.plan.steps import (
 __all__ = ["DownPlanOptions", "plan_down", "stop_remove"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DownPlanOptions:
     """``down``: ``volumes`` removes named and anonymous volumes (never external);
     ``images`` (``--rmi``) removes the images of the services: ``local`` those

@@ -23,9 +23,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from composer.errors import ConfigError
+from composer.frozen import frozen
 
 __all__ = ["PatternMatcher", "absolute_patterns", "go_clean", "read_ignore_text"]
 
@@ -128,7 +128,7 @@ def read_ignore_text(text: str) -> list[str]:
     return patterns
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class _Pattern:
     text: str  # cleaned, without its "!"
     exclusion: bool

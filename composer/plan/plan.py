@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from composer.frozen import frozen
 from composer.plan.steps import Operation
 
 __all__ = [
@@ -64,7 +65,7 @@ UNPAUSE_CONTAINER = "UnpauseContainer"
 WAIT_CONDITION = "WaitCondition"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Step:
     """One node of the plan: an :class:`~composer.plan.steps.Operation` and where
     it sits.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from composer.backends.errors import NotFoundError
+from composer.frozen import frozen
 from composer.graph import build_graph
 from composer.model.naming import service_image
 from composer.model.project import Project
@@ -16,7 +16,7 @@ from composer.plan.steps import PullImage
 __all__ = ["PullPlanOptions", "plan_pull"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PullPlanOptions:
     """``policy`` overrides every service's ``pull_policy`` (``up --pull``);
     ``build`` (``up --build``) gives services with ``build:`` the policy ``build``."""

@@ -27,13 +27,14 @@ import dataclasses
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from composer.backends import spec
 from composer.backends.base import Observed
 from composer.backends.errors import UnsupportedError
 from composer.errors import UsageError
+from composer.frozen import frozen
 from composer.graph import build_graph, dependencies_of, start_order
 from composer.model import labels
 from composer.model.hash import service_config_hash
@@ -61,7 +62,7 @@ __all__ = [
 LABEL_SLUG = labels.SLUG
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class OneOffOptions:
     """``run``'s flags as they change the service.
 
@@ -95,7 +96,7 @@ class OneOffOptions:
     cap_drop: Sequence[str] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RunPlanOptions:
     """The one-off (``oneoff``, its ``slug``) and the engine facts the plan needs.
 

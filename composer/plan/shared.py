@@ -36,6 +36,7 @@ from typing import Any
 
 from composer.backends.base import ContainerState, NetworkState, Observed
 from composer.errors import ValidationError
+from composer.frozen import frozen
 from composer.graph import ServiceGraph, build_graph, dependencies_of, dependents_of, start_order
 from composer.model import labels
 from composer.model.conditions import SERVICE_STARTED
@@ -84,7 +85,7 @@ DEFAULT_PROBE_IMAGE = "busybox:latest"
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class LifecyclePlanOptions:
     """Options of start / stop / restart / kill / rm / pause / unpause.
 
@@ -113,7 +114,7 @@ _READY_KEYS = ("tcp", "http", "log", "exec", "timeout", "probe_image")
 _Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Readiness:
     """The ``x-composer-ready`` extension of one service: its probes (all must
     pass), how long to wait for them (seconds), and the helper image of

@@ -20,12 +20,13 @@ Where it does better:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from composer.backends.spec import swarm as spec
 from composer.backends.types import NetworkInfo, SwarmObject
 from composer.errors import ConfigError
+from composer.frozen import frozen
 from composer.graph import build_graph, start_order
 from composer.model.project import Project
 from composer.plan.plan import Plan
@@ -61,7 +62,7 @@ RESOLVE_CHANGED = "changed"
 RESOLVE_NEVER = "never"
 
 
-@dataclass(frozen=True)
+@frozen
 class StackObserved:
     """What the engine has of a stack: its services, networks, secrets and configs
     (by ``com.docker.stack.namespace``), and the external networks the file names

@@ -62,8 +62,10 @@ WaitCondition       wait until the ``containers`` of ``service`` meet
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
+
+from composer.frozen import frozen
 
 if TYPE_CHECKING:
     from composer.backends.base import BuildRequest
@@ -108,7 +110,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class Operation:
     """What one step does. ``display``: the progress line's subject; ``progress``:
     ``(while working, once done)`` words overriding the executor's."""
@@ -125,29 +127,29 @@ class Operation:
 # -- networks, volumes, images
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CreateNetwork(Operation):
     name: str
     body: Mapping[str, Any]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveNetwork(Operation):
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CreateVolume(Operation):
     name: str
     body: Mapping[str, Any]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveVolume(Operation):
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class PullImage(Operation):
     image: str
     platform: str | None = None
@@ -155,14 +157,14 @@ class PullImage(Operation):
     buildable: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class BuildImage(Operation):
     service: str
     image: str
     request: BuildRequest
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveImage(Operation):
     image: str
 
@@ -170,7 +172,7 @@ class RemoveImage(Operation):
 # -- containers
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CreateContainer(Operation):
     name: str
     body: Mapping[str, Any]
@@ -186,14 +188,14 @@ class CreateContainer(Operation):
     oneoff: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class ConnectNetwork(Operation):
     container: str
     network: str
     endpoint: Mapping[str, Any]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CopyToContainer(Operation):
     """Copy a secret's or config's file into ``container`` (v2 does it before each
     start). ``file``'s ``repr`` hides its value."""
@@ -202,7 +204,7 @@ class CopyToContainer(Operation):
     file: ContainerFile
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class SyncFiles(Operation):
     """A watch's sync into ``container`` of ``service``: ``deletions`` (paths in the
     container) removed, then ``copies`` (``(path here, path there)``) written in one
@@ -214,42 +216,42 @@ class SyncFiles(Operation):
     deletions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class StartContainer(Operation):
     container: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class StopContainer(Operation):
     container: str
     timeout: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class KillContainer(Operation):
     container: str
     signal: str = "SIGKILL"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveContainer(Operation):
     container: str
     force: bool = False
     volumes: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RenameContainer(Operation):
     container: str
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class PauseContainer(Operation):
     container: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class UnpauseContainer(Operation):
     container: str
 
@@ -257,7 +259,7 @@ class UnpauseContainer(Operation):
 # -- waits
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class TcpProbe:
     """Ready once ``port`` (of the container) accepts a TCP connection on the
     container's own address; the runtime checks it
@@ -269,7 +271,7 @@ class TcpProbe:
         return f"tcp port {self.port}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class HttpProbe:
     """Ready once a ``GET`` of ``path`` on ``port`` of the container's own address
     answers with ``status`` (:func:`composer.runtime.readiness.check_http`)."""
@@ -282,7 +284,7 @@ class HttpProbe:
         return f"http port {self.port} GET {self.path} (want {self.status})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class LogProbe:
     """Ready once ``count`` lines of the container's output since its last start
     match ``pattern``, a Python regular expression searched in each line
@@ -296,7 +298,7 @@ class LogProbe:
         return f"log line matching {self.pattern!r}{times}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ExecProbe:
     """Ready once ``command`` run inside the container (the engine's exec, no TTY)
     exits 0 (:func:`composer.runtime.readiness.check_exec`)."""
@@ -307,7 +309,7 @@ class ExecProbe:
         return f"exec {' '.join(self.command)}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class AnyProbe:
     """Ready once any one of ``probes`` passes
     (:func:`composer.runtime.readiness.check_any`); from the library's
@@ -323,7 +325,7 @@ class AnyProbe:
 ReadinessProbe = TcpProbe | HttpProbe | LogProbe | ExecProbe | AnyProbe
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class WaitCondition(Operation):
     """Wait for ``service``'s ``containers`` (names) to meet ``condition``.
 
@@ -356,14 +358,14 @@ class WaitCondition(Operation):
 # -- swarm stacks
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CreateService(Operation):
     name: str
     spec: Mapping[str, Any]
     registry_auth: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class UpdateService(Operation):
     name: str
     service_id: str
@@ -372,20 +374,20 @@ class UpdateService(Operation):
     registry_auth: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveService(Operation):
     name: str
     service_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class CreateSwarmObject(Operation):
     kind: str  # "secrets" | "configs"
     name: str
     spec: Mapping[str, Any] = field(repr=False)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class UpdateSwarmObject(Operation):
     kind: str
     name: str
@@ -394,14 +396,14 @@ class UpdateSwarmObject(Operation):
     spec: Mapping[str, Any] = field(repr=False)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class RemoveSwarmObject(Operation):
     kind: str
     name: str
     object_id: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True, slots=True)
 class WaitService(Operation):
     name: str
     #: Wait for the tasks' health too (the service has a healthcheck).

@@ -32,6 +32,7 @@ from composer.backends import spec
 from composer.backends.base import ContainerState, NetworkState, Observed
 from composer.backends.errors import NotFoundError, UnsupportedError
 from composer.errors import ValidationError
+from composer.frozen import frozen
 from composer.graph import build_graph
 from composer.model import labels
 from composer.model.conditions import (
@@ -90,7 +91,7 @@ RECREATE_FORCE = "force"
 RECREATE_NEVER = "never"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class UpPlanOptions:
     """What ``up`` / ``create`` ask for, plus the engine facts the plan needs.
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from composer.backends.base import ContainerState
 from composer.errors import ConfigError
+from composer.frozen import frozen
 from composer.model.project import Project, ServiceHook
 from composer.plan.patterns import PatternMatcher, absolute_patterns
 from composer.plan.plan import Plan
@@ -85,7 +86,7 @@ def _is_child(parent: str, path: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class WatchRule:
     """One compiled ``develop.watch`` rule of ``service`` (its ``index`` in the list)."""
 

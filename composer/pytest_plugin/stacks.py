@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from composer.frozen import frozen
 from composer.pytest_plugin.runs import Run, runs_dir, sweep
 
 __all__ = ["Spec", "Stack", "StackManager", "down_projects", "kept_state"]
@@ -26,7 +27,7 @@ KEEP_MODES = ("never", "on-failure", "always")
 SCOPES = ("function", "module", "session")
 
 
-@dataclass(frozen=True)
+@frozen
 class Spec:
     """What a test asks for: files, scope, services (empty: all), probes
     (service -> probe or probes), shared between xdist workers or not."""

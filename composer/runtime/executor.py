@@ -31,6 +31,7 @@ from composer.backends import spec
 from composer.backends.base import Backend, ContainerInfo
 from composer.backends.errors import ConflictError, NotFoundError
 from composer.errors import ComposerError, EngineError, EngineUnreachableError
+from composer.frozen import frozen
 from composer.model import labels
 from composer.model.conditions import (
     RUNNING_OR_HEALTHY,
@@ -405,7 +406,7 @@ def _word(condition: str) -> str:
 # the step ended without doing its job ("" otherwise); ``status`` are the words
 # of its progress lines (while working, once done; "" says nothing).
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class Handler:
     """How the executor runs one kind of operation."""
 

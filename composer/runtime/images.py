@@ -44,6 +44,7 @@ from composer.errors import (
     ExecutionError,
     StepFailure,
 )
+from composer.frozen import frozen
 from composer.model.naming import service_image
 from composer.model.project import Project
 from composer.plan.build import BUILD_IMAGE, select_services
@@ -120,7 +121,7 @@ async def build_images(backend: Backend, plan: Plan, *,
 # -- pull progress -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class PullEvent(ProgressEvent):
     """A pull's progress line. An image's line (``parent`` empty) carries the bytes
     downloaded so far and the total known (``current``/``total``) and its layers
@@ -266,7 +267,7 @@ async def pull_images(backend: Backend, plan: Plan, *,
 # -- pull --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PullOptions:
     """``pull``: the services (empty: all), their dependencies too with
     ``include_deps``; ``ignore_failures`` turns failed pulls into warnings;
@@ -365,7 +366,7 @@ async def pull_services(backend: Backend, project: Project, options: PullOptions
 # -- push --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PushOptions:
     """``push``: the services (empty: all), their dependencies too with
     ``include_deps``; ``ignore_failures`` turns failed pushes into warnings."""

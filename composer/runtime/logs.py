@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -49,6 +48,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from composer.backends.base import Backend, ContainerInfo, Frame
 from composer.errors import ComposerError
+from composer.frozen import frozen
 from composer.model import labels as L
 
 __all__ = [
@@ -75,7 +75,7 @@ class LogConsumer(Protocol):
     def status(self, name: str, message: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class LogTarget:
     """A container to follow: its id, the name lines are shown under (``web-1``)
     and its service."""
@@ -85,7 +85,7 @@ class LogTarget:
     service: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerExit:
     """A followed container stopped: ``restarting`` when the engine restarts it."""
 

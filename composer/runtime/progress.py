@@ -7,8 +7,9 @@ lines (``Container proj-web-1  Started``). The CLI decides how to render them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+from composer.frozen import frozen
 
 __all__ = ["DONE", "ERROR", "WARNING", "WORKING", "ProgressEvent", "Reporter"]
 
@@ -18,7 +19,7 @@ WARNING = "warning"
 ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ProgressEvent:
     """One progress line.
 

@@ -68,7 +68,6 @@ import secrets
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -78,6 +77,7 @@ import anyio.abc
 
 from composer.backends.base import Backend, ContainerInfo, ExecConfig
 from composer.errors import ComposerError, NotReadyError
+from composer.frozen import frozen
 from composer.plan.shared import DEFAULT_PROBE_IMAGE, DEFAULT_READY_TIMEOUT
 from composer.plan.steps import (
     AnyProbe,
@@ -129,7 +129,7 @@ Route = Literal["auto", "address", "namespace"]
 Connector = Callable[[str, int], Awaitable[anyio.abc.ByteStream]]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ProbeResult:
     """One check of one probe: ``ok``; else ``detail`` says what failed last
     (``connection refused at 172.18.0.2:5432``), and ``cannot_run`` that the

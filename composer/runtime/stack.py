@@ -12,7 +12,6 @@ import copy
 import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any, cast
 
 import anyio
@@ -21,6 +20,7 @@ from composer.backends.base import SwarmBackend, SwarmObject, SwarmTask
 from composer.backends.errors import NotFoundError
 from composer.backends.spec.swarm import LABEL_NAMESPACE
 from composer.errors import ComposerError
+from composer.frozen import frozen
 from composer.plan.steps import (
     CreateService,
     CreateSwarmObject,
@@ -131,7 +131,7 @@ async def remove_swarm_object(r: Any, op: RemoveSwarmObject) -> str:
 # -- waiting for a service to converge -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Convergence:
     """Where a service stands: tasks ``running`` of ``desired`` (a job: completed
     of total), ``done`` once converged, and the last task error seen."""

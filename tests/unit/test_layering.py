@@ -6,7 +6,8 @@ import inside a function, or one under ``if TYPE_CHECKING:``, counts like any
 other):
 
 1. **layers** - a module imports only composer modules of the layers its own
-   layer may use (``LAYERS``; a layer may always import itself and ``_version``).
+   layer may use (``LAYERS``; a layer may always import itself and the leaves,
+   ``_version`` and ``frozen``, which import nothing of ours).
 2. **engine SDKs** - only ``composer/backends/`` imports ``docker`` (with its
    transport, ``requests`` and ``urllib3``) or ``lxc``.
 3. **pure layers** - ``config/`` and ``model/`` never import ``anyio`` or ``docker``.
@@ -39,7 +40,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "composer"
 
-#: layer -> the layers it may import (besides itself and ``_version``), as the
+#: layer -> the layers it may import (besides itself and the leaves), as the
 #: "Layers" table of docs/architecture.md draws them.
 LAYERS: dict[str, frozenset[str]] = {
     "main": frozenset({"cli"}),  # composer/__main__.py
@@ -58,7 +59,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "config": frozenset({"model", "graph", "errors"}),
     "model": frozenset({"errors"}),
     "errors": frozenset(),
-    "version": frozenset(),
+    "leaf": frozenset(),  # composer/_version.py, composer/frozen.py
 }
 
 #: Third-party packages that are an engine's SDK (or its transport): backends/ only.
@@ -136,9 +137,9 @@ def _layer(module: str) -> str | None:
     if len(parts) == 1:
         return "package"
     head = parts[1]
-    return {"__main__": "main", "_version": "version", "api": "api", "graph": "graph",
-            "errors": "errors", "cli": "cli", "runtime": "runtime", "plan": "plan",
-            "backends": "backends", "config": "config", "model": "model",
+    return {"__main__": "main", "_version": "leaf", "frozen": "leaf", "api": "api",
+            "graph": "graph", "errors": "errors", "cli": "cli", "runtime": "runtime",
+            "plan": "plan", "backends": "backends", "config": "config", "model": "model",
             "library": "library", "sync": "library", "probes": "library",
             "pytest_plugin": "pytest"}.get(head)
 
@@ -225,7 +226,7 @@ def check_file(path: Path, root: Path = PACKAGE) -> list[Violation]:
         top = name.split(".")[0]
         if top == "composer":
             target = _layer(name)
-            if target is not None and target != layer and target != "version" \
+            if target is not None and target != layer and target != "leaf" \
                     and target not in LAYERS[layer]:
                 found.append(Violation("layers", file, line, module, name))
             if not in_backends and name.startswith(IMPLEMENTATIONS):

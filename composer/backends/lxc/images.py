@@ -48,11 +48,12 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import quote
 
 from composer.errors import ConflictError, EngineError, NotFoundError
+from composer.frozen import frozen
 
 __all__ = ["DEFAULT_ROOT", "TRANSPORTS", "ImageStore", "LocalImage", "normalize_reference"]
 
@@ -79,7 +80,7 @@ _Strings = list[str]
 _TOOL_TIMEOUT = 1800.0  # seconds: a copy or an unpack of a large image
 
 
-@dataclass(frozen=True)
+@frozen
 class LocalImage:
     """One image of the store, as asked for."""
 

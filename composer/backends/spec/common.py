@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from composer.backends.errors import UnsupportedError
+from composer.frozen import frozen
 from composer.model.project import ServiceConfig
 
 __all__ = [
@@ -32,7 +32,7 @@ _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 _SERVICE = "service:"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerRef:
     """An existing container another service refers to (links, ``service:`` modes)."""
 

@@ -10,7 +10,6 @@ import os
 import re
 import struct
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from composer._version import __version__
@@ -33,6 +32,7 @@ from composer.backends.spec.network import (
     networks_by_priority,
     service_links,
 )
+from composer.frozen import frozen
 from composer.model import labels as L
 from composer.model.naming import service_image
 from composer.model.project import (
@@ -57,7 +57,7 @@ _CDI_NAME = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerRequest:
     """Everything needed to create one container the way v2 does.
 

@@ -33,9 +33,10 @@ import os
 import tarfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from composer.errors import ValidationError
+from composer.frozen import frozen
 from composer.model.project import FileObjectConfig, FileReference, Project, ServiceConfig
 
 __all__ = ["ContainerFile", "bind_warnings", "container_files"]
@@ -44,7 +45,7 @@ SECRETS_DIR = "/run/secrets/"
 CONFIGS_DIR = "/"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen(slots=True)
 class ContainerFile:
     """One secret or config copied into a container (``kind``: ``secret`` or
     ``config``; ``source``: its key under ``secrets:``/``configs:``).

@@ -19,11 +19,11 @@ the caller's (:func:`file_objects` takes a reader).
 from __future__ import annotations
 
 import base64
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from composer.errors import ConfigError
+from composer.frozen import frozen
 from composer.model.project import (
     FileObjectConfig,
     FileReference,
@@ -170,7 +170,7 @@ def network_bodies(project: Project, namespace: str
 # -- secrets and configs -----------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class FileObject:
     """A secret or config the stack creates: its spec (``Name``, ``Labels``, ``Data``)."""
 
@@ -612,7 +612,7 @@ def service_spec(project: Project, namespace: str, service: ServiceConfig, *,
     return spec
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class StackSpec:
     """Everything a deploy of ``project`` as stack ``namespace`` creates, but the
     services (whose specs need the secrets' and configs' IDs)."""
