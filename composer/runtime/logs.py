@@ -142,6 +142,9 @@ QUEUE_BYTES = 1 << 20
 #: slot (``sys.getsizeof("")`` is 49 on CPython 3.11), so that a flood of short
 #: lines (``yes``) is bounded in memory too, not only in characters.
 LINE_COST = 64
+#: How long a container Podman shows as ``stopping`` is waited on for its exit code,
+#: in seconds: a stop ends within its grace period (v2's longest default is 10 s).
+STOPPING_WAIT = 120.0
 
 # Items of the channel between readers and the writer:
 # (kind, name, stream-or-message, lines, cost in the budget).
@@ -448,20 +451,29 @@ class LogMultiplexer:
         with the same ``finished_at`` as before this run): wait a little for the
         record rather than follow the same run again from its start. A new
         ``finished_at`` means the run ended and another began (a restart): no wait
-        then."""
+        then. Podman says ``stopping`` (not running, exit code 0) from a stop's
+        start until it has recorded the exit, which can be after the stream ended:
+        wait for the record then too (a stop ends within its grace period)."""
         state: ContainerInfo | None = None
-        for _ in range(40):
+        tries = 0
+        give_up = anyio.current_time() + STOPPING_WAIT
+        while True:
             try:
                 state = await self._source.inspect_container(cid)
             except ComposerError:
                 return None
+            if state.state == "stopping" and anyio.current_time() < give_up:
+                await anyio.sleep(0.05)
+                continue
             if not state.running or state.restarting:
                 return state
             finished = _unix_seconds(state.finished_at)
             if finished is not None and finished != self._finished_at.get(cid):
                 return state
+            tries += 1
+            if tries >= 40:
+                return state
             await anyio.sleep(0.05)
-        return state
 
     async def _same_run(self, cid: str) -> bool:
         """Whether the container has not started again since its run was followed."""

@@ -267,9 +267,6 @@ def test_exit_codes_of_the_attached_up(proj: Proj, flags: tuple[str, ...], code:
         assert all(state == "exited" for state, _ in proj.states().values())
 
 
-@pytest.mark.docker_only(
-    'parity gap (flaky on Podman 4.3.1): the stopped container was once read with exit '
-    'code 0, not its trap\'s 9')
 def test_exit_code_from_a_service_that_outlives_the_first_exit(proj: Proj) -> None:
     proj.write(TWO.replace("sleep 2; exit 5", "trap 'exit 9' TERM; sleep 30 & wait"))
     result = proj.run("up", "--exit-code-from", "db")

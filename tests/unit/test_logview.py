@@ -201,6 +201,40 @@ async def test_a_start_event_told_after_the_run_ended_does_not_repeat_its_lines(
     assert lines == [("a-1", "a1"), ("a-1", "a2"), ("c-1", "c1")]
 
 
+class StoppingFirst(FakeSource):
+    """Podman's way: after the stream ended, ``stopping`` (exit code 0) until the stop
+    has recorded the exit."""
+
+    def __init__(self) -> None:
+        super().__init__({"db": [[("stdout", b"db\n")]]}, {"db": 9})
+        self.looks = 0
+
+    async def inspect_container(self, container: str) -> ContainerInfo:
+        self.looks += 1
+        if self.looks <= 3:
+            return ContainerInfo(id=container, name=container, image="", image_id="",
+                                 state="stopping", exit_code=0)
+        return await super().inspect_container(container)
+
+
+@pytest.mark.anyio
+async def test_an_exit_is_read_once_a_stopping_container_has_recorded_it() -> None:
+    source = StoppingFirst()
+    exits: list[ContainerExit] = []
+
+    async def on_exit(event: ContainerExit) -> None:
+        exits.append(event)
+
+    mux = LogMultiplexer(source, Recorder(), on_exit=on_exit)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)
+        await mux.attach(LogTarget("db", "db-1", "db"))
+        with anyio.fail_after(60):  # a hang guard only
+            await mux.finished.wait()
+        mux.close()
+    assert [(e.target.name, e.exit_code) for e in exits] == [("db-1", 9)]
+
+
 # -- the printer (golden) ----------------------------------------------------------------------
 
 
