@@ -269,9 +269,6 @@ def container_ids(client: Any, project: str) -> dict[str, str]:
         all=True, filters={"label": f"{PROJECT_LABEL}={project}"})}
 
 
-@pytest.mark.docker_only(
-    'parity gap (flaky on Podman 4.3.1): a second up was seen recreating '
-    'the built service')
 def test_up_builds_a_missing_image_and_a_rebuild_recreates_only_its_service(
         engine: str, client: Any, l1_project: str, tmp_path: Path) -> None:
     write(tmp_path, REBUILD)

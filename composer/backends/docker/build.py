@@ -215,6 +215,19 @@ def _extra_hosts(hosts: Any, podman: bool) -> Any:
     return dict(hosts)
 
 
+def _labels(labels: Mapping[str, str], podman: bool) -> Any:
+    """The image's labels as the SDK sends them (one JSON value). For Podman a JSON
+    list of ``key=value`` in key order: it makes one ``LABEL`` step per label, and
+    from a JSON map (a Go map) in a random order each time, so a rebuild of
+    unchanged sources missed the cache and made a new image (``up --build``
+    recreated the service); a list keeps its order."""
+    if not labels:
+        return None
+    if podman:
+        return [f"{key}={value}" for key, value in sorted(labels.items())]
+    return dict(labels)
+
+
 def run_build(client: Any, request: BuildRequest,
               on_line: Callable[[str], None] | None = None, *, podman: bool = False) -> str:
     """Build ``request`` with ``client`` (a ``docker.APIClient``); returns the image ID.
@@ -235,7 +248,7 @@ def run_build(client: Any, request: BuildRequest,
             fileobj=archive, custom_context=True, tag=request.tag, dockerfile=dockerfile,
             quiet=False, nocache=request.no_cache, rm=True, forcerm=True,
             pull=request.pull, buildargs=_args(request.args) or None,
-            labels=dict(request.labels) or None, cache_from=list(request.cache_from) or None,
+            labels=_labels(request.labels, podman), cache_from=list(request.cache_from) or None,
             target=request.target or None, network_mode=request.network or None,
             shmsize=request.shm_size or None,
             extra_hosts=_extra_hosts(request.extra_hosts, podman),
