@@ -374,7 +374,7 @@ class LogMultiplexer:
         finally:
             if not attached:
                 task_status.started()
-        await self._ended(target, True)
+        await self._ended(target, True, attached=True)
 
     def follow(self, target: LogTarget, *, follow: bool = True, tail: str = "all",
                since: str | None = None, until: str | None = None,
@@ -414,7 +414,8 @@ class LogMultiplexer:
             if rest:
                 await send(name, stream, rest)
 
-    async def _ended(self, target: LogTarget, followed: bool) -> None:
+    async def _ended(self, target: LogTarget, followed: bool, *,
+                     attached: bool = False) -> None:
         if not followed:
             self._followed.discard(target.id)
             self._check_finished()
@@ -422,6 +423,12 @@ class LogMultiplexer:
         state = await self._state_after_stream(target.id)
         # Only now: until its exit is known, the container still counts as followed.
         self._followed.discard(target.id)
+        if attached and state is not None and state.state == "created":
+            # Attached before its start and the stream ended already (Podman can end
+            # it so): no run to announce; its start event brings it back (watch).
+            self._pending.add(target.id)
+            self._check_finished()
+            return
         # A new run's first lines may predate its start event (and StartedAt), never
         # the end of the run before: a later run is followed from there.
         finished = _unix_seconds(state.finished_at) if state is not None else None

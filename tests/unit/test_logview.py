@@ -235,6 +235,54 @@ async def test_an_exit_is_read_once_a_stopping_container_has_recorded_it() -> No
     assert [(e.target.name, e.exit_code) for e in exits] == [("db-1", 9)]
 
 
+class EndedBeforeStart(FakeSource):
+    """An attach stream that ends before its container starts: ``created`` then, and
+    the run comes with the start event."""
+
+    def __init__(self) -> None:
+        super().__init__({"a": [[("stdout", b"a1\n")]]}, {"a": 3})
+        self.started = anyio.Event()
+
+    async def attach_output(self, container: str, *,
+                            on_attached: Callable[[], None] | None = None
+                            ) -> AsyncIterator[list[tuple[str, bytes]]]:
+        if on_attached is not None:
+            on_attached()
+        return
+        yield []
+
+    async def inspect_container(self, container: str) -> ContainerInfo:
+        if not self.started.is_set():
+            self.started.set()
+            return ContainerInfo(id=container, name=container, image="", image_id="",
+                                 state="created")
+        return await super().inspect_container(container)
+
+    async def events(self, project: str, since: int | None = None) -> AsyncIterator[Any]:
+        await self.started.wait()
+        yield EngineEvent("start", "a", "a", "p", {L.SERVICE: "a", L.CONTAINER_NUMBER: "1"})
+        await anyio.sleep_forever()
+
+
+@pytest.mark.anyio
+async def test_an_attach_that_ends_before_the_start_announces_no_exit_until_the_run() -> None:
+    recorder = Recorder()
+    exits: list[ContainerExit] = []
+
+    async def on_exit(event: ContainerExit) -> None:
+        exits.append(event)
+
+    mux = LogMultiplexer(EndedBeforeStart(), recorder, on_exit=on_exit)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(mux.run)
+        await mux.attach(LogTarget("a", "a-1", "a"))
+        tg.start_soon(mux.watch, "p")
+        with anyio.fail_after(60):  # a hang guard only
+            await mux.finished.wait()
+        tg.cancel_scope.cancel()
+    assert [(e.target.name, e.exit_code) for e in exits] == [("a-1", 3)]
+
+
 # -- the printer (golden) ----------------------------------------------------------------------
 
 
