@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["frozen"]
+__all__ = ["frozen", "frozen_delattr", "frozen_setattr", "value_methods"]
 
 _T = TypeVar("_T")
 _MISSING: Any = dataclasses.MISSING
@@ -101,13 +101,7 @@ def _make(cls: type[_T], kw_only: bool, slots: bool) -> type[_T]:
         if post_init is not None:
             self.__post_init__()
 
-    def __eq__(self: Any, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in compared)
-
-    def __hash__(self: Any) -> int:
-        return hash(tuple(getattr(self, n) for n in hashed))
+    __eq__, __hash__ = value_methods(compared, hashed)
 
     def __repr__(self: Any) -> str:
         parts = ", ".join(f"{n}={getattr(self, n)!r}" for n in shown)
@@ -115,8 +109,8 @@ def _make(cls: type[_T], kw_only: bool, slots: bool) -> type[_T]:
 
     methods: dict[str, Any] = {"__init__": __init__, "__eq__": __eq__,
                                "__hash__": __hash__, "__repr__": __repr__,
-                               "__setattr__": _frozen_setattr,
-                               "__delattr__": _frozen_delattr}
+                               "__setattr__": frozen_setattr,
+                               "__delattr__": frozen_delattr}
     for key, method in methods.items():
         if key in own:
             continue  # the class's own, as a dataclass keeps it
@@ -126,9 +120,27 @@ def _make(cls: type[_T], kw_only: bool, slots: bool) -> type[_T]:
     return dc
 
 
-def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+def value_methods(compared: tuple[str, ...], hashed: tuple[str, ...]
+                  ) -> tuple[Callable[[Any, object], bool], Callable[[Any], int]]:
+    """A dataclass's ``__eq__`` (same class, ``compared`` fields equal) and
+    ``__hash__`` (of the ``hashed`` fields), shared rather than compiled."""
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in compared)
+
+    def __hash__(self: Any) -> int:
+        return hash(tuple(getattr(self, n) for n in hashed))
+
+    return __eq__, __hash__
+
+
+def frozen_setattr(self: Any, name: str, value: Any) -> None:
+    """A frozen dataclass's ``__setattr__``."""
     raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
-def _frozen_delattr(self: Any, name: str) -> None:
+def frozen_delattr(self: Any, name: str) -> None:
+    """A frozen dataclass's ``__delattr__``."""
     raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")

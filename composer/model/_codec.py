@@ -17,6 +17,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeVar, dataclass_transform
 
+from composer.frozen import frozen_delattr, frozen_setattr, value_methods
 from composer.model.fields import ALWAYS, Field, Kind, Struct
 from composer.model.units import format_duration, parse_bytes, parse_duration
 
@@ -55,13 +56,7 @@ def model(cls: type[_T]) -> type[_T]:
                 raise TypeError(f"{cls.__name__}() missing required keyword argument {key!r}")
         _setattr(self, "__dict__", kwargs)
 
-    def __eq__(self: Any, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in compared)
-
-    def __hash__(self: Any) -> int:
-        return hash(tuple(getattr(self, n) for n in compared))
+    __eq__, __hash__ = value_methods(compared, compared)
 
     def __repr__(self: Any) -> str:
         # Only what differs from the defaults: these classes have many optional fields.
@@ -72,17 +67,9 @@ def model(cls: type[_T]) -> type[_T]:
     for method in (__init__, __eq__, __hash__, __repr__):
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         setattr(dc, method.__name__, method)
-    dc.__setattr__ = _frozen_setattr  # type: ignore[method-assign]
-    dc.__delattr__ = _frozen_delattr  # type: ignore[method-assign]
+    dc.__setattr__ = frozen_setattr  # type: ignore[method-assign]
+    dc.__delattr__ = frozen_delattr  # type: ignore[method-assign]
     return dc
-
-
-def _frozen_setattr(self: Any, name: str, value: Any) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _frozen_delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 Load = Callable[[Any], Any]
