@@ -36,7 +36,7 @@ run=/run/user/$uid
 copy=$home/checkout
 
 # The copy: what git would keep (no venv, caches, build output), owned by the user.
-rsync -a --delete --chown="$user:" --exclude=/.git --exclude=/.hypothesis \
+rsync -a --delete --chown="$user:$(id -gn "$user")" --exclude=/.git --exclude=/.hypothesis \
     --filter=':- .gitignore' "$repo/" "$copy/"
 
 # What is passed on from root's environment: CI (tests fail instead of skipping
