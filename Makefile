@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 RUN    := env PATH="$(BIN):$$PATH"
 
 .PHONY: all install engine podman swarm lxc tools demo demo-down test test-docker test-podman \
-	test-swarm test-lxc lint bench \
+	test-podman-rootless test-swarm test-lxc lint bench \
 	bench-engine bench-stack bench-watch bench-lxc clean
 
 all: test
@@ -65,10 +65,23 @@ test-docker: $(STAMP) engine tools
 # On Podman: the engine tests (those marked engine; tests/conftest.py skips the
 # ones comparing with Docker Compose v2 on Docker and those marked docker_only,
 # each with its reason) and tests/podman (no socket: composer's private service).
+PODMAN_TESTS := tests/integration tests/e2e tests/plugin tests/podman -m "engine or podman"
 test-podman: $(STAMP) podman
 	$(RUN) env DOCKER_HOST=unix://$(PODMAN_SOCKET) COMPOSER_TEST_ENGINE=podman \
-	  python -m pytest tests/integration tests/e2e tests/plugin tests/podman \
-	  -m "engine or podman"
+	  python -m pytest $(PODMAN_TESTS)
+
+# The same tests as a rootless Podman user (not part of `make test`): as root,
+# scripts/engine/ensure-rootless.sh prepares $(ROOTLESS_USER) (subuid/subgid ranges,
+# /dev/net/tun and /dev/fuse, /run/user/UID, its containers.conf and storage.conf, the
+# test images in its storage, copied from root's), then scripts/engine/run-rootless.sh
+# runs pytest as that user in a copy of this checkout (its own venv), against a
+# rootless `podman system service` on $$XDG_RUNTIME_DIR/podman-tests/podman.sock started
+# for the run and stopped afterwards (not on Podman's usual rootless socket, which
+# composer would find: tests/podman need a user with no service running).
+ROOTLESS_USER ?= podrl
+test-podman-rootless: podman
+	@sh scripts/engine/ensure-rootless.sh $(ROOTLESS_USER)
+	sh scripts/engine/run-rootless.sh $(ROOTLESS_USER) python -m pytest $(PODMAN_TESTS)
 
 # Swarm stacks on test nodes of their own (scripts/engine/ensure-swarm.sh): a
 # manager and two workers, each a dockerd in its own network namespace; the

@@ -96,15 +96,26 @@ def run_v2(v2_binary: str) -> RunCli:
 
 #: ``make test-podman`` sets it (with DOCKER_HOST at Podman's socket); ``make test-lxc``
 #: too (with COMPOSER_ENGINE=lxc).
-from engines import TEST_ENGINE  # noqa: E402  (tests/engines.py)
+from engines import TEST_ENGINE, no_container_cgroup  # noqa: E402  (tests/engines.py)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On Podman and LXC, skip the tests comparing composer with Docker Compose v2
+    """Where the engine gives a container no cgroup (:func:`engines.no_container_cgroup`:
+    rootless on cgroup v1), skip those marked ``needs_cgroup(reason)``. On Podman and
+    LXC, skip the tests comparing composer with Docker Compose v2
     (the oracle runs on Docker; on Podman it recreates everything and hangs on
     healthchecks); on Podman those marked ``docker_only(reason)`` (what Podman does
     differently, or a gap), on LXC those marked ``not_on_lxc(reason)`` (what LXC
     has no way to do yet, or what a test can only see through the Docker API)."""
+    if any(item.get_closest_marker("needs_cgroup") for item in items) \
+            and no_container_cgroup():
+        for item in items:
+            marker = item.get_closest_marker("needs_cgroup")
+            if marker is not None:
+                reason = marker.args[0] if marker.args else "needs the container's cgroup"
+                item.add_marker(pytest.mark.skip(reason=(
+                    "the engine is rootless on cgroup v1, where a container has no "
+                    f"cgroup: {reason}")))
     if TEST_ENGINE not in ("podman", "lxc"):
         return
     for item in items:

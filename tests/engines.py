@@ -4,12 +4,63 @@ and ``COMPOSER_ENGINE=lxc``, so every composer the tests start runs on LXC)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 TEST_ENGINE = os.environ.get("COMPOSER_TEST_ENGINE", "docker")
 ON_PODMAN = TEST_ENGINE == "podman"
 ON_LXC = TEST_ENGINE == "lxc"
+
+
+@functools.cache
+def engine_facts() -> tuple[bool, str]:
+    """(Whether the engine under test runs rootless, its cgroup version: "1", "2" or
+    ""), from the engine itself: Podman's own ``/info`` (``host.security.rootless``,
+    ``host.cgroupVersion``), Docker's (``SecurityOptions`` has ``name=rootless``,
+    ``CgroupVersion``). (False, "") on LXC or when no engine answers."""
+    if ON_LXC:
+        return False, ""
+    import docker
+
+    try:
+        client = docker.APIClient(base_url=os.environ.get("DOCKER_HOST") or None,
+                                  version="auto", timeout=30)
+    except Exception:
+        return False, ""
+    try:
+        if ON_PODMAN:
+            response = client.get(f"{client.base_url}/v4.0.0/libpod/info")
+            response.raise_for_status()
+            host = response.json().get("host") or {}
+            return (bool((host.get("security") or {}).get("rootless")),
+                    str(host.get("cgroupVersion") or "").lstrip("v"))
+        info = client.info()
+        rootless = any(str(option).split(",")[0] == "name=rootless"
+                       for option in info.get("SecurityOptions") or ())
+        return rootless, str(info.get("CgroupVersion") or "")
+    except Exception:
+        return False, ""
+    finally:
+        client.close()
+
+
+def no_container_cgroup() -> bool:
+    """Whether the engine under test gives a container no cgroup of its own: a
+    rootless engine on cgroup v1 (the user cannot be delegated a v1 hierarchy
+    without systemd). Podman then refuses to pause one, cannot limit a build's
+    memory, and its stats have no pids."""
+    rootless, version = engine_facts()
+    return rootless and version == "1"
+
+
+def not_listening(ip: str, port: int, container: str) -> str:
+    """What composer says of a port nothing listens on: the refusal of a direct
+    connection, or, for a rootless engine (whose containers' addresses this machine
+    does not reach), what it read inside the container."""
+    if engine_facts()[0]:
+        return f"nothing listens on port {port} at {ip} (read inside container {container})"
+    return f"connection refused at {ip}:{port}"
 
 
 def forward_dropped() -> bool:

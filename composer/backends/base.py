@@ -337,6 +337,14 @@ class Backend(Protocol):
         on them."""
         ...
 
+    async def is_rootless(self) -> bool:
+        """Whether the engine runs as an ordinary user (rootless Podman or Docker): its
+        containers' networks live in a network namespace of its own, so their
+        addresses are not this machine's to reach, whatever its routes say (a
+        rootful network on the same subnet may be). Readiness probes then run
+        inside the containers' namespaces."""
+        ...
+
     async def run_healthcheck(self, container: str) -> None:
         """Run the container's healthcheck once now and record the result where
         ``inspect_container`` reports health (its status after Docker's rules:

@@ -409,6 +409,9 @@ class MemoryBackend(MemoryEngine):
         await self._call("runs_healthchecks", "")
         return self.engine_healthchecks
 
+    async def is_rootless(self) -> bool:
+        return self.rootless
+
     async def run_healthcheck(self, container: str) -> None:
         await self._call("run_healthcheck", container)
         c = self._find(container)

@@ -198,6 +198,8 @@ class MemoryEngine:
         #: False: like Podman without systemd, the engine never runs a healthcheck
         #: by itself (``Script.health`` is ignored); ``run_healthcheck`` runs one.
         self.engine_healthchecks = engine_healthchecks
+        #: What ``is_rootless`` answers (tests of the rootless paths set it).
+        self.rootless = False
         self.networks: dict[str, dict[str, Any]] = {}
         self.volumes: dict[str, dict[str, Any]] = {}
         self.images: dict[str, str] = dict(images if images is not None

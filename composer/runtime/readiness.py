@@ -36,12 +36,15 @@ own networks (:meth:`Prober.direct_addresses`):
 1. the engine is on this machine (:func:`engine_is_local`: its address is a
    unix socket, a named pipe, ``fd://``, ``memory://``, or a ``tcp://``/``ssh://``
    host that is one of this machine's addresses);
-2. the container's address is on a network attached to this machine
+2. the engine is not rootless (:meth:`Backend.is_rootless`): a rootless Podman's
+   or Docker's networks live in a namespace of its own, which this machine's
+   routes do not lead to (a rootful network may have the same subnet);
+3. the container's address is on a network attached to this machine
    (:func:`on_link`: the kernel's route to it has no gateway, as a Docker bridge
    has; read from ``/proc/net/route``, so never on an OS without it, such as
    macOS with Docker Desktop's VM). A transparent proxy or a VPN on the way can
    accept any connection; a route through a gateway is therefore not trusted.
-3. a direct connection that is refused (``ECONNREFUSED``, a reset) is the
+4. a direct connection that is refused (``ECONNREFUSED``, a reset) is the
    container's own answer: not ready. One that gets no answer in time, or no
    route (``EHOSTUNREACH``, ``ENETUNREACH``...), means composer cannot route to
    it: that container is probed from inside its namespace from then on.
@@ -360,6 +363,7 @@ class Prober:
         self.lifetime = lifetime
         self._connect: Connector = connect or anyio.connect_tcp
         self._local: bool | None = None
+        self._rootless: bool | None = None
         #: Containers composer found it cannot route to, with why.
         self.unroutable: dict[str, str] = {}
         self._helpers: dict[str, tuple[str, str]] = {}  # container id -> (its run, helper id)
@@ -411,6 +415,16 @@ class Prober:
             self._local = await anyio.to_thread.run_sync(engine_is_local, self.backend.address)
         return self._local
 
+    async def engine_rootless(self) -> bool:
+        """Whether the engine runs rootless (:meth:`Backend.is_rootless`), once; an
+        engine that cannot say is taken as rootful."""
+        if self._rootless is None:
+            try:
+                self._rootless = await self.backend.is_rootless()
+            except ComposerError:
+                self._rootless = False
+        return self._rootless
+
     async def direct_addresses(self, info: ContainerInfo) -> list[str]:
         """The addresses to connect to directly (``info`` is a namespace root), or
         none when the probe must run inside the container's namespace."""
@@ -428,6 +442,12 @@ class Prober:
         if not await self.engine_local():
             self.unroutable.setdefault(
                 info.id, f"the engine at {self.backend.address} is on another machine")
+            return []
+        if await self.engine_rootless():
+            # Its networks are in its own namespace: a route here to the same subnet
+            # (a rootful network's) leads to other containers.
+            self.unroutable.setdefault(
+                info.id, "the engine is rootless: its networks are not this machine's")
             return []
         routed = [ip for ip in addresses if on_link(ip)]
         if not routed:

@@ -12,14 +12,16 @@
 # them (an admin's file is never changed). Then starts `podman system service`
 # on $COMPOSER_PODMAN_TEST_SOCKET (default /run/podman/podman.sock) unless
 # something answers there, detached, its pid in <socket>.pid and its log in
-# /var/log/composer-podman.log. composer itself needs no socket (it starts a
+# $COMPOSER_PODMAN_LOG (default /var/log/composer-podman.log). As a rootless
+# user (ensure-rootless.sh prepares one) it installs nothing: give it a socket
+# and a log of the user's. composer itself needs no socket (it starts a
 # private service when none answers); the tests' fixtures talk to the engine
 # through one. Quick and silent-but-one-line when everything is there.
 set -eu
 
 SOCKET=${COMPOSER_PODMAN_TEST_SOCKET:-/run/podman/podman.sock}
 PIDFILE=$SOCKET.pid
-LOG=/var/log/composer-podman.log
+LOG=${COMPOSER_PODMAN_LOG:-/var/log/composer-podman.log}
 
 say() { echo "podman: $*"; }
 fail() { echo "podman: $*" >&2; exit 1; }
@@ -58,7 +60,8 @@ if ! command -v podman >/dev/null 2>&1 || ! command -v catatonit >/dev/null 2>&1
 fi
 
 configured=""
-if ! grep -qs default_ulimits /etc/containers/containers.conf /etc/containers/containers.conf.d/*.conf; then
+if ! grep -qs default_ulimits /etc/containers/containers.conf /etc/containers/containers.conf.d/*.conf \
+        "${XDG_CONFIG_HOME:-${HOME:-/nonexistent}/.config}/containers/containers.conf"; then
     [ "$(id -u)" = 0 ] || fail "containers need default_ulimits = [] in a containers.conf here (run as root)"
     mkdir -p /etc/containers/containers.conf.d
     printf '[containers]\n# Set by composer'"'"'s scripts/engine/ensure-podman.sh: the default ulimits\n# cannot be applied on this machine, and containers fail to start.\ndefault_ulimits = []\n' \

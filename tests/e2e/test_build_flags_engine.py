@@ -78,6 +78,7 @@ def test_push_without_a_registry_fails_cleanly_after_building(
     assert {f"127.0.0.1:9/{name}:1", f"{name}-local:latest"} <= tags
 
 
+@pytest.mark.needs_cgroup("a build step cannot be given a memory limit")
 def test_memory_limit_reaches_the_build_container(
         project: tuple[str, Path], run_composer: Any) -> None:
     name, folder = project

@@ -440,6 +440,7 @@ def test_create_then_start(project: Project) -> None:
     assert set(project.states().values()) == {"running"}
 
 
+@pytest.mark.needs_cgroup("Podman cannot pause it")
 def test_stop_start_restart_pause_unpause_kill(project: Project) -> None:
     project.ok("up", "-d")
     p = project.name

@@ -418,6 +418,7 @@ def test_cp_round_trip(proj: Proj, tmp_path: Path) -> None:
     assert "Could not find the file /nope" in missing.stderr
 
 
+@pytest.mark.needs_cgroup("its stats count no pids")
 def test_stats_no_stream_shows_v2_columns(proj: Proj) -> None:
     proj.ok("up", "-d", "db")
     out = proj.ok("stats", "--no-stream").stdout.splitlines()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import no_container_cgroup
 from waiting import Streaming, wait_until
 
 from .cleanup import engine_client, remove_images, remove_project
@@ -169,7 +170,10 @@ def test_no_escape_sequence_reaches_a_pipe(proj: Proj) -> None:
     # The other commands that report progress or print tables, for good measure.
     proj.run("exec", "-T", "a", "echo", "from-exec")
     proj.run("run", "--rm", "-T", "j")
-    for verb in ("pause", "unpause", "restart", "stop", "start", "kill"):
+    verbs = ["pause", "unpause", "restart", "stop", "start", "kill"]
+    if no_container_cgroup():
+        verbs[:2] = []  # rootless on cgroup v1: Podman cannot pause a container without one
+    for verb in verbs:
         proj.run(verb, "a")
     proj.run("rm", "-f", "a")
     proj.run("create", "a")

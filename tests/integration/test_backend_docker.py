@@ -536,6 +536,7 @@ async def test_attached_output_from_before_the_start_loses_nothing(
 # -- stats and files ---------------------------------------------------------------------------
 
 
+@pytest.mark.needs_cgroup("its stats count no pids")
 async def test_stats_are_typed_samples(backend: DockerBackend, project_name: str) -> None:
     project = _project(project_name, {"load": {"command": ["sleep", "600"]}})
     container = await _up(backend, project, "load")

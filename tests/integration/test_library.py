@@ -19,7 +19,7 @@ from typing import Any
 
 import anyio
 import pytest
-from engines import ON_LXC, ON_PODMAN, api_client
+from engines import ON_LXC, ON_PODMAN, api_client, not_listening
 
 import composer
 from composer import probes
@@ -238,12 +238,19 @@ async def test_a_readiness_timeout_says_why_with_health_log_and_logs(
         with pytest.raises(composer.NotReadyError) as caught:
             await db.ready([probes.tcp(5432), probes.exec("test -e /ready")], timeout=2)
         error = caught.value
+        container = f"{project.name}-db-1"
+        client = api_client(engine)
+        try:
+            ip = next(iter(client.inspect_container(container)["NetworkSettings"][
+                "Networks"].values()))["IPAddress"]
+        finally:
+            client.close()
         assert error.service == "db" and error.probe == probes.tcp(5432)
-        assert error.detail.startswith("connection refused at ")
+        assert error.detail == not_listening(ip, 5432, container)
         assert "starting db" in error.logs_tail and "no listener here" in error.logs_tail
         text = str(error)
         assert text.startswith('service "db" is not ready after 2s: tcp port 5432: '
-                               "connection refused at ")
+                               f"{not_listening(ip, 5432, container)}")
         if not ON_PODMAN and not ON_LXC:  # composer runs the checks there (see above)
             assert any("probe says no" in entry for entry in error.health_log)
             assert "health log:" in text and "probe says no" in text
@@ -414,8 +421,10 @@ def test_the_samples_run_as_scripts(engine: str, script: str, args: tuple[str, .
         assert lines[3:5] == ["ps web running healthy", "ps worker running -"]
         assert lines[5] == "graph [('worker', 'web', 'service_healthy')]"
     else:
-        assert lines[1:] == ["exec hello from web", "not ready: tcp port 5432 - connection "
-                             "refused", "log web is up", "down"]
+        # (What a user sees of a port nothing listens on, before " at ADDRESS".)
+        refused = not_listening("ip", 5432, "web").split(" at ")[0]
+        assert lines[1:] == ["exec hello from web", f"not ready: tcp port 5432 - {refused}",
+                             "log web is up", "down"]
     # Each run named its own project and took it down: nothing of it is left.
     client = api_client(engine)
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import ON_PODMAN, api_client, forward_dropped
+from engines import ON_PODMAN, api_client, forward_dropped, not_listening
 from waiting import wait_until
 
 from composer.backends.docker import DockerBackend
@@ -107,7 +107,7 @@ def test_a_port_that_never_opens_fails_after_the_timeout(
         "Networks"][f"{project_name}_default"]["IPAddress"]
     assert errors[0] == (
         f'composer: service "app": dependency failed to start: service "db" is not ready '
-        f"after 3s: tcp port 5432: connection refused at {ip}:5432 "
+        f"after 3s: tcp port 5432: {not_listening(ip, 5432, f'{project_name}-db-1')} "
         f"(container {project_name}-db-1)")
     app = docker_client.inspect_container(f"{project_name}-app-1")
     assert app["State"]["Status"] == "created"  # never started

@@ -227,11 +227,20 @@ BLOCKING = RECORDING + textwrap.dedent("""\
     """)
 
 
+def _as_at_a_terminal() -> None:
+    """(In the child, before exec.) SIGINT as Ctrl-C at a terminal finds pytest:
+    handled. A suite started by a shell in the background (``make ... &``, a CI
+    runner's) has SIGINT ignored, its children inherit that, and Python installs no
+    KeyboardInterrupt handler for an ignored SIGINT: the signal would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_blocking(folder: Path, name: str = "test_block.py") -> subprocess.Popen[str]:
     (folder / name).write_text(BLOCKING)
     child = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                               name], cwd=folder, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=_as_at_a_terminal)
     wait_until(lambda: (folder / "ready").is_file() or child.poll() is not None,
                what="the test to hold its stack", timeout=120)
     assert child.poll() is None, child.stdout.read() if child.stdout else ""
@@ -272,7 +281,8 @@ def test_ctrl_c_while_the_stack_starts_takes_it_down(engine: str, project_dir: P
         """))
     child = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
                              cwd=project_dir, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=_as_at_a_terminal)
     try:
         def starting() -> list[str]:
             return [p for p in _projects(engine, working_dir=str(project_dir))

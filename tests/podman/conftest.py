@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from composer.backends.podman_service import PREFIX
+
 LABEL = "com.docker.compose.project"
 
 
@@ -33,7 +35,11 @@ def podman() -> str:
 
 
 def podman_services(runtime: Path) -> list[str]:
-    """Command lines of ``podman system service`` processes on a socket under ``runtime``."""
+    """Command lines of composer's private ``podman system service`` processes under
+    ``runtime`` (sockets in its ``composer-podman-*`` folders there; a rootless user's
+    own service on ``runtime/podman/podman.sock``, as ``make test-podman-rootless``
+    runs one, is not composer's)."""
+    mine = str(runtime / PREFIX)
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -43,7 +49,7 @@ def podman_services(runtime: Path) -> list[str]:
         except OSError:
             continue
         line = " ".join(part.decode(errors="replace") for part in argv if part)
-        if "system service" in line and str(runtime) in line:
+        if "system service" in line and mine in line:
             out.append(line)
     return out
 

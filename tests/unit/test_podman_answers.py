@@ -4,6 +4,8 @@ listings, errors. Pure: the answers are written out as Podman 4.3.1 gave them.""
 
 from __future__ import annotations
 
+import json
+
 import docker.errors
 import pytest
 import requests
@@ -109,3 +111,55 @@ async def test_the_engine_is_known_from_its_ping(headers: dict[str, str], podman
     await engine._negotiate()
     assert engine.is_podman is podman
     assert client.versions == versions  # Podman's /version takes a quarter second
+
+
+LIBPOD = {"Api-Version": "1.41", "Libpod-Api-Version": "4.3.1"}
+DOCKER = {"Api-Version": "1.41", "Server": "Docker/20.10.24+dfsg1 (linux)"}
+
+
+class _InfoClient(_PingClient):
+    """Also answers Podman's own ``/info`` (``host``) and Docker's ``/info``."""
+
+    def __init__(self, headers: dict[str, str], host: dict[str, object],
+                 info: dict[str, object]) -> None:
+        super().__init__(headers)
+        self.host = host
+        self.info_answer = info
+        self.asked: list[str] = []
+
+    def get(self, url: str, timeout: float = 5) -> requests.Response:  # type: ignore[override]
+        if url.endswith("/_ping"):
+            return super().get(url, timeout)
+        assert url.endswith("/v4.0.0/libpod/info")
+        self.asked.append("libpod/info")
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps({"host": self.host}).encode()
+        return response
+
+    def info(self) -> dict[str, object]:
+        self.asked.append("info")
+        return self.info_answer
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("headers", "host", "info", "rootless"), [
+    # Podman 4.3.1 as a user (its compatible /info does not say so) and as root.
+    (LIBPOD, {"security": {"rootless": True}, "cgroupVersion": "v1"},
+     {"SecurityOptions": ["name=seccomp,profile=default"]}, True),
+    (LIBPOD, {"security": {"rootless": False}}, {}, False),
+    # Docker: rootless says so among its security options.
+    (DOCKER, {}, {"SecurityOptions": ["name=seccomp,profile=builtin", "name=rootless",
+                                      "name=cgroupns"]}, True),
+    (DOCKER, {}, {"SecurityOptions": ["name=seccomp,profile=builtin"]}, False),
+])
+async def test_a_rootless_engine_is_known_from_its_info(
+        headers: dict[str, str], host: dict[str, object], info: dict[str, object],
+        rootless: bool) -> None:
+    from composer.backends.docker.backend import DockerBackend
+
+    client = _InfoClient(headers, host, info)
+    backend = DockerBackend(client, "fake://")  # type: ignore[arg-type]
+    assert await backend.is_rootless() is rootless
+    assert await backend.is_rootless() is rootless
+    assert client.asked == (["libpod/info"] if headers is LIBPOD else ["info"])  # once

@@ -625,6 +625,25 @@ async def test_a_remote_engine_is_never_probed_directly() -> None:
     assert calls == []
 
 
+async def test_a_rootless_engine_is_never_probed_directly() -> None:
+    # A rootless engine's networks live in its own namespace: a route here to the
+    # same subnet (a rootful network's) would lead to another container.
+    fake = FakeBackend()
+    fake.rootless = True
+    fake.script("db", exec=lambda argv, stdin, env, wd: (0, proc_net(None).encode(), b""))
+    await fake.create_container("p-db-1", body("db"))
+    await fake.start_container("p-db-1")
+    calls: list[str] = []
+    async with Prober(fake, connect=unroutable_connect(calls)) as prober:
+        info = await fake.inspect_container("p-db-1")
+        result = await prober.check(TcpProbe(5432), info)
+        assert result.detail == ("nothing listens on port 5432 at 127.0.0.1 "
+                                 "(read inside container p-db-1)")
+        assert prober.unroutable[info.id] == (
+            "the engine is rootless: its networks are not this machine's")
+    assert calls == []
+
+
 async def test_exec_events_do_not_wake_the_waiters() -> None:
     # Each probe run inside a container (and each healthcheck run) is an exec the
     # engine reports: waking the waiters for those would re-run the probes at once.

@@ -332,15 +332,37 @@ class DockerBackend(Sessions, Swarm):
             return chosen == "engine"
         # Podman runs healthchecks from systemd timers: with systemd, it manages
         # cgroups through systemd too; without (cgroupfs) no timer ever fires.
-        url = api_url(self._client, LIBPOD + "/info", versioned=False)
+        host = await self._podman_host()
+        return str(host.get("cgroupManager", "")) == "systemd"
 
-        def fetch() -> Any:
-            response = self._client.get(url)
-            check_response(response)
-            return response.json()
+    async def _podman_host(self) -> Mapping[str, Any]:
+        """The ``host`` part of Podman's own ``/info`` (asked once)."""
+        if self._podman_host_info is None:
+            url = api_url(self._client, LIBPOD + "/info", versioned=False)
 
-        info = await self._call(fetch)
-        return str((info.get("host") or {}).get("cgroupManager", "")) == "systemd"
+            def fetch() -> Any:
+                response = self._client.get(url)
+                check_response(response)
+                return response.json()
+
+            info = await self._call(fetch)
+            self._podman_host_info = (info.get("host") if isinstance(info, Mapping)
+                                      else None) or {}
+        return self._podman_host_info
+
+    async def is_rootless(self) -> bool:
+        if self._rootless is None:
+            await self._negotiate()
+            if self.is_podman:
+                security = (await self._podman_host()).get("security") or {}
+                self._rootless = bool(security.get("rootless"))
+            else:
+                # Docker says so in its /info: SecurityOptions has "name=rootless".
+                info = await self._call(self._client.info)
+                self._rootless = any(
+                    str(option).split(",")[0] == "name=rootless"
+                    for option in info.get("SecurityOptions") or ())
+        return self._rootless
 
     async def run_healthcheck(self, container: str) -> None:
         await self._negotiate()

@@ -76,6 +76,9 @@ class Engine:
         self.on_close: list[Callable[[], None]] = []
         #: Whether the engine runs healthchecks itself (asked once).
         self._runs_checks: bool | None = None
+        #: Whether the engine runs rootless, and Podman's own /info host part (asked once).
+        self._rootless: bool | None = None
+        self._podman_host_info: Mapping[str, Any] | None = None
         #: Calls a cancellation abandoned whose thread has not returned yet.
         self._abandoned: set[threading.Event] = set()
 

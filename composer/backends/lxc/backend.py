@@ -923,6 +923,9 @@ class LxcBackend:
     async def runs_healthchecks(self) -> bool:
         return False
 
+    async def is_rootless(self) -> bool:
+        return False  # composer runs LXC as root
+
     async def run_healthcheck(self, container: str) -> None:
         state = await self._t(self.host.find, container)
         check = state["Config"].get("Healthcheck") or {}
