@@ -56,8 +56,9 @@ podman:
 	  if [ -n "$$CI" ]; then exit 1; fi; \
 	  echo "podman: not available; the Podman tests will be skipped"; }
 
-# The whole suite on Docker, then the part that differs by engine on Podman.
-test: test-docker test-podman test-swarm test-lxc
+# The whole suite on Docker, then the part that differs by engine on Podman (root,
+# then rootless), Swarm and LXC.
+test: test-docker test-podman test-podman-rootless test-swarm test-lxc
 
 test-docker: $(STAMP) engine tools
 	$(RUN) python -m pytest tests -m "not podman and not swarm and not lxc"
@@ -70,7 +71,7 @@ test-podman: $(STAMP) podman
 	$(RUN) env DOCKER_HOST=unix://$(PODMAN_SOCKET) COMPOSER_TEST_ENGINE=podman \
 	  python -m pytest $(PODMAN_TESTS)
 
-# The same tests as a rootless Podman user (not part of `make test`): as root,
+# The same tests as a rootless Podman user: as root,
 # scripts/engine/ensure-rootless.sh prepares $(ROOTLESS_USER) (subuid/subgid ranges,
 # /dev/net/tun and /dev/fuse, /run/user/UID, its containers.conf and storage.conf, the
 # test images in its storage, copied from root's), then scripts/engine/run-rootless.sh

@@ -49,6 +49,7 @@ command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ] || 
 command -v newuidmap >/dev/null 2>&1 || need="$need uidmap"
 command -v slirp4netns >/dev/null 2>&1 || need="$need slirp4netns"
 command -v fuse-overlayfs >/dev/null 2>&1 || need="$need fuse-overlayfs"
+command -v rsync >/dev/null 2>&1 || need="$need rsync"  # run-rootless.sh copies the checkout
 if [ -n "$need" ]; then
     command -v apt-get >/dev/null 2>&1 || fail "missing:$need (and no apt-get to install them)"
     export DEBIAN_FRONTEND=noninteractive
