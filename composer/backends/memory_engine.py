@@ -529,6 +529,11 @@ class MemoryEngine:
             self._die(c, 0)
             self._emit("stop", c)
 
+    async def stop_and_remove_container(self, container: str, timeout: int | None = None,
+                                        *, volumes: bool = False) -> None:
+        await self.stop_container(container, timeout)
+        await self.remove_container(container, force=True, volumes=volumes)
+
     async def kill_container(self, container: str, signal: str = "SIGKILL") -> None:
         await self._call("kill_container", f"{container} {signal}")
         c = self._find(container)

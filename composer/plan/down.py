@@ -55,7 +55,8 @@ def stop_remove(plan: Plan, resource: str, c: ContainerState, reason: str,
     """Stop (if running) then force-remove one container; the remove step's id."""
     deps = tuple(after)
     if c.state in RUNNING_STATES:
-        deps = (plan.add(StopContainer(container=c.id, timeout=timeout, display=display(c.name)),
+        deps = (plan.add(StopContainer(container=c.id, timeout=timeout, then_remove=True,
+                                       volumes=volumes, display=display(c.name)),
                          resource, reason, deps),)
     return plan.add(RemoveContainer(container=c.id, force=True, volumes=volumes,
                                     display=display(c.name)), resource, reason, deps)

@@ -93,6 +93,7 @@ def plan_rm(project: Project | str, observed: Observed,
                 if not opts.stop:
                     continue
                 deps = (plan.add(StopContainer(container=c.id, timeout=opts.timeout,
+                                               then_remove=True, volumes=opts.volumes,
                                                display=display(c.name)),
                                  resource, "rm --stop"),)
             plan.add(RemoveContainer(container=c.id, force=True, volumes=opts.volumes,

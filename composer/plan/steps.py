@@ -225,6 +225,10 @@ class StartContainer(Operation):
 class StopContainer(Operation):
     container: str
     timeout: int | None = None
+    # Removed right after (down, rm --stop): stopped and removed in one engine call
+    # where the engine has one; the remove step then finds it gone.
+    then_remove: bool = False
+    volumes: bool = False
 
 
 @frozen(kw_only=True, slots=True)

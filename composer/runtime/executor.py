@@ -210,6 +210,7 @@ class _Runner:
         self.done = {step.id: anyio.Event() for step in plan}
         self.result = ExecutionResult()
         self.failures: list[StepFailure] = []
+        self.removed: set[str] = set()  # containers a StopContainer step removed too
         #: Set once the engine stops answering: the other steps are cancelled and
         #: the run ends with this one line instead of one per step.
         self.unreachable: EngineUnreachableError | None = None
@@ -607,7 +608,12 @@ async def _start_container(r: _Runner, op: StartContainer) -> str:
 
 async def _stop_container(r: _Runner, op: StopContainer) -> str:
     try:
-        await r.backend.stop_container(op.container, op.timeout)
+        if op.then_remove:
+            await r.backend.stop_and_remove_container(op.container, op.timeout,
+                                                      volumes=op.volumes)
+            r.removed.add(op.container)
+        else:
+            await r.backend.stop_container(op.container, op.timeout)
     except NotFoundError:
         pass  # removed meanwhile (a concurrent recreate): not running, the goal
     return ""
@@ -619,6 +625,8 @@ async def _kill_container(r: _Runner, op: KillContainer) -> str:
 
 
 async def _remove_container(r: _Runner, op: RemoveContainer) -> str:
+    if op.container in r.removed:
+        return ""  # removed with its stop (StopContainer.then_remove)
     try:
         await r.backend.remove_container(op.container, force=op.force, volumes=op.volumes)
     except NotFoundError:

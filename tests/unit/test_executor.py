@@ -193,6 +193,24 @@ async def test_down_removes_containers_networks_and_only_with_volumes_the_volume
     assert fake.volumes == {}
 
 
+async def test_down_stops_and_removes_each_running_container_in_one_backend_call(
+        tmp_path: Path) -> None:
+    fake = FakeBackend()
+    project = load(tmp_path, """
+        services:
+          web: {image: busybox, depends_on: [db]}
+          db: {image: busybox}
+    """)
+    await up(fake, project)
+    before = len(fake.calls)
+    await execute(plan_down(model(project), await fake.observe("p")), fake)
+    assert fake.containers == {}
+    # stop_and_remove_container does both (one engine call on Podman); the plan's
+    # remove step does not ask again.
+    removes = [c.target for c in fake.calls[before:] if c.op == "remove_container"]
+    assert sorted(removes) == sorted(set(removes)) and len(removes) == 2
+
+
 # -- waits -------------------------------------------------------------------------------------
 
 

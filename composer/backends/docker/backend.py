@@ -303,6 +303,25 @@ class DockerBackend(Sessions, Swarm):
         await self._call(lambda: self._client.remove_container(
             container, v=volumes, force=force))
 
+    async def stop_and_remove_container(self, container: str, timeout: int | None = None,
+                                        *, volumes: bool = False) -> None:
+        if not self.is_podman:
+            await self.stop_container(container, timeout)
+            await self.remove_container(container, force=True, volumes=volumes)
+            return
+
+        def fused() -> None:
+            # libpod's forced delete stops a running container first, with its stop
+            # signal and the timeout (the container's own StopTimeout without one).
+            params = {"force": "true", "v": "true" if volumes else "false"}
+            if timeout is not None:
+                params["timeout"] = str(timeout)
+            url = api_url(self._client, LIBPOD + "/containers/{0}", container,
+                          versioned=False)
+            check_response(self._client.delete(url, params=params, timeout=None))
+
+        await self._call(fused)
+
     async def rename_container(self, container: str, name: str) -> None:
         await self._call(self._client.rename, container, name)
 

@@ -528,6 +528,11 @@ class LxcBackend:
             left -= 1
         await self._t(partial(self.host.stop_end, name, force=not stopped))
 
+    async def stop_and_remove_container(self, container: str, timeout: int | None = None,
+                                        *, volumes: bool = False) -> None:
+        await self.stop_container(container, timeout)
+        await self.remove_container(container, force=True, volumes=volumes)
+
     async def kill_container(self, container: str, signal: str = "SIGKILL") -> None:
         await self._t(self.host.kill, container, signal)
 
